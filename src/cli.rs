@@ -1,0 +1,1 @@
+//! Entry layer: command-line interface (serve, check, lint, install, version).

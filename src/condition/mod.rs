@@ -1,0 +1,1 @@
+//! Pure layer: Argo successCondition / failureCondition, the expr subset users write.

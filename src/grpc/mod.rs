@@ -1,0 +1,1 @@
+//! Transport layer: go-plugin gRPC mode (tonic), a thin adapter over the Provider.

@@ -1,0 +1,1 @@
+//! Transport layer: tracing → hclog JSON lines on stderr.

@@ -1,0 +1,1 @@
+//! I/O layer: Prometheus HTTP API client and its response model.

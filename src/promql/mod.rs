@@ -1,0 +1,1 @@
+//! Pure layer: PromQL for the checks, built as ASTs; canary matcher injection.
