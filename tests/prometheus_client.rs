@@ -453,3 +453,36 @@ fn bad_configs_are_rejected_with_the_field_named() {
     c.tls.insecure_skip_verify = true;
     ClientPool::new().get(&c).expect("insecure is accepted");
 }
+
+#[tokio::test]
+async fn tls_trusts_the_ca_file_or_skips_verification_when_told() {
+    let srv = TestServer::start_tls(|_| Reply::json(200, OK_BODY)).await;
+    let ca = std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/prometheus/tls/ca.pem"
+    ));
+    // Unknown issuer without the CA file.
+    let e = client(&cfg(&srv.url))
+        .query("up")
+        .await
+        .expect_err("untrusted");
+    assert!(
+        matches!(e, Error::Connect { .. } | Error::Transport { .. }),
+        "{e:?}"
+    );
+    assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+    // Trusted through ca_file.
+    let mut c = cfg(&srv.url);
+    c.tls.ca_file = Some(ca);
+    let r = client(&c).query("up").await.expect("trusted by ca_file");
+    assert!(matches!(r.data, QueryData::Vector(ref v) if v.len() == 1));
+    // Accepted by insecure_skip_verify alone.
+    let mut c = cfg(&srv.url);
+    c.tls.insecure_skip_verify = true;
+    client(&c).query("up").await.expect("insecure");
+    assert_eq!(
+        srv.requests().len(),
+        2,
+        "the untrusted attempt never sent a request"
+    );
+}

@@ -267,7 +267,15 @@ impl Client {
             return self.timeout_error();
         }
         let is_connect = e.is_connect();
-        let reason = self.scrub(&chain(&e.without_url()));
+        // reqwest and hyper wrap the cause in generic layers ("error sending
+        // request", "client error (Connect)"); the innermost one says what
+        // actually happened.
+        let mut reason = self.scrub(&root_cause(&e));
+        if reason.contains("certificate") {
+            reason.push_str(
+                " (trust the server's CA with the TLS CA file, or skip verification for testing only)",
+            );
+        }
         if is_connect {
             Error::Connect {
                 address: self.address.clone(),
@@ -396,6 +404,15 @@ fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, Error> {
         map.append(n, v);
     }
     Ok(map)
+}
+
+/// The innermost source of an error.
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cur = e;
+    while let Some(inner) = cur.source() {
+        cur = inner;
+    }
+    cur.to_string()
 }
 
 /// An error and its sources, joined with ": ".

@@ -7,8 +7,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// A request as the server saw it.
 #[derive(Clone, Debug)]
@@ -122,18 +126,52 @@ impl TestServer {
     pub(crate) async fn start(
         responder: impl Fn(&Received) -> Reply + Send + Sync + 'static,
     ) -> TestServer {
+        TestServer::spawn(None, Arc::new(responder)).await
+    }
+
+    /// An HTTPS server presenting `tests/fixtures/prometheus/tls/server.pem`
+    /// (issued for 127.0.0.1 by the test CA in `ca.pem`).
+    pub(crate) async fn start_tls(
+        responder: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+    ) -> TestServer {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/tls");
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(format!("{dir}/server.pem"))
+                .expect("server.pem")
+                .collect::<Result<_, _>>()
+                .expect("server.pem certificates");
+        let key = PrivateKeyDer::from_pem_file(format!("{dir}/server.key")).expect("server.key");
+        let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+        let config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("server certificate");
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        TestServer::spawn(Some(acceptor), Arc::new(responder)).await
+    }
+
+    async fn spawn(tls: Option<TlsAcceptor>, responder: Arc<Responder>) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
-        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().expect("local addr"));
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let responder: Arc<Responder> = Arc::new(responder);
         let log = requests.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (log, responder) = (log.clone(), responder.clone());
+                let (log, responder, tls) = (log.clone(), responder.clone(), tls.clone());
                 tokio::spawn(async move {
-                    let _ = handle(stream, &*responder, &log).await;
+                    let _ = match tls {
+                        // A failed handshake (the client distrusts us) just ends it.
+                        Some(acceptor) => match acceptor.accept(stream).await {
+                            Ok(s) => handle(s, &*responder, &log).await,
+                            Err(_) => Ok(()),
+                        },
+                        None => handle(stream, &*responder, &log).await,
+                    };
                 });
             }
         });
@@ -150,8 +188,8 @@ impl TestServer {
     }
 }
 
-async fn handle(
-    mut stream: TcpStream,
+async fn handle<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
     responder: &Responder,
     log: &Mutex<Vec<Received>>,
 ) -> std::io::Result<()> {
