@@ -60,15 +60,15 @@ impl Client {
     /// Builds a client; reads the CA file, validates the address and headers.
     pub fn new(cfg: &ClientConfig) -> Result<Client, Error> {
         let base = parse_address(&cfg.address)?;
-        let address = cfg.address.trim_end_matches('/').to_string();
-        let join = |suffix: &str| -> Result<Url, Error> {
+        let address = cfg.address.trim().trim_end_matches('/').to_string();
+        // Keep any path prefix (Prometheus behind `--web.route-prefix`).
+        let join = |suffix: &str| -> Url {
             let mut u = base.clone();
-            let path = format!("{}{suffix}", base.path().trim_end_matches('/'));
-            u.set_path(&path);
-            Ok(u)
+            u.set_path(&format!("{}{suffix}", base.path().trim_end_matches('/')));
+            u
         };
-        let query_url = join("/api/v1/query")?;
-        let range_url = join("/api/v1/query_range")?;
+        let query_url = join("/api/v1/query");
+        let range_url = join("/api/v1/query_range");
         if cfg.timeout.is_zero() {
             return Err(Error::InvalidArgument {
                 field: "timeout",
