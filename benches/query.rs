@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use canary_gate::condition::{Condition, ResultValue, evaluate};
 use canary_gate::promql::{
     SeriesSelector, error_rate_query, inject_matchers, latency_query, parse_matcher, traffic_query,
+    validate,
 };
 
 /// Runs `f` for about `budget` and prints the mean time per call in µs.
@@ -70,8 +71,15 @@ fn main() {
             "6d4f8b7c9".to_owned(),
         ),
     ]);
-    bench("inject_matchers (10 selectors)", budget, || {
+    bench("inject_matchers (10 selectors, 10 regexes)", budget, || {
         black_box(inject_matchers(black_box(&ten), &canary).expect("inject"));
+    });
+    bench("validate (same query)", budget, || {
+        validate(black_box(&ten)).expect("valid");
+    });
+    let plain = ten.replace(r#",code=~"5..""#, "");
+    bench("inject_matchers (10 selectors, no regex)", budget, || {
+        black_box(inject_matchers(black_box(&plain), &canary).expect("inject"));
     });
 
     let result = ResultValue::Vector(vec![0.012]);
