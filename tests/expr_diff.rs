@@ -372,3 +372,187 @@ fn outside_the_subset_is_named() {
         assert!(err.contains(want), "{cond:?}: got {err:?}, want {want:?}");
     }
 }
+
+/// xorshift64*: a fixed-seed generator, so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[(self.next() % xs.len() as u64) as usize]
+    }
+}
+
+/// A random condition from the subset's grammar, `depth` levels deep.
+fn random_condition(rng: &mut Rng, depth: u32) -> String {
+    const ATOMS: &[&str] = &[
+        "result",
+        "result[0]",
+        "result[1]",
+        "result[-1]",
+        "len(result)",
+        "0",
+        "1",
+        "2",
+        "7",
+        "0.5",
+        "0.05",
+        "1000",
+        "1e3",
+        "true",
+        "false",
+        "nil",
+        "isNaN(result[0])",
+        "isInf(result[0])",
+        "asInt(result[0])",
+        "asFloat(result[0])",
+        "default(result, 0)",
+        "isNil(result)",
+        "all(result, {# < 1})",
+        "any(result, {# > 0.5})",
+        "count(result, {!isNaN(#)})",
+        "one(result, {# >= 2})",
+        "none(result, {isInf(#)})",
+        "isNaN(result)",
+        "asInt(result)",
+    ];
+    const BINARY: &[&str] = &[
+        "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "**", "&&", "||", "and", "or",
+    ];
+    const UNARY: &[&str] = &["!", "not ", "-", "+"];
+    if depth == 0 || rng.next().is_multiple_of(4) {
+        return rng.pick(ATOMS).to_owned();
+    }
+    match rng.next() % 6 {
+        0 => format!("{}{}", rng.pick(UNARY), random_condition(rng, depth - 1)),
+        1 => format!("({})", random_condition(rng, depth - 1)),
+        _ => {
+            let l = random_condition(rng, depth - 1);
+            let op = rng.pick(BINARY);
+            let r = random_condition(rng, depth - 1);
+            format!("{l} {op} {r}")
+        }
+    }
+}
+
+/// A well-typed-looking condition: comparisons of arithmetic joined by logic,
+/// so most cases produce a boolean and exercise int/float arithmetic.
+fn random_boolean(rng: &mut Rng, depth: u32) -> String {
+    const BOOLS: &[&str] = &[
+        "true",
+        "false",
+        "isNaN(result[0])",
+        "isInf(result[0])",
+        "isNil(result)",
+        "all(result, {# < 1})",
+        "any(result, {# > 0.5})",
+        "len(result) > 0",
+    ];
+    const CMP: &[&str] = &["==", "!=", "<", "<=", ">", ">="];
+    const LOGIC: &[&str] = &["&&", "||", "and", "or"];
+    if depth == 0 || rng.next().is_multiple_of(5) {
+        return rng.pick(BOOLS).to_owned();
+    }
+    match rng.next() % 5 {
+        0 => format!("!({})", random_boolean(rng, depth - 1)),
+        1 | 2 => {
+            let (l, r) = (random_number(rng, depth), random_number(rng, depth));
+            format!("{l} {} {r}", rng.pick(CMP))
+        }
+        _ => {
+            let l = random_boolean(rng, depth - 1);
+            let op = rng.pick(LOGIC);
+            let r = random_boolean(rng, depth - 1);
+            format!("({l}) {op} ({r})")
+        }
+    }
+}
+
+fn random_number(rng: &mut Rng, depth: u32) -> String {
+    const NUMS: &[&str] = &[
+        "result[0]",
+        "len(result)",
+        "asInt(result[0])",
+        "asFloat(result[0])",
+        "0",
+        "1",
+        "2",
+        "3",
+        "7",
+        "-4",
+        "0.5",
+        "2.5",
+        "1e2",
+        "count(result, {# > 0})",
+        "0x1F",
+    ];
+    const ARITH: &[&str] = &["+", "-", "*", "/", "%", "**"];
+    if depth == 0 || rng.next().is_multiple_of(3) {
+        return rng.pick(NUMS).to_owned();
+    }
+    let l = random_number(rng, depth - 1);
+    let r = random_number(rng, depth - 1);
+    format!("({l} {} {r})", rng.pick(ARITH))
+}
+
+/// Thousands of generated conditions, mostly type errors and odd mixes that
+/// nobody writes on purpose: the subset must still agree with expr on each.
+#[test]
+fn random_conditions_agree() {
+    let Some(bin) = helper() else { return };
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut conditions: Vec<String> = (0..3000).map(|_| random_condition(&mut rng, 4)).collect();
+    conditions.extend((0..3000).map(|_| random_boolean(&mut rng, 3)));
+    let shapes = [
+        ResultValue::Vector(vec![]),
+        ResultValue::Vector(vec![0.5]),
+        ResultValue::Vector(vec![2.0, f64::NAN]),
+        ResultValue::Vector(vec![f64::INFINITY, -1.5, 0.0]),
+        ResultValue::Scalar(0.05),
+        ResultValue::Scalar(f64::NAN),
+    ];
+    let cases: Vec<(&str, ResultValue)> = conditions
+        .iter()
+        .flat_map(|c| shapes.iter().map(move |r| (c.as_str(), r.clone())))
+        .collect();
+    let go = run_go(&bin, &cases);
+    let mut failures = Vec::new();
+    let mut booleans = 0;
+    for ((cond, shape), go) in cases.iter().zip(&go) {
+        let ours = rust(cond, shape);
+        let theirs = go.get("value").and_then(Value::as_bool);
+        let go_err = go.get("error").and_then(Value::as_str);
+        let agree = match (&ours, theirs, go_err) {
+            (Ok(a), Some(b), None) => {
+                booleans += 1;
+                *a == b
+            }
+            (Err(Error::IndexOutOfRange { .. }), None, Some(e)) => e.contains("index out of range"),
+            (Err(_), None, Some(e)) => !e.contains("index out of range"),
+            _ => false,
+        };
+        if !agree {
+            failures.push(format!("{cond:?} on {shape:?}: rust {ours:?}, go {go}"));
+        }
+    }
+    eprintln!(
+        "expr_diff random: {} cases, {booleans} booleans",
+        cases.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} disagreements, first 30:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
