@@ -16,7 +16,13 @@ use canary_gate::promql::{
 fn queries() -> Vec<String> {
     let mut out = Vec::new();
     let w = Duration::from_secs(120);
-    for value in ["hotrod", r#"a"b\c"#, "x\"}[1h])) or vector(1) #", "line\nbreak\ttab", "ünï ✓"] {
+    for value in [
+        "hotrod",
+        r#"a"b\c"#,
+        "x\"}[1h])) or vector(1) #",
+        "line\nbreak\ttab",
+        "ünï ✓",
+    ] {
         let sel = SeriesSelector {
             metric: "hotrod_requests_total".into(),
             namespace_label: "namespace".into(),
@@ -75,5 +81,8 @@ fn promtool_accepts_every_printed_query() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(&format!("{} rules found", qs.len())), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{} rules found", qs.len())),
+        "{stdout}"
+    );
 }
