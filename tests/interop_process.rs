@@ -46,7 +46,14 @@ fn command_line_without_the_host() {
     };
     let cookie = ("ARGO_ROLLOUTS_RPC_PLUGIN", "metricprovider");
     // (args, env, exit code, stdout must contain, stderr must contain)
-    let cases: Vec<(&[&str], Vec<(&str, &str)>, i32, &str, &str)> = vec![
+    type Case<'a> = (
+        &'a [&'a str],
+        Vec<(&'a str, &'a str)>,
+        i32,
+        &'a str,
+        &'a str,
+    );
+    let cases: Vec<Case<'_>> = vec![
         (&[], vec![], 1, "", "--help"),
         (
             &[],
