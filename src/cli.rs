@@ -112,6 +112,10 @@ fn ensure_available(protocol: Protocol) -> Result<(), CliError> {
 /// Plugin mode: everything from the environment checks to the last reply.
 fn serve_plugin(env: PluginEnv) -> Result<ExitCode, CliError> {
     logging::init_from_env()?;
+    // Panics go out as hclog lines too (the default hook writes plain text).
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!(panic = %info, "panic");
+    }));
     let protocol = env.validate()?;
     ensure_available(protocol)?;
     // The provider both transports call. Replace with the real one when merged.

@@ -9,9 +9,11 @@
 //! state must change together with the bytes on the wire.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::FutureExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Mutex, Semaphore, mpsc};
 
@@ -133,7 +135,15 @@ where
             let (service, writer, events) = (service.clone(), writer.clone(), events.clone());
             tokio::spawn(async move {
                 let started = Instant::now();
-                let (reply, after) = service.handle(&req.method, req.call).await;
+                // A panicking handler must still be answered: net/rpc calls have
+                // no timeout, so a lost reply would block the host's goroutine forever.
+                let handled = AssertUnwindSafe(service.handle(&req.method, req.call))
+                    .catch_unwind()
+                    .await;
+                let (reply, after) = handled.unwrap_or_else(|_| {
+                    tracing::error!(stream = stream_id, method = %req.method, seq = req.seq, "call handler panicked");
+                    (Err(format!("canary-gate: internal error while handling {}", req.method)), After::Continue)
+                });
                 if let Err(e) = &reply {
                     tracing::debug!(stream = stream_id, method = %req.method, seq = req.seq, error = %e, "call failed");
                 }
@@ -172,5 +182,58 @@ where
             }
         };
         dec.feed(&chunk[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rpc::ResponseDecoder;
+
+    /// A service whose handler panics on `Control.Ping`.
+    struct Panicky;
+    impl Service for Panicky {
+        async fn handle(&self, method: &str, _call: Call) -> (Result<Reply, String>, After) {
+            assert_ne!(method, "Control.Ping", "handler bug");
+            (Ok(Reply::Empty), After::Continue)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_still_gets_an_error_reply() {
+        let input = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/wire/control.H2P.bin"),
+        )
+        .unwrap();
+        let (host, plugin) = tokio::io::duplex(64 * 1024);
+        let (rd, wr) = tokio::io::split(plugin);
+        let (mut host_rd, mut host_wr) = tokio::io::split(host);
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let server = tokio::spawn(serve_stream(1, rd, wr, Arc::new(Panicky), tx));
+        host_wr.write_all(&input).await.unwrap();
+        let mut dec = ResponseDecoder::new();
+        let mut errors = std::collections::BTreeMap::new();
+        let mut buf = vec![0u8; 4096];
+        while errors.len() < 6 {
+            let n = tokio::time::timeout(std::time::Duration::from_secs(5), host_rd.read(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(n > 0);
+            dec.feed(&buf[..n]);
+            while let Some(r) = dec.next_response().unwrap() {
+                errors.insert(r.seq, r.error);
+            }
+        }
+        server.abort();
+        // Seq 1 and 2 are the Pings.
+        for seq in [1, 2] {
+            assert_eq!(
+                errors[&seq],
+                "canary-gate: internal error while handling Control.Ping"
+            );
+        }
+        assert_eq!(errors[&0], "");
     }
 }
