@@ -33,6 +33,10 @@ use crate::analysis::Provider;
 /// after the Quit reply.
 pub const EXIT_FLUSH_GRACE: Duration = Duration::from_millis(300);
 
+/// Most yamux streams open at once. The host needs three plus one per
+/// dispensed plugin; more is a misbehaving peer (further SYNs are reset).
+pub const MAX_STREAMS: usize = 1024;
+
 /// Why [`serve`] returned normally.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -72,6 +76,7 @@ pub enum ServeError {
 fn yamux_config() -> Config {
     Config {
         enable_keepalive: false,
+        max_stream_count: MAX_STREAMS,
         ..Config::default()
     }
 }
