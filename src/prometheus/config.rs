@@ -1,0 +1,99 @@
+//! I/O layer: how to reach one Prometheus (address, auth, TLS, timeout).
+//!
+//! A [`ClientConfig`] is plain data and the key of the client pool, so it is
+//! `Hash + Eq`. Secrets are never printed: [`Secret`]'s `Debug` redacts inline
+//! values, and only file paths ever reach a log line or an error.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default request timeout when a caller has no better value.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything needed to build one HTTP client for one Prometheus.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClientConfig {
+    /// Base URL, e.g. `http://127.0.0.1:9090`; a path prefix such as
+    /// `http://host/prometheus` is kept and `/api/v1/...` is appended to it.
+    pub address: String,
+    /// Wall-clock limit for one HTTP exchange (connect, send, whole body).
+    pub timeout: Duration,
+    /// Extra request headers, sent as given (name, value).
+    pub headers: Vec<(String, String)>,
+    /// File holding a bearer token; re-read whenever its mtime or length
+    /// changes (Kubernetes rotates projected tokens in place).
+    pub bearer_token_file: Option<PathBuf>,
+    /// HTTP basic authentication.
+    pub basic_auth: Option<BasicAuth>,
+    /// TLS settings for `https://` addresses.
+    pub tls: TlsConfig,
+}
+
+impl ClientConfig {
+    /// A config for `address` with the default timeout and nothing else.
+    pub fn new(address: impl Into<String>) -> ClientConfig {
+        ClientConfig {
+            address: address.into(),
+            timeout: DEFAULT_TIMEOUT,
+            headers: Vec::new(),
+            bearer_token_file: None,
+            basic_auth: None,
+            tls: TlsConfig::default(),
+        }
+    }
+}
+
+/// HTTP basic authentication credentials.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BasicAuth {
+    /// The user name (not secret).
+    pub username: String,
+    /// The password, inline or from a file.
+    pub password: Secret,
+}
+
+/// A secret value, given inline or read from a file at request time.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum Secret {
+    /// The secret itself. Never printed.
+    Inline(String),
+    /// A file whose content (trailing whitespace trimmed) is the secret;
+    /// re-read when its mtime or length changes.
+    File(PathBuf),
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Secret::Inline(_) => f.write_str("Inline(<redacted>)"),
+            Secret::File(p) => f.debug_tuple("File").field(p).finish(),
+        }
+    }
+}
+
+/// TLS options for `https://` addresses.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TlsConfig {
+    /// PEM file with extra CA certificates, added to the built-in roots.
+    pub ca_file: Option<PathBuf>,
+    /// Accept any server certificate (testing only).
+    pub insecure_skip_verify: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_inline_secret() {
+        let mut cfg = ClientConfig::new("http://127.0.0.1:9090");
+        cfg.basic_auth = Some(BasicAuth {
+            username: "alice".into(),
+            password: Secret::Inline("hunter2-very-secret".into()),
+        });
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("alice"), "{shown}");
+    }
+}

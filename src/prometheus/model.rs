@@ -1,0 +1,411 @@
+//! I/O layer: the Prometheus HTTP API response model and its JSON decoder.
+//!
+//! Prometheus encodes every sample value as a JSON *string* (`"0.5"`, `"NaN"`,
+//! `"+Inf"`, `"-Inf"`) next to a numeric timestamp, because JSON numbers cannot
+//! carry NaN or infinities. The envelope is `{status, data: {resultType,
+//! result}, errorType, error, warnings}`; `result`'s shape depends on
+//! `resultType`, so `data` is decoded by hand: when `resultType` comes first
+//! (as Prometheus writes it) `result` is decoded straight into typed values;
+//! otherwise it is buffered once and decoded afterwards.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use super::error::{ApiError, Error};
+
+/// A decoded `/api/v1/query` or `/api/v1/query_range` answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryResponse {
+    /// The result.
+    pub data: QueryData,
+    /// Prometheus' `warnings` (e.g. a failing remote-read endpoint); the
+    /// result may be partial when this is not empty.
+    pub warnings: Vec<String>,
+    /// Wall time of the HTTP exchange (request sent to body fully read).
+    pub latency: Duration,
+}
+
+/// The `data.result` of a response, by `resultType`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum QueryData {
+    /// An instant vector: one sample per series (possibly none).
+    Vector(Vec<Sample>),
+    /// A scalar.
+    Scalar(f64),
+    /// A range vector: many points per series.
+    Matrix(Vec<Series>),
+    /// A string literal result.
+    String(String),
+}
+
+impl QueryData {
+    /// The `resultType` name Prometheus uses for this variant.
+    pub fn result_type(&self) -> &'static str {
+        match self {
+            QueryData::Vector(_) => "vector",
+            QueryData::Scalar(_) => "scalar",
+            QueryData::Matrix(_) => "matrix",
+            QueryData::String(_) => "string",
+        }
+    }
+}
+
+/// One series of an instant vector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// The series labels (`__name__` included when Prometheus kept it).
+    pub labels: BTreeMap<String, String>,
+    /// The value; NaN and ±Inf are kept as such.
+    pub value: f64,
+}
+
+/// One series of a range vector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    /// The series labels.
+    pub labels: BTreeMap<String, String>,
+    /// `(unix timestamp in seconds, value)` pairs in time order.
+    pub values: Vec<(f64, f64)>,
+}
+
+/// Parses a Prometheus sample value as Go's `strconv.FormatFloat` writes it.
+pub fn parse_sample_value(s: &str) -> Option<f64> {
+    match s {
+        "NaN" => Some(f64::NAN),
+        "+Inf" | "Inf" => Some(f64::INFINITY),
+        "-Inf" => Some(f64::NEG_INFINITY),
+        // Rust also accepts "inf"/"infinity"/"nan" in any case; Prometheus
+        // never writes those, so reject them rather than guess.
+        _ if s
+            .bytes()
+            .any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') =>
+        {
+            None
+        }
+        _ => s.parse().ok(),
+    }
+}
+
+impl QueryResponse {
+    /// Decodes a response body that came with HTTP status `http_status`.
+    ///
+    /// `"status": "error"` becomes [`Error::Api`]; a body that is not JSON
+    /// becomes [`Error::NotJson`] (the caller fills in the address), a JSON
+    /// body of the wrong shape [`Error::Malformed`].
+    pub fn from_json(
+        body: &[u8],
+        http_status: u16,
+        latency: Duration,
+    ) -> Result<QueryResponse, Error> {
+        let env: Envelope = serde_json::from_slice(body).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => Error::Malformed {
+                reason: e.to_string(),
+            },
+            _ => Error::NotJson {
+                address: String::new(),
+                reason: e.to_string(),
+                snippet: String::new(),
+            },
+        })?;
+        match env.status.as_str() {
+            "success" => {}
+            "error" => {
+                return Err(Error::Api(Box::new(ApiError {
+                    http_status,
+                    error_type: env.error_type.unwrap_or_else(|| "unknown".into()),
+                    error: env.error.unwrap_or_default(),
+                })));
+            }
+            other => {
+                return Err(Error::Malformed {
+                    reason: format!("status {other:?} is neither \"success\" nor \"error\""),
+                });
+            }
+        }
+        let data = match env.data {
+            Some(RawData::Known(d)) => d,
+            Some(RawData::Unknown(result_type)) => {
+                return Err(Error::UnexpectedResultType {
+                    result_type,
+                    expected: "vector, scalar, matrix or string",
+                });
+            }
+            None => {
+                return Err(Error::Malformed {
+                    reason: "status is \"success\" but data is missing".into(),
+                });
+            }
+        };
+        Ok(QueryResponse {
+            data,
+            warnings: env.warnings.unwrap_or_default(),
+            latency,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    status: String,
+    #[serde(default)]
+    data: Option<RawData>,
+    #[serde(default, rename = "errorType")]
+    error_type: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    warnings: Option<Vec<String>>,
+}
+
+enum RawData {
+    Known(QueryData),
+    Unknown(String),
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Vector,
+    Scalar,
+    Matrix,
+    String,
+}
+
+impl Kind {
+    fn from_name(s: &str) -> Option<Kind> {
+        Some(match s {
+            "vector" => Kind::Vector,
+            "scalar" => Kind::Scalar,
+            "matrix" => Kind::Matrix,
+            "string" => Kind::String,
+            _ => return None,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for RawData {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(DataVisitor)
+    }
+}
+
+struct DataVisitor;
+
+impl<'de> Visitor<'de> for DataVisitor {
+    type Value = RawData;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object with resultType and result")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawData, A::Error> {
+        let mut result_type: Option<String> = None;
+        let mut decoded: Option<QueryData> = None;
+        let mut buffered: Option<serde_json::Value> = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "resultType" => result_type = Some(map.next_value()?),
+                "result" => match result_type.as_deref().map(Kind::from_name) {
+                    Some(Some(kind)) => decoded = Some(map.next_value_seed(ResultSeed(kind))?),
+                    // Unknown type: nothing to decode, skip it.
+                    Some(None) => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                    // resultType not seen yet: keep the raw value for later.
+                    None => buffered = Some(map.next_value()?),
+                },
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let Some(rt) = result_type else {
+            return Err(de::Error::missing_field("resultType"));
+        };
+        let Some(kind) = Kind::from_name(&rt) else {
+            return Ok(RawData::Unknown(rt));
+        };
+        if let Some(d) = decoded {
+            return Ok(RawData::Known(d));
+        }
+        match buffered {
+            Some(v) => ResultSeed(kind)
+                .deserialize(v)
+                .map(RawData::Known)
+                .map_err(de::Error::custom),
+            None => Err(de::Error::missing_field("result")),
+        }
+    }
+}
+
+struct ResultSeed(Kind);
+
+impl<'de> DeserializeSeed<'de> for ResultSeed {
+    type Value = QueryData;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<QueryData, D::Error> {
+        Ok(match self.0 {
+            Kind::Vector => {
+                let raw = Vec::<RawSample>::deserialize(d)?;
+                let mut out = Vec::with_capacity(raw.len());
+                for s in raw {
+                    let Some((_, PromFloat(value))) = s.value else {
+                        return Err(de::Error::custom(if s.histogram.is_some() {
+                            "native histogram samples are not supported; query a float series (e.g. histogram_quantile)"
+                        } else {
+                            "vector sample has no \"value\""
+                        }));
+                    };
+                    out.push(Sample {
+                        labels: s.metric,
+                        value,
+                    });
+                }
+                QueryData::Vector(out)
+            }
+            Kind::Scalar => {
+                let (_, PromFloat(v)) = <(f64, PromFloat)>::deserialize(d)?;
+                QueryData::Scalar(v)
+            }
+            Kind::String => {
+                let (_, s) = <(f64, String)>::deserialize(d)?;
+                QueryData::String(s)
+            }
+            Kind::Matrix => {
+                let raw = Vec::<RawSeries>::deserialize(d)?;
+                let mut out = Vec::with_capacity(raw.len());
+                for s in raw {
+                    if s.values.is_empty() && s.histograms.is_some() {
+                        return Err(de::Error::custom(
+                            "native histogram series are not supported; query a float series",
+                        ));
+                    }
+                    out.push(Series {
+                        labels: s.metric,
+                        values: s
+                            .values
+                            .into_iter()
+                            .map(|(t, PromFloat(v))| (t, v))
+                            .collect(),
+                    });
+                }
+                QueryData::Matrix(out)
+            }
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct RawSample {
+    #[serde(default)]
+    metric: BTreeMap<String, String>,
+    #[serde(default)]
+    value: Option<(f64, PromFloat)>,
+    #[serde(default)]
+    histogram: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct RawSeries {
+    #[serde(default)]
+    metric: BTreeMap<String, String>,
+    #[serde(default)]
+    values: Vec<(f64, PromFloat)>,
+    #[serde(default)]
+    histograms: Option<IgnoredAny>,
+}
+
+/// A sample value: a JSON string holding a Go float.
+struct PromFloat(f64);
+
+impl<'de> Deserialize<'de> for PromFloat {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(PromFloatVisitor)
+    }
+}
+
+struct PromFloatVisitor;
+
+impl Visitor<'_> for PromFloatVisitor {
+    type Value = PromFloat;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sample value string such as \"0.5\", \"NaN\" or \"+Inf\"")
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<PromFloat, E> {
+        parse_sample_value(s)
+            .map(PromFloat)
+            .ok_or_else(|| E::custom(format!("invalid sample value {s:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_values() {
+        let table: &[(&str, Option<f64>)] = &[
+            ("0.5", Some(0.5)),
+            ("1e3", Some(1000.0)),
+            ("-2", Some(-2.0)),
+            ("+Inf", Some(f64::INFINITY)),
+            ("-Inf", Some(f64::NEG_INFINITY)),
+            ("inf", None),
+            ("nan", None),
+            ("", None),
+            ("abc", None),
+        ];
+        for (input, want) in table {
+            let got = parse_sample_value(input);
+            assert_eq!(got, *want, "input {input:?}");
+        }
+        assert!(parse_sample_value("NaN").is_some_and(f64::is_nan));
+    }
+
+    fn decode(body: &str) -> Result<QueryResponse, Error> {
+        QueryResponse::from_json(body.as_bytes(), 200, Duration::ZERO)
+    }
+
+    #[test]
+    fn result_before_result_type_is_buffered() {
+        let r = decode(r#"{"status":"success","data":{"result":[1,"2.5"],"resultType":"scalar"}}"#);
+        assert_eq!(r.ok().map(|r| r.data), Some(QueryData::Scalar(2.5)));
+    }
+
+    #[test]
+    fn shapes_that_fail() {
+        let table: &[(&str, &str)] = &[
+            (r#"{"status":"success"}"#, "data is missing"),
+            (r#"{"status":"weird","data":null}"#, "neither"),
+            (
+                r#"{"status":"success","data":{"result":[]}}"#,
+                "missing field `resultType`",
+            ),
+            (
+                r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"x"]}]}}"#,
+                "invalid sample value \"x\"",
+            ),
+            (
+                r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"histogram":[1,{}]}]}}"#,
+                "native histogram",
+            ),
+            (
+                r#"{"status":"success","data":{"resultType":"streams","result":[]}}"#,
+                "unexpected Prometheus resultType \"streams\"",
+            ),
+            ("<html>", "not a Prometheus API response"),
+        ];
+        for (body, want) in table {
+            let msg = match decode(body) {
+                Ok(r) => panic!("{body} decoded to {r:?}"),
+                Err(e) => e.to_string(),
+            };
+            assert!(msg.contains(want), "{body}: {msg}");
+        }
+    }
+}

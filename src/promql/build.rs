@@ -1,0 +1,204 @@
+//! Pure layer: the traffic, error-rate, request-count, latency and presence
+//! queries, assembled as promql-parser ASTs and printed with `Display`.
+
+use std::time::Duration;
+
+use promql_parser::label::{Matcher, Matchers};
+use promql_parser::parser::token::{self, TokenType};
+use promql_parser::parser::value::ValueType;
+use promql_parser::parser::{
+    AggregateExpr, BinaryExpr, Call, Expr, Function, FunctionArgs, LabelModifier, MatrixSelector,
+    NumberLiteral, VectorSelector,
+};
+use promql_parser::util::display_duration;
+
+use super::inject::check_printed;
+use super::matcher::{check_label_name, check_metric_name};
+use super::{Error, LabelMatcher, MAX_WINDOW};
+
+/// Which series a check reads: one metric, narrowed to the canary by its
+/// namespace and pod-template hash labels, plus optional extra matchers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesSelector {
+    /// Metric name, e.g. `hotrod_requests_total` (for latency: the `_bucket` series).
+    pub metric: String,
+    /// Label holding the namespace, e.g. `namespace` or `hotrod_namespace`.
+    pub namespace_label: String,
+    /// The namespace; must not be empty (`label=""` also matches series without the label).
+    pub namespace: String,
+    /// Label holding the pod-template hash, e.g. `rollouts_pod_template_hash`.
+    pub hash_label: String,
+    /// The canary's pod-template hash; must not be empty.
+    pub hash: String,
+    /// More matchers, e.g. `route="/dispatch"`; may not reuse the two labels above.
+    pub extra: Vec<LabelMatcher>,
+}
+
+impl SeriesSelector {
+    /// The selector's matchers, validated: metric and label names, non-empty
+    /// namespace and hash, no label set twice across namespace/hash/extra.
+    fn matchers(&self) -> Result<Vec<Matcher>, Error> {
+        check_metric_name(&self.metric)?;
+        let mut out = Vec::with_capacity(2 + self.extra.len());
+        for (label, value) in [
+            (&self.namespace_label, &self.namespace),
+            (&self.hash_label, &self.hash),
+        ] {
+            check_label_name(label)?;
+            if value.is_empty() {
+                return Err(Error::LabelValue {
+                    label: label.clone(),
+                    reason: "empty; an empty value also selects series without the label".into(),
+                });
+            }
+            out.push(LabelMatcher::equal(label, value)?.to_parser());
+        }
+        if self.namespace_label == self.hash_label {
+            return Err(Error::DuplicateLabel {
+                label: self.hash_label.clone(),
+            });
+        }
+        for m in &self.extra {
+            if m.name() == self.namespace_label || m.name() == self.hash_label {
+                return Err(Error::DuplicateLabel {
+                    label: m.name().to_owned(),
+                });
+            }
+            out.push(m.to_parser());
+        }
+        Ok(out)
+    }
+
+    fn vector(&self, more: Option<&LabelMatcher>) -> Result<VectorSelector, Error> {
+        let mut matchers = self.matchers()?;
+        if let Some(m) = more {
+            if m.name() == self.namespace_label || m.name() == self.hash_label {
+                return Err(Error::DuplicateLabel {
+                    label: m.name().to_owned(),
+                });
+            }
+            matchers.push(m.to_parser());
+        }
+        // The order `Display` prints, so the built tree equals the parsed-back one.
+        matchers.sort_by_cached_key(|m| m.to_string());
+        Ok(VectorSelector::new(
+            Some(self.metric.clone()),
+            Matchers::new(matchers),
+        ))
+    }
+}
+
+/// A PromQL duration: `2m`, `30s`, `1h30m`, `500ms` (promql-parser's printer;
+/// sub-millisecond parts are dropped, zero prints `0s`).
+pub fn format_window(d: Duration) -> String {
+    display_duration(&d)
+}
+
+/// `sum(rate(metric{ns,hash}[w]))`: canary requests per second.
+pub fn traffic_query(sel: &SeriesSelector, window: Duration) -> Result<String, Error> {
+    let expr = sum(call_range("rate", sel.vector(None)?, window)?, None);
+    finish(&expr)
+}
+
+/// `sum(rate(metric{ns,hash,error}[w])) / sum(rate(metric{ns,hash}[w]))`: the
+/// error ratio (NaN when there is no traffic; the check reports that).
+pub fn error_rate_query(
+    sel: &SeriesSelector,
+    error: &LabelMatcher,
+    window: Duration,
+) -> Result<String, Error> {
+    let errors = sum(call_range("rate", sel.vector(Some(error))?, window)?, None);
+    let all = sum(call_range("rate", sel.vector(None)?, window)?, None);
+    let expr = Expr::Binary(BinaryExpr {
+        op: TokenType::new(token::T_DIV),
+        lhs: Box::new(errors),
+        rhs: Box::new(all),
+        modifier: None,
+    });
+    finish(&expr)
+}
+
+/// `sum(increase(metric{ns,hash}[w]))`: requests seen in the window (the
+/// `minRequests` gate).
+pub fn requests_in_window_query(sel: &SeriesSelector, window: Duration) -> Result<String, Error> {
+    let expr = sum(call_range("increase", sel.vector(None)?, window)?, None);
+    finish(&expr)
+}
+
+/// `histogram_quantile(q, sum by (le) (rate(bucket{ns,hash}[w])))`;
+/// `sel.metric` names the `_bucket` series.
+pub fn latency_query(
+    quantile: f64,
+    sel: &SeriesSelector,
+    window: Duration,
+) -> Result<String, Error> {
+    if !(0.0..=1.0).contains(&quantile) {
+        return Err(Error::Quantile { value: quantile });
+    }
+    let rate = call_range("rate", sel.vector(None)?, window)?;
+    let by_le = sum(rate, Some(LabelModifier::include(vec!["le"])));
+    let func = Function::new(
+        "histogram_quantile",
+        vec![ValueType::Scalar, ValueType::Vector],
+        0,
+        ValueType::Vector,
+        false,
+    );
+    let args = FunctionArgs::new_args(Expr::NumberLiteral(NumberLiteral::new(quantile)))
+        .append_args(by_le);
+    finish(&Expr::Call(Call { func, args }))
+}
+
+/// `count(metric)`: one sample (the series count) if the metric exists at all,
+/// an empty result if not. Used to tell "no such metric" from "no canary data".
+pub fn presence_query(metric: &str) -> Result<String, Error> {
+    check_metric_name(metric)?;
+    let vs = VectorSelector::new(Some(metric.to_owned()), Matchers::empty());
+    let expr = Expr::Aggregate(AggregateExpr {
+        op: TokenType::new(token::T_COUNT),
+        expr: Box::new(Expr::VectorSelector(vs)),
+        param: None,
+        modifier: None,
+    });
+    finish(&expr)
+}
+
+fn check_window(window: Duration) -> Result<(), Error> {
+    let reason = if window.is_zero() {
+        "must be greater than zero"
+    } else if !window.subsec_nanos().is_multiple_of(1_000_000) {
+        "must be whole milliseconds"
+    } else if window > MAX_WINDOW {
+        "must be at most 31 days"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Window { window, reason })
+}
+
+/// `name(vs[window])` for a range-vector function returning a vector.
+fn call_range(name: &'static str, vs: VectorSelector, window: Duration) -> Result<Expr, Error> {
+    check_window(window)?;
+    let func = Function::new(name, vec![ValueType::Matrix], 0, ValueType::Vector, false);
+    let ms = Expr::MatrixSelector(MatrixSelector { vs, range: window });
+    Ok(Expr::Call(Call {
+        func,
+        args: FunctionArgs::new_args(ms),
+    }))
+}
+
+fn sum(expr: Expr, modifier: Option<LabelModifier>) -> Expr {
+    Expr::Aggregate(AggregateExpr {
+        op: TokenType::new(token::T_SUM),
+        expr: Box::new(expr),
+        param: None,
+        modifier,
+    })
+}
+
+/// Prints and proves the text parses back to the same tree.
+fn finish(expr: &Expr) -> Result<String, Error> {
+    let text = expr.to_string();
+    check_printed(&text, expr)?;
+    Ok(text)
+}
