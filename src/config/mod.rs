@@ -284,7 +284,7 @@ pub struct Config {
     pub prometheus: PrometheusConfig,
     /// The check to run.
     pub check: Check,
-    /// Kubernetes namespace of the canary (omitted from selectors when `None`).
+    /// Kubernetes namespace of the canary (required by the three built-in checks).
     pub namespace: Option<String>,
     /// The canary's pod-template hash (required by the three built-in checks).
     pub pod_template_hash: Option<String>,
@@ -392,6 +392,14 @@ fn build(top: &Obj<'_>, env_address: Option<&str>) -> Result<Config, ConfigError
             path: "podTemplateHash".into(),
             reason: format!(
                 "check {check_name} is scoped to the canary's pod-template hash; without it the query would match every pod (set it to \"{{{{args.canary-hash}}}}\")"
+            ),
+        });
+    }
+    if namespace.is_none() && !is_query {
+        return Err(ConfigError::Missing {
+            path: "namespace".into(),
+            reason: format!(
+                "check {check_name} selects the canary's series by namespace and hash (set it to \"{{{{args.namespace}}}}\")"
             ),
         });
     }

@@ -116,11 +116,11 @@ fn query_mode() {
 
 #[test]
 fn address_from_env() {
-    let json = r#"{"check": "traffic", "podTemplateHash": "h"}"#;
+    let json = r#"{"check": "traffic", "podTemplateHash": "h", "namespace": "n"}"#;
     let c = Config::from_json_with_env(json.as_bytes(), Some("http://env-prom:9090")).unwrap();
     assert_eq!(c.prometheus.address, "http://env-prom:9090");
     let c = Config::from_json_with_env(
-        br#"{"address": "http://a:1", "check": "traffic", "podTemplateHash": "h"}"#,
+        br#"{"address": "http://a:1", "check": "traffic", "podTemplateHash": "h", "namespace": "n"}"#,
         Some("http://env-prom:9090"),
     )
     .unwrap();
@@ -146,11 +146,11 @@ fn errors_name_field_and_value() {
             vec!["check: \"trafic\" is invalid"],
         ),
         (
-            format!(r#"{{{ADDR}, "check": "trafic", "podTemplateHash": "h"}}"#),
+            format!(r#"{{{ADDR}, "check": "trafic", "podTemplateHash": "h", "namespace": "n"}}"#),
             vec!["check", "\"trafic\"", "unknown check", "error-rate"],
         ),
         (
-            format!(r#"{{{ADDR}, "podTemplateHash": "h"}}"#),
+            format!(r#"{{{ADDR}, "podTemplateHash": "h", "namespace": "n"}}"#),
             vec!["check is required"],
         ),
         (
@@ -323,15 +323,15 @@ fn errors_name_field_and_value() {
             vec!["insecure: expected true or false, got \"yes\""],
         ),
         (
-            r#"{"address": "prom:9090", "check": "traffic", "podTemplateHash": "h"}"#.into(),
+            r#"{"address": "prom:9090", "check": "traffic", "podTemplateHash": "h", "namespace": "n"}"#.into(),
             vec!["address", "\"prom:9090\"", "not http or https"],
         ),
         (
-            r#"{"address": "not a url", "check": "traffic", "podTemplateHash": "h"}"#.into(),
+            r#"{"address": "not a url", "check": "traffic", "podTemplateHash": "h", "namespace": "n"}"#.into(),
             vec!["address", "\"not a url\"", "not a URL"],
         ),
         (
-            r#"{"check": "traffic", "podTemplateHash": "h"}"#.into(),
+            r#"{"check": "traffic", "podTemplateHash": "h", "namespace": "n"}"#.into(),
             vec!["address is required", ADDRESS_ENV],
         ),
     ];
@@ -352,7 +352,7 @@ fn secrets_never_appear_in_errors_or_debug() {
         traffic(r#", "basicAuth": {"username": "u", "password": 12345678}"#),
         traffic(r#", "headers": [{"key": "Authorization", "value": 12345678}]"#),
         traffic(r#", "headers": [{"key": "Authorization", "value": "Bearer 12345678\n"}]"#),
-        r#"{"address": "http://u:12345678@prom", "check": "traffic", "podTemplateHash": "h"}"#
+        r#"{"address": "http://u:12345678@prom", "check": "traffic", "podTemplateHash": "h", "namespace": "n"}"#
             .into(),
     ];
     for json in cases {
@@ -380,7 +380,7 @@ fn oversized_config_is_rejected() {
 #[test]
 fn from_metric_reads_the_single_plugin_entry() {
     let metric: crate::analysis::Metric = serde_json::from_str(
-        r#"{"name": "m", "provider": {"plugin": {"whatever/name": {"address": "http://p:1", "check": "traffic", "podTemplateHash": "h"}}}}"#,
+        r#"{"name": "m", "provider": {"plugin": {"whatever/name": {"address": "http://p:1", "check": "traffic", "podTemplateHash": "h", "namespace": "n"}}}}"#,
     )
     .unwrap();
     assert_eq!(Config::from_metric(&metric).unwrap().check, Check::Traffic);
