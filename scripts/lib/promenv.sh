@@ -1,0 +1,175 @@
+# shellcheck shell=bash
+# promenv.sh: start hotrod-sim and a real Prometheus on free loopback ports.
+#
+# Source it, then:
+#   promenv_start [hotrod-sim args...]   # exports PROM_URL, SIM_URL, PROMENV_DIR
+#   promenv_wait_data 35                 # until Prometheus holds >= 35 s of samples
+#   ... curl "$PROM_URL/api/v1/query" ...
+#   promenv_stop                         # also runs from the EXIT/INT/TERM trap
+#
+# Settings (environment):
+#   PROMENV_SIM_BIN   hotrod-sim binary (default: <repo>/target/debug/hotrod-sim; build it first)
+#   PROMENV_PROM_BIN  prometheus binary (default: prometheus on PATH, else /usr/bin/prometheus)
+#   PROMENV_NO_TRAP=1 do not install the cleanup trap (call promenv_stop yourself)
+#   PROMENV_KEEP=1    keep the temp dir (logs, config, TSDB) after promenv_stop
+#
+# The Prometheus config scrapes the simulator every second (job "hotrod-sim")
+# and has one remote_read endpoint that always fails, only consulted for
+# selectors carrying the label matcher warnings="remote-read": a query with
+# such a selector gets real Prometheus `warnings` in its answer.
+#
+# Only processes started here are stopped, by their PID.
+
+PROMENV_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PROMENV_SIM_PID=""
+PROMENV_PROM_PID=""
+PROMENV_DIR=""
+
+promenv_log() { printf 'promenv: %s\n' "$*" >&2; }
+
+# promenv_free_port: print a TCP port nothing listens on right now.
+promenv_free_port() {
+    local port i
+    for i in $(seq 1 50); do
+        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        if ! ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then
+            echo "$port"
+            return 0
+        fi
+    done
+    promenv_log "no free port found"
+    return 1
+}
+
+# promenv_wait_http URL SECONDS: until URL answers 2xx.
+promenv_wait_http() {
+    local url=$1 limit=$2 i
+    for i in $(seq 1 $((limit * 5))); do
+        if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    promenv_log "$url did not answer within ${limit}s"
+    return 1
+}
+
+# promenv_start [hotrod-sim args...]: start both processes and export the URLs.
+promenv_start() {
+    local sim_bin=${PROMENV_SIM_BIN:-$PROMENV_REPO/target/debug/hotrod-sim}
+    local prom_bin=${PROMENV_PROM_BIN:-$(command -v prometheus || echo /usr/bin/prometheus)}
+    if [[ ! -x $sim_bin ]]; then
+        promenv_log "simulator $sim_bin not found: run 'cargo build --bin hotrod-sim' first"
+        return 1
+    fi
+    if [[ ! -x $prom_bin ]]; then
+        promenv_log "prometheus binary $prom_bin not found"
+        return 1
+    fi
+    PROMENV_DIR=$(mktemp -d "${TMPDIR:-/tmp}/promenv.XXXXXX")
+    export PROMENV_DIR
+    if [[ ${PROMENV_NO_TRAP:-0} != 1 ]]; then
+        trap promenv_stop EXIT
+        trap 'promenv_stop; exit 130' INT
+        trap 'promenv_stop; exit 143' TERM
+    fi
+
+    "$sim_bin" --listen 127.0.0.1:0 --port-file "$PROMENV_DIR/sim.port" "$@" \
+        2>"$PROMENV_DIR/sim.log" &
+    PROMENV_SIM_PID=$!
+    local i
+    for i in $(seq 1 50); do
+        [[ -s $PROMENV_DIR/sim.port ]] && break
+        if ! kill -0 "$PROMENV_SIM_PID" 2>/dev/null; then
+            promenv_log "hotrod-sim exited: $(cat "$PROMENV_DIR/sim.log")"
+            return 1
+        fi
+        sleep 0.1
+    done
+    local sim_port
+    sim_port=$(tr -d '[:space:]' <"$PROMENV_DIR/sim.port")
+    SIM_URL="http://127.0.0.1:$sim_port"
+    export SIM_URL
+    promenv_wait_http "$SIM_URL/metrics" 10 || return 1
+
+    cat >"$PROMENV_DIR/prometheus.yml" <<YAML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: hotrod-sim
+    static_configs:
+      - targets: ["127.0.0.1:$sim_port"]
+remote_read:
+  - name: always-failing
+    url: "http://127.0.0.1:$sim_port/remote-read-fail"
+    read_recent: true
+    remote_timeout: 2s
+    required_matchers:
+      warnings: remote-read
+YAML
+    local attempt prom_port
+    for attempt in 1 2 3; do
+        prom_port=$(promenv_free_port) || return 1
+        "$prom_bin" \
+            --config.file="$PROMENV_DIR/prometheus.yml" \
+            --storage.tsdb.path="$PROMENV_DIR/data" \
+            --storage.tsdb.retention.time=2h \
+            --web.listen-address="127.0.0.1:$prom_port" \
+            --log.level=warn \
+            >"$PROMENV_DIR/prometheus.log" 2>&1 &
+        PROMENV_PROM_PID=$!
+        PROM_URL="http://127.0.0.1:$prom_port"
+        export PROM_URL
+        if promenv_wait_http "$PROM_URL/-/ready" 20; then
+            promenv_log "hotrod-sim $SIM_URL (pid $PROMENV_SIM_PID), prometheus $PROM_URL (pid $PROMENV_PROM_PID), dir $PROMENV_DIR"
+            return 0
+        fi
+        promenv_log "prometheus attempt $attempt failed: $(tail -n 3 "$PROMENV_DIR/prometheus.log")"
+        promenv_kill "$PROMENV_PROM_PID"
+        PROMENV_PROM_PID=""
+    done
+    return 1
+}
+
+# promenv_wait_data SECONDS [LIMIT]: until Prometheus holds at least SECONDS
+# worth of 1 s scrapes of the simulator (gives up after LIMIT s, default SECONDS+60).
+promenv_wait_data() {
+    local want=$1 limit=${2:-$(($1 + 60))} start=$SECONDS have
+    while ((SECONDS - start < limit)); do
+        have=$(curl -fsS --max-time 2 --data-urlencode 'query=count_over_time(up{job="hotrod-sim"}[1h])' \
+            "$PROM_URL/api/v1/query" 2>/dev/null | jq -r '.data.result[0].value[1] // 0' 2>/dev/null)
+        if [[ ${have:-0} =~ ^[0-9]+$ ]] && ((have >= want + 1)); then
+            return 0
+        fi
+        sleep 1
+    done
+    promenv_log "Prometheus has ${have:-0} samples after ${limit}s, wanted $want s of data"
+    return 1
+}
+
+# promenv_kill PID: TERM, wait up to 5 s, then KILL. Only for PIDs started here.
+promenv_kill() {
+    local pid=$1 i
+    [[ -n $pid ]] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# promenv_stop: stop what promenv_start started and remove the temp dir.
+promenv_stop() {
+    promenv_kill "$PROMENV_PROM_PID"
+    PROMENV_PROM_PID=""
+    promenv_kill "$PROMENV_SIM_PID"
+    PROMENV_SIM_PID=""
+    if [[ -n $PROMENV_DIR && -d $PROMENV_DIR && ${PROMENV_KEEP:-0} != 1 ]]; then
+        rm -rf "$PROMENV_DIR"
+    fi
+    PROMENV_DIR=""
+}
