@@ -13,21 +13,21 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Largest request the responder reads (the client's queries are small).
-pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
 /// What to answer to one query.
-pub struct Reply {
+pub(crate) struct Reply {
     /// HTTP status.
-    pub status: u16,
+    pub(crate) status: u16,
     /// Body (a Prometheus JSON document).
-    pub body: String,
+    pub(crate) body: String,
     /// Wait this long before answering.
-    pub delay: Duration,
+    pub(crate) delay: Duration,
 }
 
 impl Reply {
     /// A 200 with `body`.
-    pub fn ok(body: impl Into<String>) -> Reply {
+    pub(crate) fn ok(body: impl Into<String>) -> Reply {
         Reply { status: 200, body: body.into(), delay: Duration::ZERO }
     }
 }
@@ -35,22 +35,22 @@ impl Reply {
 type Handler = dyn Fn(&str) -> Reply + Send + Sync;
 
 /// A running responder; stops when dropped.
-pub struct Responder {
+pub(crate) struct Responder {
     /// Where it listens.
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     /// Every query received, in arrival order.
-    pub seen: Arc<Mutex<Vec<String>>>,
+    pub(crate) seen: Arc<Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Responder {
     /// `http://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// The queries received so far.
-    pub fn queries(&self) -> Vec<String> {
+    pub(crate) fn queries(&self) -> Vec<String> {
         self.seen.lock().unwrap().clone()
     }
 }
@@ -62,7 +62,7 @@ impl Drop for Responder {
 }
 
 /// Starts a responder whose answers come from `handler(query)`.
-pub async fn start(handler: impl Fn(&str) -> Reply + Send + Sync + 'static) -> Responder {
+pub(crate) async fn start(handler: impl Fn(&str) -> Reply + Send + Sync + 'static) -> Responder {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -140,7 +140,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// The decoded value of `key` in an `application/x-www-form-urlencoded` body.
-pub fn form_value(body: &str, key: &str) -> Option<String> {
+pub(crate) fn form_value(body: &str, key: &str) -> Option<String> {
     body.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
         (decode(k) == key).then(|| decode(v))
