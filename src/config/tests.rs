@@ -1,5 +1,7 @@
 //! Table tests for config parsing and validation.
 
+use std::path::PathBuf;
+
 use super::*;
 
 const ADDR: &str = r#""address": "http://prom:9090""#;
