@@ -14,7 +14,10 @@ use canary_gate::config::Config;
 use checks_support::{Reply, Responder, start};
 
 fn fixture(name: &str) -> (u16, String) {
-    let path = format!("{}/tests/fixtures/prometheus/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/prometheus/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let body = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let index = include_str!("fixtures/prometheus/index.tsv");
     let status = index
@@ -36,8 +39,8 @@ async fn serve(routes: &[(&'static str, &'static str)]) -> Responder {
             (*pat, status, body)
         })
         .collect();
-    start(move |query| {
-        match table.iter().find(|(pat, _, _)| query.contains(pat)) {
+    start(
+        move |query| match table.iter().find(|(pat, _, _)| query.contains(pat)) {
             Some((_, status, body)) => Reply {
                 status: *status,
                 body: body.clone(),
@@ -48,8 +51,8 @@ async fn serve(routes: &[(&'static str, &'static str)]) -> Responder {
                 body: format!("no route for query {query}"),
                 delay: Duration::ZERO,
             },
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -74,12 +77,20 @@ async fn run_cond(r: &Responder, plugin: &str, success: &str) -> Measurement {
 #[track_caller]
 fn expect(m: &Measurement, phase: Phase, reason: &str, value: &str, msg: &[&str]) {
     assert_eq!(
-        (m.phase, m.metadata.get("reason").map(String::as_str), m.value.as_str()),
+        (
+            m.phase,
+            m.metadata.get("reason").map(String::as_str),
+            m.value.as_str()
+        ),
         (phase, Some(reason), value),
         "{m:#?}"
     );
     for want in msg {
-        assert!(m.message.contains(want), "message {:?} lacks {want:?}", m.message);
+        assert!(
+            m.message.contains(want),
+            "message {:?} lacks {want:?}",
+            m.message
+        );
     }
     assert!(m.started_at.is_some() && m.finished_at.is_some(), "{m:?}");
     assert!(m.finished_at >= m.started_at);
@@ -97,7 +108,13 @@ async fn healthy_canary_passes_all_three_checks() {
     ])
     .await;
     let m = run(&r, r#", "check": "traffic", "podTemplateHash": "healthy1""#).await;
-    expect(&m, Phase::Successful, "Passed", "[2.0000689655172414]", &["2 req/s ≥ minRate 0.05"]);
+    expect(
+        &m,
+        Phase::Successful,
+        "Passed",
+        "[2.0000689655172414]",
+        &["2 req/s ≥ minRate 0.05"],
+    );
     assert_eq!(m.metadata["value"], "2.0000689655172414");
     assert_eq!(m.metadata["seriesCount"], "1");
     assert_eq!(m.metadata["canaryHash"], "healthy1");
@@ -106,19 +123,44 @@ async fn healthy_canary_passes_all_three_checks() {
     assert!(m.metadata["prometheusLatencyMs"].parse::<u64>().is_ok());
     assert!(!m.metadata.contains_key("warnings"));
 
-    let m = run(&r, r#", "check": "error-rate", "podTemplateHash": "healthy1""#).await;
-    assert_eq!((m.phase, m.metadata["reason"].as_str()), (Phase::Successful, "Passed"), "{m:#?}");
+    let m = run(
+        &r,
+        r#", "check": "error-rate", "podTemplateHash": "healthy1""#,
+    )
+    .await;
+    assert_eq!(
+        (m.phase, m.metadata["reason"].as_str()),
+        (Phase::Successful, "Passed"),
+        "{m:#?}"
+    );
     let m = run(&r, r#", "check": "latency", "podTemplateHash": "healthy1""#).await;
-    assert_eq!((m.phase, m.metadata["reason"].as_str()), (Phase::Successful, "Passed"), "{m:#?}");
+    assert_eq!(
+        (m.phase, m.metadata["reason"].as_str()),
+        (Phase::Successful, "Passed"),
+        "{m:#?}"
+    );
     assert!(m.message.contains("p95 latency"), "{}", m.message);
-    assert_eq!(r.queries().len(), 3, "one query per check: {:?}", r.queries());
+    assert_eq!(
+        r.queries().len(),
+        3,
+        "one query per check: {:?}",
+        r.queries()
+    );
 }
 
 #[tokio::test]
 async fn twenty_percent_errors_fail() {
     let r = serve(&[(" / ", "errors_error_rate.json")]).await;
-    let m = run(&r, r#", "check": "error-rate", "podTemplateHash": "errors1""#).await;
-    assert_eq!((m.phase, m.metadata["reason"].as_str()), (Phase::Failed, "AboveMaxErrorRatio"), "{m:#?}");
+    let m = run(
+        &r,
+        r#", "check": "error-rate", "podTemplateHash": "errors1""#,
+    )
+    .await;
+    assert_eq!(
+        (m.phase, m.metadata["reason"].as_str()),
+        (Phase::Failed, "AboveMaxErrorRatio"),
+        "{m:#?}"
+    );
     assert!(m.message.contains("≥ maxErrorRatio 5%"), "{}", m.message);
     let ratio: f64 = m.metadata["value"].parse().unwrap();
     assert!((0.15..0.25).contains(&ratio), "{ratio}");
@@ -128,7 +170,11 @@ async fn twenty_percent_errors_fail() {
 async fn slow_p95_fails() {
     let r = serve(&[("histogram_quantile", "slow_latency_p95.json")]).await;
     let m = run(&r, r#", "check": "latency", "podTemplateHash": "slow1""#).await;
-    assert_eq!((m.phase, m.metadata["reason"].as_str()), (Phase::Failed, "AboveMaxLatency"), "{m:#?}");
+    assert_eq!(
+        (m.phase, m.metadata["reason"].as_str()),
+        (Phase::Failed, "AboveMaxLatency"),
+        "{m:#?}"
+    );
     assert!(m.message.contains("≥ maxLatencyMs 1000"), "{}", m.message);
 }
 
@@ -141,7 +187,13 @@ async fn idle_canary_fails_traffic_and_is_inconclusive_elsewhere() {
     ])
     .await;
     let m = run(&r, r#", "check": "traffic", "podTemplateHash": "idle1""#).await;
-    expect(&m, Phase::Failed, "BelowMinRate", "[0]", &["0 req/s", "idle"]);
+    expect(
+        &m,
+        Phase::Failed,
+        "BelowMinRate",
+        "[0]",
+        &["0 req/s", "idle"],
+    );
     let m = run(&r, r#", "check": "error-rate", "podTemplateHash": "idle1""#).await;
     expect(&m, Phase::Inconclusive, "NoTraffic", "[NaN]", &["0/0"]);
     let m = run(&r, r#", "check": "latency", "podTemplateHash": "idle1""#).await;
@@ -152,7 +204,11 @@ async fn idle_canary_fails_traffic_and_is_inconclusive_elsewhere() {
 async fn trickle_is_below_min_rate() {
     let r = serve(&[(TRAFFIC, "trickle_traffic.json")]).await;
     let m = run(&r, r#", "check": "traffic", "podTemplateHash": "trickle1""#).await;
-    assert_eq!((m.phase, m.metadata["reason"].as_str()), (Phase::Failed, "BelowMinRate"), "{m:#?}");
+    assert_eq!(
+        (m.phase, m.metadata["reason"].as_str()),
+        (Phase::Failed, "BelowMinRate"),
+        "{m:#?}"
+    );
     assert!(m.message.contains("< minRate 0.05"), "{}", m.message);
 }
 
@@ -166,24 +222,50 @@ async fn absent_canary_is_no_data_after_one_presence_query() {
     ])
     .await;
     let m = run(&r, r#", "check": "traffic", "podTemplateHash": "absent1""#).await;
-    expect(&m, Phase::Inconclusive, "NoData", "[]", &["present but has no series for hash absent1 in namespace hotrod", "idle"]);
+    expect(
+        &m,
+        Phase::Inconclusive,
+        "NoData",
+        "[]",
+        &[
+            "present but has no series for hash absent1 in namespace hotrod",
+            "idle",
+        ],
+    );
     let q = r.queries();
     assert_eq!(q.len(), 2, "{q:?}");
     assert_eq!(q[1], "count(hotrod_requests_total)");
 
     // Error rate: the empty ratio is first checked against the traffic query.
-    let m = run(&r, r#", "check": "error-rate", "podTemplateHash": "absent1""#).await;
+    let m = run(
+        &r,
+        r#", "check": "error-rate", "podTemplateHash": "absent1""#,
+    )
+    .await;
     expect(&m, Phase::Inconclusive, "NoData", "[]", &["absent1"]);
     assert_eq!(r.queries().len(), 2 + 3);
 
-    let m = run(&r, r#", "check": "latency", "podTemplateHash": "absent1", "onEmpty": "failed""#).await;
-    expect(&m, Phase::Failed, "NoData", "[]", &["traces_span_metrics_duration_milliseconds_bucket is present"]);
+    let m = run(
+        &r,
+        r#", "check": "latency", "podTemplateHash": "absent1", "onEmpty": "failed""#,
+    )
+    .await;
+    expect(
+        &m,
+        Phase::Failed,
+        "NoData",
+        "[]",
+        &["traces_span_metrics_duration_milliseconds_bucket is present"],
+    );
 }
 
 #[tokio::test]
 async fn misspelled_metric_is_metric_absent() {
     let r = serve(&[
-        ("count(hotrod_request_total)", "presence_unknown_metric.json"),
+        (
+            "count(hotrod_request_total)",
+            "presence_unknown_metric.json",
+        ),
         (TRAFFIC, "absent_traffic.json"),
     ])
     .await;
@@ -192,26 +274,60 @@ async fn misspelled_metric_is_metric_absent() {
         r#", "check": "traffic", "podTemplateHash": "healthy1", "series": {"requests": {"metric": "hotrod_request_total"}}"#,
     )
     .await;
-    expect(&m, Phase::Inconclusive, "MetricAbsent", "[]", &["hotrod_request_total is absent from Prometheus", "spanmetrics"]);
+    expect(
+        &m,
+        Phase::Inconclusive,
+        "MetricAbsent",
+        "[]",
+        &[
+            "hotrod_request_total is absent from Prometheus",
+            "spanmetrics",
+        ],
+    );
 }
 
 #[tokio::test]
 async fn many_series_is_an_error_naming_them() {
     let r = serve(&[(TRAFFIC, "many_series.json")]).await;
     let m = run(&r, r#", "check": "traffic", "podTemplateHash": "healthy1""#).await;
-    assert_eq!((m.phase, m.metadata["reason"].as_str()), (Phase::Error, "MultipleSeries"), "{m:#?}");
-    assert!(m.message.contains("rollouts_pod_template_hash="), "{}", m.message);
+    assert_eq!(
+        (m.phase, m.metadata["reason"].as_str()),
+        (Phase::Error, "MultipleSeries"),
+        "{m:#?}"
+    );
+    assert!(
+        m.message.contains("rollouts_pod_template_hash="),
+        "{}",
+        m.message
+    );
     assert!(m.message.contains("more"), "{}", m.message);
 }
 
 #[tokio::test]
 async fn prometheus_errors_are_error_measurements() {
-    let r = serve(&[("bad", "bad_data.json"), ("slow", "timeout.json"), ("conflict", "execution_error.json")]).await;
+    let r = serve(&[
+        ("bad", "bad_data.json"),
+        ("slow", "timeout.json"),
+        ("conflict", "execution_error.json"),
+    ])
+    .await;
     let q = |query: &str| format!(r#", "check": "query", "query": "{query}""#);
     let m = run(&r, &q("bad_metric")).await;
-    expect(&m, Phase::Error, "BadQuery", "", &["bad_data", "unclosed left parenthesis"]);
+    expect(
+        &m,
+        Phase::Error,
+        "BadQuery",
+        "",
+        &["bad_data", "unclosed left parenthesis"],
+    );
     let m = run(&r, &q("slow_metric")).await;
-    expect(&m, Phase::Error, "PrometheusError", "", &["timeout", "query timed out"]);
+    expect(
+        &m,
+        Phase::Error,
+        "PrometheusError",
+        "",
+        &["timeout", "query timed out"],
+    );
     let m = run(&r, &q("conflict_metric")).await;
     expect(&m, Phase::Error, "PrometheusError", "", &["execution"]);
 }
@@ -224,15 +340,28 @@ async fn client_timeout_and_refused_connection() {
         delay: Duration::from_secs(5),
     })
     .await;
-    let m = run(&slow, r#", "check": "traffic", "podTemplateHash": "h", "timeout": "300ms""#).await;
-    expect(&m, Phase::Error, "PrometheusError", "", &["did not answer within"]);
+    let m = run(
+        &slow,
+        r#", "check": "traffic", "podTemplateHash": "h", "timeout": "300ms""#,
+    )
+    .await;
+    expect(
+        &m,
+        Phase::Error,
+        "PrometheusError",
+        "",
+        &["did not answer within"],
+    );
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let p = CanaryProvider::new();
     let m = p
-        .run(&AnalysisRun::default(), &metric(&url, r#", "check": "traffic", "podTemplateHash": "h""#, ""))
+        .run(
+            &AnalysisRun::default(),
+            &metric(&url, r#", "check": "traffic", "podTemplateHash": "h""#, ""),
+        )
         .await;
     expect(&m, Phase::Error, "PrometheusError", "", &["cannot connect"]);
 }
@@ -251,51 +380,115 @@ async fn query_mode_with_conditions_and_result_shapes() {
     let r = serve(&[
         ("scalar(", "scalar.json"),
         ("/ 0", "pos_inf.json"),
-        ("rollouts_pod_template_hash=\"healthy1\"", "healthy_traffic.json"),
+        (
+            "rollouts_pod_template_hash=\"healthy1\"",
+            "healthy_traffic.json",
+        ),
         ("absent1", "absent_traffic.json"),
     ])
     .await;
     let q = |query: &str| format!(r#", "check": "query", "query": {query:?}"#);
     let m = run_cond(&r, &q("scalar(sum(rate(x[30s])))"), "result > 5").await;
-    assert_eq!((m.phase, m.metadata["reason"].as_str()), (Phase::Successful, "Passed"), "{m:#?}");
-    assert!(!m.value.starts_with('['), "a scalar prints bare: {}", m.value);
+    assert_eq!(
+        (m.phase, m.metadata["reason"].as_str()),
+        (Phase::Successful, "Passed"),
+        "{m:#?}"
+    );
+    assert!(
+        !m.value.starts_with('['),
+        "a scalar prints bare: {}",
+        m.value
+    );
     let m = run_cond(&r, &q("sum(rate(x[30s])) / 0"), "result[0] < 1").await;
     expect(&m, Phase::Inconclusive, "Inf", "[+Inf]", &["+Inf"]);
     // canaryMatchers are injected into the user's query.
     let m = run_cond(
         &r,
-        &format!(r#"{}, "canaryMatchers": {{"rollouts_pod_template_hash": "healthy1"}}"#, q("sum(rate(hotrod_requests_total[30s]))")),
+        &format!(
+            r#"{}, "canaryMatchers": {{"rollouts_pod_template_hash": "healthy1"}}"#,
+            q("sum(rate(hotrod_requests_total[30s]))")
+        ),
         "result[0] >= 0.05",
     )
     .await;
-    assert_eq!((m.phase, m.metadata["reason"].as_str()), (Phase::Successful, "Passed"), "{m:#?}");
+    assert_eq!(
+        (m.phase, m.metadata["reason"].as_str()),
+        (Phase::Successful, "Passed"),
+        "{m:#?}"
+    );
     assert!(m.metadata["query"].contains("rollouts_pod_template_hash=\"healthy1\""));
     // An index past an empty result is Inconclusive, never Error.
     let m = run_cond(&r, &q("sum(rate(absent1_total[30s]))"), "result[0] < 1").await;
     expect(&m, Phase::Inconclusive, "NoData", "[]", &[]);
     // A failing condition.
-    let m = run_cond(&r, &q("sum(rate(hotrod_requests_total{rollouts_pod_template_hash=\"healthy1\"}[30s]))"), "result[0] < 1").await;
-    expect(&m, Phase::Failed, "ConditionFailed", "[2.0000689655172414]", &[]);
+    let m = run_cond(
+        &r,
+        &q("sum(rate(hotrod_requests_total{rollouts_pod_template_hash=\"healthy1\"}[30s]))"),
+        "result[0] < 1",
+    )
+    .await;
+    expect(
+        &m,
+        Phase::Failed,
+        "ConditionFailed",
+        "[2.0000689655172414]",
+        &[],
+    );
     // An unsupported condition is an Error naming the field.
-    let m = run_cond(&r, &q("sum(rate(hotrod_requests_total{rollouts_pod_template_hash=\"healthy1\"}[30s]))"), "result[0] <").await;
-    expect(&m, Phase::Error, "BadCondition", "[2.0000689655172414]", &["successCondition \"result[0] <\""]);
+    let m = run_cond(
+        &r,
+        &q("sum(rate(hotrod_requests_total{rollouts_pod_template_hash=\"healthy1\"}[30s]))"),
+        "result[0] <",
+    )
+    .await;
+    expect(
+        &m,
+        Phase::Error,
+        "BadCondition",
+        "[2.0000689655172414]",
+        &["successCondition \"result[0] <\""],
+    );
 }
 
 #[tokio::test]
 async fn bad_config_and_bad_query_fail_before_any_request() {
     let r = serve(&[]).await;
     let p = CanaryProvider::new();
-    let bad = metric(&r.url(), r#", "check": "traffic", "podTemplateHash": "{{args.canary-hash}}""#, "");
+    let bad = metric(
+        &r.url(),
+        r#", "check": "traffic", "podTemplateHash": "{{args.canary-hash}}""#,
+        "",
+    );
     let m = p.run(&AnalysisRun::default(), &bad).await;
-    expect(&m, Phase::Error, "BadConfig", "", &["podTemplateHash", "{{args.canary-hash}}", "not resolved"]);
+    expect(
+        &m,
+        Phase::Error,
+        "BadConfig",
+        "",
+        &["podTemplateHash", "{{args.canary-hash}}", "not resolved"],
+    );
     assert!(p.metadata(&bad)["error"].contains("not resolved"));
 
-    let bad_q = metric(&r.url(), r#", "check": "query", "query": "sum(rate(x[5m])""#, "");
+    let bad_q = metric(
+        &r.url(),
+        r#", "check": "query", "query": "sum(rate(x[5m])""#,
+        "",
+    );
     let m = p.run(&AnalysisRun::default(), &bad_q).await;
-    expect(&m, Phase::Error, "BadQuery", "", &["invalid query", "sum(rate(x[5m])"]);
+    expect(
+        &m,
+        Phase::Error,
+        "BadQuery",
+        "",
+        &["invalid query", "sum(rate(x[5m])"],
+    );
     assert!(r.queries().is_empty(), "{:?}", r.queries());
 
-    let good = metric(&r.url(), r#", "check": "latency", "podTemplateHash": "h1", "quantile": 0.99"#, "");
+    let good = metric(
+        &r.url(),
+        r#", "check": "latency", "podTemplateHash": "h1", "quantile": 0.99"#,
+        "",
+    );
     let md = p.metadata(&good);
     assert!(md["query"].starts_with("histogram_quantile(0.99"), "{md:?}");
     assert_eq!(md["check"], "latency");
@@ -330,9 +523,21 @@ async fn run_check_uses_the_same_path() {
     let m = p.run_check(&cfg, &Conditions::default()).await;
     expect(&m, Phase::Successful, "Passed", "[2.0000689655172414]", &[]);
     let m = p
-        .run_check(&cfg, &Conditions { success: "result[0] > 3".into(), failure: String::new() })
+        .run_check(
+            &cfg,
+            &Conditions {
+                success: "result[0] > 3".into(),
+                failure: String::new(),
+            },
+        )
         .await;
-    expect(&m, Phase::Failed, "ConditionFailed", "[2.0000689655172414]", &[]);
+    expect(
+        &m,
+        Phase::Failed,
+        "ConditionFailed",
+        "[2.0000689655172414]",
+        &[],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -345,7 +550,11 @@ async fn thirty_parallel_runs_all_complete() {
     })
     .await;
     let p = Arc::new(CanaryProvider::new());
-    let m = metric(&r.url(), r#", "check": "traffic", "podTemplateHash": "healthy1""#, "");
+    let m = metric(
+        &r.url(),
+        r#", "check": "traffic", "podTemplateHash": "healthy1""#,
+        "",
+    );
     let runs = (0..30).map(|_| {
         let (p, m) = (p.clone(), m.clone());
         tokio::spawn(async move { p.run(&AnalysisRun::default(), &m).await })

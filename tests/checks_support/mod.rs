@@ -28,7 +28,11 @@ pub(crate) struct Reply {
 impl Reply {
     /// A 200 with `body`.
     pub(crate) fn ok(body: impl Into<String>) -> Reply {
-        Reply { status: 200, body: body.into(), delay: Duration::ZERO }
+        Reply {
+            status: 200,
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
     }
 }
 
@@ -105,7 +109,9 @@ async fn serve(
             .lines()
             .find_map(|l| {
                 let (k, v) = l.split_once(':')?;
-                k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+                k.trim()
+                    .eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse::<usize>().ok())?
             })
             .unwrap_or(0)
             .min(MAX_REQUEST_BYTES);
