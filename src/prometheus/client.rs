@@ -60,15 +60,15 @@ impl Client {
     /// Builds a client; reads the CA file, validates the address and headers.
     pub fn new(cfg: &ClientConfig) -> Result<Client, Error> {
         let base = parse_address(&cfg.address)?;
-        let address = cfg.address.trim_end_matches('/').to_string();
-        let join = |suffix: &str| -> Result<Url, Error> {
+        let address = cfg.address.trim().trim_end_matches('/').to_string();
+        // Keep any path prefix (Prometheus behind `--web.route-prefix`).
+        let join = |suffix: &str| -> Url {
             let mut u = base.clone();
-            let path = format!("{}{suffix}", base.path().trim_end_matches('/'));
-            u.set_path(&path);
-            Ok(u)
+            u.set_path(&format!("{}{suffix}", base.path().trim_end_matches('/')));
+            u
         };
-        let query_url = join("/api/v1/query")?;
-        let range_url = join("/api/v1/query_range")?;
+        let query_url = join("/api/v1/query");
+        let range_url = join("/api/v1/query_range");
         if cfg.timeout.is_zero() {
             return Err(Error::InvalidArgument {
                 field: "timeout",
@@ -267,7 +267,15 @@ impl Client {
             return self.timeout_error();
         }
         let is_connect = e.is_connect();
-        let reason = self.scrub(&chain(&e.without_url()));
+        // reqwest and hyper wrap the cause in generic layers ("error sending
+        // request", "client error (Connect)"); the innermost one says what
+        // actually happened.
+        let mut reason = self.scrub(&root_cause(&e));
+        if reason.contains("certificate") {
+            reason.push_str(
+                " (trust the server's CA with the TLS CA file, or skip verification for testing only)",
+            );
+        }
         if is_connect {
             Error::Connect {
                 address: self.address.clone(),
@@ -396,6 +404,15 @@ fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, Error> {
         map.append(n, v);
     }
     Ok(map)
+}
+
+/// The innermost source of an error.
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cur = e;
+    while let Some(inner) = cur.source() {
+        cur = inner;
+    }
+    cur.to_string()
 }
 
 /// An error and its sources, joined with ": ".

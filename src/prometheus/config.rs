@@ -12,7 +12,9 @@ use std::time::Duration;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Everything needed to build one HTTP client for one Prometheus.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// `Debug` shows header names only: values often carry API keys.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ClientConfig {
     /// Base URL, e.g. `http://127.0.0.1:9090`; a path prefix such as
     /// `http://host/prometheus` is kept and `/api/v1/...` is appended to it.
@@ -41,6 +43,20 @@ impl ClientConfig {
             basic_auth: None,
             tls: TlsConfig::default(),
         }
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("ClientConfig")
+            .field("address", &self.address)
+            .field("timeout", &self.timeout)
+            .field("header_names", &header_names)
+            .field("bearer_token_file", &self.bearer_token_file)
+            .field("basic_auth", &self.basic_auth)
+            .field("tls", &self.tls)
+            .finish()
     }
 }
 

@@ -173,3 +173,53 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_stays_small() {
+        // API errors are boxed; the rest carry at most two strings.
+        assert!(
+            std::mem::size_of::<Error>() <= 72,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
+    }
+
+    #[test]
+    fn transient_classification() {
+        let api = |t: &str| {
+            Error::Api(Box::new(ApiError {
+                http_status: 503,
+                error_type: t.into(),
+                error: String::new(),
+            }))
+        };
+        let table: &[(Error, bool)] = &[
+            (api("timeout"), true),
+            (api("bad_data"), false),
+            (
+                Error::Http {
+                    address: String::new(),
+                    status: 429,
+                    snippet: String::new(),
+                },
+                true,
+            ),
+            (
+                Error::Http {
+                    address: String::new(),
+                    status: 404,
+                    snippet: String::new(),
+                },
+                false,
+            ),
+            (Error::TooLarge { limit: 1 }, false),
+        ];
+        for (e, want) in table {
+            assert_eq!(e.is_transient(), *want, "{e:?}");
+        }
+    }
+}
