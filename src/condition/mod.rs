@@ -200,3 +200,6 @@ pub fn evaluate(success: &str, failure: &str, result: &ResultValue) -> Result<Ph
         Phase::Successful
     })
 }
+
+#[cfg(test)]
+mod tests;

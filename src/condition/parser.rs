@@ -129,7 +129,37 @@ pub(crate) fn parse(tokens: &[Token]) -> Result<Expr, Error> {
     if t.kind != Tok::Eof {
         return Err(p.unexpected(t));
     }
+    check_height(&e)?;
     Ok(e)
+}
+
+/// Operator chains (`a + b + c ...`) nest the tree without nesting the parser;
+/// measure the tree without recursion before anything recurses over it.
+fn check_height(root: &Expr) -> Result<(), Error> {
+    let mut stack = vec![(root, 1usize)];
+    while let Some((e, h)) = stack.pop() {
+        if h > MAX_CONDITION_DEPTH {
+            return Err(Error::TooDeep {
+                max: MAX_CONDITION_DEPTH,
+            });
+        }
+        match e {
+            Expr::Unary(_, x) => stack.push((x, h + 1)),
+            Expr::Binary(_, l, r) | Expr::Index(l, r) => {
+                stack.push((l, h + 1));
+                stack.push((r, h + 1));
+            }
+            Expr::Call(_, args) => stack.extend(args.iter().map(|a| (a, h + 1))),
+            Expr::Builtin(_, c, body) => {
+                stack.push((c, h + 1));
+                if let Some(b) = body {
+                    stack.push((b, h + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 struct Parser<'a> {
@@ -167,7 +197,7 @@ fn binary(tok: &Tok) -> Result<Option<(BinOp, u16, bool)>, &str> {
         "%" => (BinOp::Mod, 60, false),
         "**" => (BinOp::Pow, 70, true),
         ".." => return Err(".."),
-        "?" | ":" => return Err("?:"),
+        "?" => return Err("?:"),
         _ => return Ok(None),
     }))
 }

@@ -8,10 +8,14 @@ use promql_parser::parser::{self, Expr, LabelModifier, VectorSelector};
 use promql_parser::util::visitor::{ExprVisitorMut, walk_expr_mut};
 
 use super::matcher::check_label_name;
-use super::{Error, LabelMatcher, MAX_INJECTED_MATCHERS, MAX_QUERY_DEPTH, MAX_QUERY_LEN, excerpt};
+use super::{
+    Error, LabelMatcher, MAX_INJECTED_MATCHERS, MAX_QUERY_DEPTH, MAX_QUERY_LEN,
+    MAX_QUERY_OPERATORS, excerpt,
+};
 
 /// Checks that `query` is PromQL promql-parser accepts, within
-/// [`MAX_QUERY_LEN`] and [`MAX_QUERY_DEPTH`]. The error quotes the parser.
+/// [`MAX_QUERY_LEN`], [`MAX_QUERY_DEPTH`] and [`MAX_QUERY_OPERATORS`]. The
+/// error quotes the parser.
 pub fn validate(query: &str) -> Result<(), Error> {
     parse_bounded(query).map(|_| ())
 }
@@ -107,12 +111,72 @@ pub(crate) fn parse_bounded(query: &str) -> Result<Expr, Error> {
             message: "empty query".into(),
         });
     }
+    prescan(query)?;
     let expr = parser::parse(query).map_err(|message| Error::Parse {
         query: excerpt(query),
         message,
     })?;
     check_depth(&expr)?;
     Ok(expr)
+}
+
+/// Bounds bracket depth and operator count on the raw text (outside strings
+/// and comments), before the parser builds a tree that deep: promql-parser's
+/// actions and `Drop` recurse, so a 16 KiB `- - - … x` would overflow a
+/// worker thread's stack.
+fn prescan(query: &str) -> Result<(), Error> {
+    let b = query.as_bytes();
+    let (mut depth, mut ops, mut i) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'' | b'`') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    // Backslash escapes do not apply in backtick strings.
+                    i += if b[i] == b'\\' && q != b'`' { 2 } else { 1 };
+                }
+            }
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_QUERY_DEPTH {
+                    return Err(Error::TooDeep {
+                        max: MAX_QUERY_DEPTH,
+                    });
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'=' | b'!' | b'<' | b'>' => ops += 1,
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i + 1 < b.len()
+                    && (b[i + 1].is_ascii_alphanumeric() || b[i + 1] == b'_' || b[i + 1] == b':')
+                {
+                    i += 1;
+                }
+                let word = &query[start..=i];
+                if ["and", "or", "unless"]
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case(word))
+                {
+                    ops += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if ops > MAX_QUERY_OPERATORS {
+        return Err(Error::TooComplex {
+            count: ops,
+            max: MAX_QUERY_OPERATORS,
+        });
+    }
+    Ok(())
 }
 
 /// Measures the tree without recursion (printing and walking recurse, so the

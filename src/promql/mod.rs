@@ -34,6 +34,11 @@ pub const MAX_QUERY_LEN: usize = 16 * 1024;
 /// minus). Printing and walking the tree recurse, so depth is bounded before.
 pub const MAX_QUERY_DEPTH: usize = 64;
 
+/// Most operators (`+ - * / % ^ = ! < >`, `and`, `or`, `unless`) a query may
+/// contain. Operator chains nest the tree without brackets; this bounds the
+/// parser's work and the tree height before parsing.
+pub const MAX_QUERY_OPERATORS: usize = 512;
+
 /// Longest label value accepted in a matcher.
 pub const MAX_LABEL_VALUE_LEN: usize = 4 * 1024;
 
@@ -66,6 +71,14 @@ pub enum Error {
     /// The query nests deeper than [`MAX_QUERY_DEPTH`].
     #[error("PromQL query nests deeper than {max} levels")]
     TooDeep {
+        /// The limit.
+        max: usize,
+    },
+    /// The query has more operators than [`MAX_QUERY_OPERATORS`].
+    #[error("PromQL query has {count} operators, more than the limit of {max}")]
+    TooComplex {
+        /// Operators counted (outside strings and comments).
+        count: usize,
         /// The limit.
         max: usize,
     },
