@@ -30,6 +30,15 @@ fn fixture(name: &str) -> (u16, String) {
     (status, body)
 }
 
+/// The recorded value of `healthy_traffic.json` as the built-in provider
+/// would print it: Prometheus writes samples with the same `FormatFloat`, so
+/// the Value is the recorded string in brackets.
+fn healthy_value() -> String {
+    let (_, body) = fixture("healthy_traffic.json");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    format!("[{}]", v["data"]["result"][0]["value"][1].as_str().unwrap())
+}
+
 /// A responder answering the first route whose pattern the query contains.
 async fn serve(routes: &[(&'static str, &'static str)]) -> Responder {
     let table: Vec<(&'static str, u16, String)> = routes
@@ -112,10 +121,10 @@ async fn healthy_canary_passes_all_three_checks() {
         &m,
         Phase::Successful,
         "Passed",
-        "[2.0000689655172414]",
+        &healthy_value(),
         &["2 req/s ≥ minRate 0.05"],
     );
-    assert_eq!(m.metadata["value"], "2.0000689655172414");
+    assert_eq!(format!("[{}]", m.metadata["value"]), healthy_value());
     assert_eq!(m.metadata["seriesCount"], "1");
     assert_eq!(m.metadata["canaryHash"], "healthy1");
     assert_eq!(m.metadata["check"], "traffic");
@@ -427,13 +436,7 @@ async fn query_mode_with_conditions_and_result_shapes() {
         "result[0] < 1",
     )
     .await;
-    expect(
-        &m,
-        Phase::Failed,
-        "ConditionFailed",
-        "[2.0000689655172414]",
-        &[],
-    );
+    expect(&m, Phase::Failed, "ConditionFailed", &healthy_value(), &[]);
     // An unsupported condition is an Error naming the field.
     let m = run_cond(
         &r,
@@ -445,7 +448,7 @@ async fn query_mode_with_conditions_and_result_shapes() {
         &m,
         Phase::Error,
         "BadCondition",
-        "[2.0000689655172414]",
+        &healthy_value(),
         &["successCondition \"result[0] <\""],
     );
 }
@@ -521,7 +524,7 @@ async fn run_check_uses_the_same_path() {
     let cfg = Config::from_json_with_env(json.as_bytes(), None).unwrap();
     let p = CanaryProvider::new();
     let m = p.run_check(&cfg, &Conditions::default()).await;
-    expect(&m, Phase::Successful, "Passed", "[2.0000689655172414]", &[]);
+    expect(&m, Phase::Successful, "Passed", &healthy_value(), &[]);
     let m = p
         .run_check(
             &cfg,
@@ -531,13 +534,7 @@ async fn run_check_uses_the_same_path() {
             },
         )
         .await;
-    expect(
-        &m,
-        Phase::Failed,
-        "ConditionFailed",
-        "[2.0000689655172414]",
-        &[],
-    );
+    expect(&m, Phase::Failed, "ConditionFailed", &healthy_value(), &[]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
