@@ -498,6 +498,105 @@ async fn bad_config_and_bad_query_fail_before_any_request() {
 }
 
 #[tokio::test]
+async fn error_rate_without_error_series_uses_the_traffic_follow_up() {
+    // The numerator has no series (no request ever failed): Prometheus returns
+    // an empty ratio, which must not read as "no data" for a busy canary.
+    let busy = serve(&[
+        (" / ", "absent_error_rate.json"),
+        (TRAFFIC, "healthy_traffic.json"),
+    ])
+    .await;
+    let m = run(
+        &busy,
+        r#", "check": "error-rate", "podTemplateHash": "healthy1""#,
+    )
+    .await;
+    expect(
+        &m,
+        Phase::Successful,
+        "Passed",
+        "[0]",
+        &["no failed requests recorded"],
+    );
+    assert_eq!(busy.queries().len(), 2, "{:?}", busy.queries());
+    let idle = serve(&[
+        (" / ", "absent_error_rate.json"),
+        (TRAFFIC, "idle_traffic.json"),
+    ])
+    .await;
+    let m = run(
+        &idle,
+        r#", "check": "error-rate", "podTemplateHash": "idle1""#,
+    )
+    .await;
+    expect(&m, Phase::Inconclusive, "NoTraffic", "[NaN]", &["0/0"]);
+}
+
+#[tokio::test]
+async fn min_requests_gate() {
+    // `sum(increase(...))` is answered with a recorded one-sample vector (value 2).
+    let r = serve(&[
+        ("increase(", "healthy_traffic.json"),
+        ("histogram_quantile", "healthy_latency_p95.json"),
+    ])
+    .await;
+    let m = run(
+        &r,
+        r#", "check": "latency", "podTemplateHash": "healthy1", "minRequests": 50"#,
+    )
+    .await;
+    assert_eq!(
+        (m.phase, m.metadata["reason"].as_str()),
+        (Phase::Inconclusive, "BelowMinRequests"),
+        "{m:#?}"
+    );
+    assert!(
+        m.message.contains("only 2 canary requests"),
+        "{}",
+        m.message
+    );
+    let m = run(
+        &r,
+        r#", "check": "latency", "podTemplateHash": "healthy1", "minRequests": 2"#,
+    )
+    .await;
+    assert_eq!(
+        (m.phase, m.metadata["reason"].as_str()),
+        (Phase::Successful, "Passed"),
+        "{m:#?}"
+    );
+    let q = r.queries();
+    assert_eq!(
+        q.iter().filter(|q| q.contains("increase(")).count(),
+        2,
+        "{q:?}"
+    );
+}
+
+#[tokio::test]
+async fn config_cache_is_bounded_and_reused() {
+    use canary_gate::analysis::canary::MAX_CACHED_CONFIGS;
+    let p = CanaryProvider::new();
+    let m = metric(
+        "http://127.0.0.1:1",
+        r#", "check": "traffic", "podTemplateHash": "h""#,
+        "",
+    );
+    let a = p.prepare(&m).unwrap();
+    let b = p.prepare(&m).unwrap();
+    assert!(Arc::ptr_eq(&a, &b), "same bytes, same parsed config");
+    for i in 0..MAX_CACHED_CONFIGS + 20 {
+        let m = metric(
+            "http://127.0.0.1:1",
+            &format!(r#", "check": "traffic", "podTemplateHash": "h{i}""#),
+            "",
+        );
+        p.prepare(&m).unwrap();
+    }
+    assert_eq!(p.cached_configs(), MAX_CACHED_CONFIGS);
+}
+
+#[tokio::test]
 async fn resume_terminate_gc_are_no_ops() {
     let p = CanaryProvider::new();
     let m = Measurement {

@@ -129,6 +129,11 @@ impl CanaryProvider {
         prepared
     }
 
+    /// How many distinct configs are cached (at most [`MAX_CACHED_CONFIGS`]).
+    pub fn cached_configs(&self) -> usize {
+        self.lock().map.len()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, ConfigCache> {
         // The cache holds plain data; a panic elsewhere cannot leave it inconsistent.
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
