@@ -5,6 +5,31 @@
 //! Argo ConfigMap gave the plugin). Argo substitutes `{{args.*}}` in it before
 //! calling us, so a placeholder still present is a user error we explain.
 //! Option names follow Argo's built-in Prometheus provider where they overlap.
+//! Unknown keys are rejected at every level (typos surface). Numbers and
+//! booleans may also be given as strings (`"0.05"`), because args are strings.
+//!
+//! | option | default | notes |
+//! |---|---|---|
+//! | `address` | env `ARGO_ROLLOUTS_PROMETHEUS_ADDRESS` | `http(s)://…`, no credentials in the URL |
+//! | `timeout` | `30s` | Go duration, > 0, ≤ 600s |
+//! | `headers` | none | `[{key, value}]`, ≤ 32; values never echoed |
+//! | `bearerTokenFile` | none | exclusive with `basicAuth` |
+//! | `basicAuth` | none | `{username, password \| passwordFile}` |
+//! | `tls` | none | `{caFile, insecureSkipVerify}`; top-level `insecure: true` is an alias |
+//! | `check` | required | `traffic`, `error-rate`, `latency`, `query` |
+//! | `namespace` | required except `query` | |
+//! | `podTemplateHash` | required except `query` | empty would match every pod |
+//! | `window` | `2m` | ≥ 1s, whole ms |
+//! | `minRate` | `0.05` | traffic: req/s ≥ this passes |
+//! | `maxErrorRatio` | `0.05` | error-rate: ratio < this passes |
+//! | `quantile` | `0.95` | latency: in (0, 1) |
+//! | `maxLatencyMs` | `1000` | latency: quantile < this passes |
+//! | `minRequests` | `0` (off) | fewer canary requests in the window → Inconclusive |
+//! | `series.requests` | `hotrod_requests_total`, `namespace`, `rollouts_pod_template_hash`, `error="true"` | `{metric, namespaceLabel, hashLabel, errorMatcher}` |
+//! | `series.latency` | `traces_span_metrics_duration_milliseconds_bucket`, `hotrod_namespace`, `hotrod_pod_hash`, `ms` | `{metric, namespaceLabel, hashLabel, unit: ms\|s}` |
+//! | `query` | required for `query`, rejected otherwise | raw PromQL, decided by the metric's conditions |
+//! | `canaryMatchers` | none | `query` only: `{label: value}` injected into every selector |
+//! | `onEmpty` | `inconclusive` | `failed` / `error`: what empty, NaN and ±Inf results become |
 
 mod duration;
 mod reader;
