@@ -10,6 +10,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use canary_gate::condition::{Condition, Error, ResultValue};
 use serde_json::{Value, json};
@@ -67,8 +68,14 @@ fn shape_json(r: &ResultValue) -> Value {
     }
 }
 
-/// Builds the Go helper once per test binary; `None` when skipping without Go.
+/// Builds the Go helper once per test binary (tests run in parallel and share
+/// it); `None` when skipping without Go.
 fn helper() -> Option<PathBuf> {
+    static HELPER: OnceLock<Option<PathBuf>> = OnceLock::new();
+    HELPER.get_or_init(build_helper).clone()
+}
+
+fn build_helper() -> Option<PathBuf> {
     let go_missing = Command::new("go").arg("version").output().is_err();
     if go_missing {
         if std::env::var("CANARY_GATE_SKIP_GO").as_deref() == Ok("1") {
