@@ -19,9 +19,9 @@ use clap::{Parser, Subcommand};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::analysis::Provider;
+use crate::analysis::canary::CanaryProvider;
 use crate::goplugin::{
-    self, Exit, HandshakeError, PluginEnv, PluginListener, Protocol, ServeError,
-    UnconfiguredProvider, handshake_line,
+    self, Exit, HandshakeError, PluginEnv, PluginListener, Protocol, ServeError, handshake_line,
 };
 use crate::logging::{self, LogError};
 
@@ -118,8 +118,8 @@ fn serve_plugin(env: PluginEnv) -> Result<ExitCode, CliError> {
     }));
     let protocol = env.validate()?;
     ensure_available(protocol)?;
-    // The provider both transports call. Replace with the real one when merged.
-    let provider = Arc::new(UnconfiguredProvider);
+    // The provider both transports call.
+    let provider = Arc::new(CanaryProvider::new());
     // One thread: the plugin's work is I/O-bound (Prometheus queries) and a few
     // microseconds of codec per call; a single-threaded runtime avoids
     // cross-thread wake-ups and per-thread allocator arenas (CPU and RSS).

@@ -4,78 +4,21 @@
 //! Needs the `prometheus` binary (Debian package, `/usr/bin/prometheus`);
 //! set `CANARY_GATE_SKIP_LIVE=1` on machines without it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use canary_gate::prometheus::{ClientConfig, ClientPool, Error, QueryData};
 use canary_gate::time::Time;
 
-/// The environment; dropping it closes the script's stdin, which makes the
-/// script exit and its EXIT trap stop Prometheus and the simulator.
-struct PromEnv {
-    child: Child,
-    prom_url: String,
-}
-
-impl PromEnv {
-    fn start() -> PromEnv {
-        let repo = env!("CARGO_MANIFEST_DIR");
-        let script = format!(
-            r#"set -euo pipefail
-source "{repo}/scripts/lib/promenv.sh"
-promenv_start
-promenv_wait_data 3 40
-echo "PROM_URL=$PROM_URL"
-cat >/dev/null"#
-        );
-        let mut child = Command::new("bash")
-            .arg("-c")
-            .arg(script)
-            .env("PROMENV_SIM_BIN", env!("CARGO_BIN_EXE_hotrod-sim"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn bash");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut prom_url = String::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.expect("script output");
-            if let Some(u) = line.strip_prefix("PROM_URL=") {
-                prom_url = u.to_string();
-                break;
-            }
-        }
-        assert!(
-            !prom_url.is_empty(),
-            "promenv did not start (see stderr above)"
-        );
-        PromEnv { child, prom_url }
-    }
-}
-
-impl Drop for PromEnv {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
-}
+#[path = "support/promenv.rs"]
+mod promenv;
+use promenv::{PromEnv, skip_live};
 
 #[test]
 fn real_prometheus_answers_the_client() {
-    if std::env::var_os("CANARY_GATE_SKIP_LIVE").is_some() {
-        eprintln!("CANARY_GATE_SKIP_LIVE is set: not running the live Prometheus test");
+    if skip_live() {
         return;
     }
-    let has_prometheus = Command::new("prometheus").arg("--version").output().is_ok()
-        || std::path::Path::new("/usr/bin/prometheus").exists();
-    assert!(
-        has_prometheus,
-        "install Prometheus (Debian: prometheus) or set CANARY_GATE_SKIP_LIVE=1"
-    );
-
-    let env = PromEnv::start();
+    let env = PromEnv::start(3);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -9,7 +9,7 @@
 //! | `broker` | MuxBroker ids handed out by `Dispense` |
 //! | `rpcserve` | net/rpc on one stream: reader, concurrent calls, atomic replies |
 //! | `services` | `Control`/`Dispenser` and `Plugin` (→ [`crate::analysis::Provider`]) |
-//! | `unconfigured` | interim provider until the Prometheus checks are merged |
+//! | `unconfigured` | (tests only) a fixed provider for the routing and golden-byte tests |
 
 mod broker;
 mod handshake;
@@ -17,6 +17,7 @@ mod listener;
 mod rpcserve;
 mod services;
 mod session;
+#[cfg(test)]
 mod unconfigured;
 
 pub use broker::{BROKER_WAIT, BrokerError, MAX_PENDING_IDS};
@@ -28,4 +29,3 @@ pub use listener::{BIND_ATTEMPTS, PluginListener};
 pub use rpcserve::{MAX_IN_FLIGHT_CALLS, READ_CHUNK_BYTES, StreamError};
 pub use services::PLUGIN_NAME;
 pub use session::{EXIT_FLUSH_GRACE, Exit, MAX_STREAMS, ServeError, serve};
-pub use unconfigured::{NOT_CONFIGURED, UnconfiguredProvider};

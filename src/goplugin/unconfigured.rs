@@ -1,8 +1,6 @@
-//! Domain stand-in used until the Prometheus checks are merged: every
-//! measurement is a real phase-`Error` Measurement saying so, so that a
-//! controller loading this build gets an honest answer rather than a hang.
-//! The integrator replaces it with the real provider in `cli.rs` (one line)
-//! and deletes this file.
+//! Test double (compiled for tests only): a provider with fixed, network-free
+//! answers, so the routing and golden-byte tests of the stream server do not
+//! depend on Prometheus. Every measurement is phase `Error` with a fixed message.
 
 use std::collections::BTreeMap;
 
@@ -10,11 +8,11 @@ use crate::analysis::{AnalysisRun, Measurement, Metric, Phase, Provider};
 use crate::time::Time;
 
 /// The message every measurement carries.
-pub const NOT_CONFIGURED: &str = "canary-gate: checks not configured yet";
+pub(crate) const NOT_CONFIGURED: &str = "canary-gate test provider: fixed Error measurement";
 
 /// A provider whose measurements all end in phase `Error` with [`NOT_CONFIGURED`].
 #[derive(Debug, Default, Clone, Copy)]
-pub struct UnconfiguredProvider;
+pub(crate) struct UnconfiguredProvider;
 
 fn error_measurement(started_at: Option<Time>) -> Measurement {
     let now = Time::now();

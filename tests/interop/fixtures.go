@@ -32,7 +32,10 @@ func sampleMetric(name, pluginName string, config []byte) Metric {
 	}
 }
 
-const defaultConfig = `{"address":"http://127.0.0.1:9","check":"error-rate","service":"frontend","max":0.05}`
+// defaultConfig is a valid canary-gate config whose Prometheus address is a
+// closed loopback port: every Run takes the whole check path and ends in a
+// deterministic Error measurement (connection refused), with no network.
+const defaultConfig = `{"address":"http://127.0.0.1:9","check":"error-rate","namespace":"hotrod","podTemplateHash":"6d4f8b9c7","maxErrorRatio":0.05}`
 
 // sampleRun builds an AnalysisRun with `prior` earlier measurements and an
 // annotation of `annotationBytes` bytes (0 for none).

@@ -127,18 +127,28 @@ func scenarioMethods(o options) error {
 			return err
 		}
 	}
-	prior := Measurement{Phase: "Running", StartedAt: timep(time.Now().Add(-time.Minute).Truncate(time.Second))}
+	// canary-gate never leaves a measurement Running, so Resume and Terminate
+	// are no-ops: the measurement comes back unchanged, field by field
+	// (including times through the GobEncoder round trip).
+	started := time.Now().Add(-time.Minute).Truncate(time.Second)
+	prior := Measurement{
+		Phase:     "Running",
+		Message:   "taken by an earlier Run",
+		Value:     "[0.5]",
+		Metadata:  map[string]string{"reason": "Passed", "query": "up"},
+		StartedAt: timep(started),
+		ResumeAt:  timep(started.Add(90 * time.Second)),
+	}
 	for _, call := range []struct {
 		name string
 		f    func(*AnalysisRun, Metric, Measurement) (Measurement, error)
 	}{{"Resume", s.plugin.Resume}, {"Terminate", s.plugin.Terminate}} {
-		before := time.Now()
 		res, err := call.f(ar, m, prior)
 		if err != nil {
 			return fmt.Errorf("%s: %w", call.name, err)
 		}
-		if err := checkMeasurement(call.name, res, before, time.Now(), prior.StartedAt, o); err != nil {
-			return err
+		if err := sameMeasurement(res, prior); err != nil {
+			return fmt.Errorf("%s: %w", call.name, err)
 		}
 	}
 	gc, err := s.plugin.GarbageCollect(ar, m, 10)
@@ -151,6 +161,13 @@ func scenarioMethods(o options) error {
 	}
 	if e, ok := md["error"]; ok {
 		return fmt.Errorf("GetMetadata: error key %q", e)
+	}
+	// The resolved query of defaultConfig: the error-rate check scoped to the hash.
+	if q := md["query"]; !strings.Contains(q, `rollouts_pod_template_hash="6d4f8b9c7"`) || !strings.Contains(q, "hotrod_requests_total") {
+		return fmt.Errorf("GetMetadata: query %q, want the error-rate query for hash 6d4f8b9c7", q)
+	}
+	if md["check"] != "error-rate" {
+		return fmt.Errorf("GetMetadata: check %q, want error-rate", md["check"])
 	}
 	if err := s.rpc.Ping(); err != nil {
 		return fmt.Errorf("Ping: %w", err)
@@ -478,4 +495,23 @@ func runConfig(o options) error {
 	}
 	fmt.Printf("phase=%s value=%q message=%q metadata=%v\n", res.Phase, res.Value, res.Message, res.Metadata)
 	return checkMeasurement("Run", res, before, after, nil, o)
+}
+
+// sameMeasurement compares two measurements field by field, times as instants.
+func sameMeasurement(got, want Measurement) error {
+	if got.Phase != want.Phase || got.Message != want.Message || got.Value != want.Value {
+		return fmt.Errorf("got {%q %q %q}, want {%q %q %q}", got.Phase, got.Message, got.Value, want.Phase, want.Message, want.Value)
+	}
+	if !reflect.DeepEqual(got.Metadata, want.Metadata) {
+		return fmt.Errorf("Metadata %v, want %v", got.Metadata, want.Metadata)
+	}
+	for _, t := range []struct {
+		name      string
+		got, want *Time
+	}{{"StartedAt", got.StartedAt, want.StartedAt}, {"FinishedAt", got.FinishedAt, want.FinishedAt}, {"ResumeAt", got.ResumeAt, want.ResumeAt}} {
+		if (t.got == nil) != (t.want == nil) || (t.got != nil && !t.got.Time.Equal(t.want.Time)) {
+			return fmt.Errorf("%s %v, want %v", t.name, t.got, t.want)
+		}
+	}
+	return nil
 }
