@@ -1,1 +1,123 @@
 //! Transport layer: go-plugin gRPC mode (tonic), a thin adapter over the Provider.
+//!
+//! go-plugin's second protocol: after the handshake line
+//! `1|1|unix|<path>|grpc|` the socket speaks HTTP/2 gRPC in cleartext (h2c,
+//! prior knowledge). A go-plugin host expects, besides the application
+//! service, the standard health service (its `Ping`) and go-plugin's own
+//! controller, stdio and broker services (PLUGIN-PROTOCOL §6). The Argo
+//! Rollouts controller does not allow this protocol, so the process layer
+//! selects it only when asked explicitly (`CANARY_GATE_PROTOCOL=grpc`).
+//!
+//! | module | role |
+//! |---|---|
+//! | [`proto`] | generated code for `proto/` |
+//! | `convert` | protobuf ↔ domain types, input validation (pure) |
+//! | `service` | `canarygate.metricprovider.v1.MetricProvider` → [`Provider`] |
+//! | `plugin` | `plugin.GRPCController`, `plugin.GRPCStdio`, `plugin.GRPCBroker` |
+//! | `limit` | oversized requests reported as `RESOURCE_EXHAUSTED` |
+//!
+//! The caller owns the listener (socket path, handshake line, cleanup) and
+//! injects the shutdown signal; [`serve`] owns everything spoken on the socket.
+
+mod convert;
+mod limit;
+mod plugin;
+pub mod proto;
+mod service;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UnixListener;
+use tokio_stream::wrappers::UnixListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+
+pub use convert::{ERROR_EXCERPT_LEN, InputError};
+
+use crate::analysis::Provider;
+use proto::metricprovider::v1::metric_provider_server::MetricProviderServer;
+use proto::plugin::grpc_broker_server::GrpcBrokerServer;
+use proto::plugin::grpc_controller_server::GrpcControllerServer;
+use proto::plugin::grpc_stdio_server::GrpcStdioServer;
+
+/// Largest request or response message of the `MetricProvider` service, in
+/// bytes (4 MiB). Larger requests are refused with `RESOURCE_EXHAUSTED`
+/// before their body is buffered. An AnalysisRun with a long measurement
+/// history is tens of KiB; Kubernetes itself caps objects at about 1.5 MiB.
+pub const MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+
+/// How long [`serve`] waits, once stopped, for open calls to finish before it
+/// returns anyway. The host SIGKILLs 2 s after `Shutdown`, so this is less.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(1000);
+
+/// The health-check service name go-plugin hosts ask about (their `Ping`).
+pub const HEALTH_SERVICE: &str = "plugin";
+
+/// Why [`serve`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The gRPC server failed: accepting on the listener or serving HTTP/2.
+    #[error("gRPC server failed: {0}")]
+    Serve(#[source] Box<tonic::transport::Error>),
+}
+
+/// Serves go-plugin's gRPC protocol on `listener` until the host calls
+/// `plugin.GRPCController/Shutdown` or `shutdown` resolves, then drains open
+/// calls for at most [`SHUTDOWN_GRACE`] and returns `Ok(())`.
+///
+/// Services: `grpc.health.v1.Health` ([`HEALTH_SERVICE`] is SERVING until
+/// stop), `plugin.GRPCController`, `plugin.GRPCStdio`, `plugin.GRPCBroker`,
+/// and `canarygate.metricprovider.v1.MetricProvider` backed by `provider`.
+pub async fn serve<P: Provider>(
+    listener: UnixListener,
+    provider: Arc<P>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let stop = plugin::Stop::new();
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_service_status(HEALTH_SERVICE, ServingStatus::Serving)
+        .await;
+
+    let metric_provider = MetricProviderServer::new(service::Adapter::new(provider))
+        .max_decoding_message_size(MAX_MESSAGE_SIZE)
+        .max_encoding_message_size(MAX_MESSAGE_SIZE);
+    let server = Server::builder()
+        .add_service(health_service)
+        .add_service(GrpcControllerServer::new(plugin::Controller {
+            stop: stop.clone(),
+        }))
+        .add_service(GrpcStdioServer::new(plugin::Stdio { stop: stop.clone() }))
+        .add_service(GrpcBrokerServer::new(plugin::Broker { stop: stop.clone() }))
+        .add_service(limit::SizeLimited::new(metric_provider))
+        .serve_with_incoming_shutdown(UnixListenerStream::new(listener), stop.stopped());
+    tokio::pin!(server);
+    tokio::pin!(shutdown);
+    let stopped = stop.stopped();
+    tokio::pin!(stopped);
+
+    tracing::info!("serving go-plugin gRPC");
+    tokio::select! {
+        r = &mut server => return r.map_err(|e| Error::Serve(Box::new(e))),
+        () = &mut shutdown => {
+            tracing::info!("shutdown signal: stopping the gRPC server");
+            stop.trigger();
+        }
+        () = &mut stopped => {}
+    }
+    health
+        .set_service_status(HEALTH_SERVICE, ServingStatus::NotServing)
+        .await;
+    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        Ok(r) => r.map_err(|e| Error::Serve(Box::new(e))),
+        Err(_) => {
+            tracing::warn!(
+                grace_ms = SHUTDOWN_GRACE.as_millis() as u64,
+                "gRPC calls still open after the shutdown grace period; stopping anyway"
+            );
+            Ok(())
+        }
+    }
+}
