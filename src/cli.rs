@@ -1,1 +1,179 @@
-//! Entry layer: command-line interface (serve, check, lint, install, version).
+//! Entry layer: the command line, and plugin-mode process startup.
+//!
+//! Argo starts the binary with no arguments and the go-plugin cookie in the
+//! environment: that is plugin mode (as is `canary-gate serve`). Without the
+//! cookie and without a subcommand a person ran it: say what it is and exit 1,
+//! like a Go plugin does.
+//!
+//! Plugin mode, in order: logging, environment checks (cookie, no AutoMTLS,
+//! protocol), socket, the handshake line, then the chosen transport until the
+//! host is done. The two seams the integrator touches are [`serve_plugin`]'s
+//! `provider` line and the `match protocol` in [`serve_transport`].
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::analysis::Provider;
+use crate::goplugin::{
+    self, Exit, HandshakeError, PluginEnv, PluginListener, Protocol, ServeError,
+    UnconfiguredProvider, handshake_line,
+};
+use crate::logging::{self, LogError};
+
+/// canary-gate: an Argo Rollouts metric-provider plugin that gates canaries on
+/// Prometheus traffic, error-rate and latency checks.
+///
+/// Argo Rollouts starts it (environment ARGO_ROLLOUTS_RPC_PLUGIN=metricprovider);
+/// it then speaks go-plugin's net/rpc protocol on a unix socket and logs hclog
+/// JSON on stderr (level from CANARY_GATE_LOG: trace, debug, info, warn, error, off).
+#[derive(Debug, Parser)]
+#[command(name = "canary-gate", version)]
+pub struct Cli {
+    /// What to do; none means plugin mode when started by Argo.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve as an Argo Rollouts plugin (what Argo does implicitly; still needs the cookie).
+    Serve,
+    /// Print the version.
+    Version,
+}
+
+/// Why the command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// Started without subcommand and without the go-plugin cookie: a person ran it.
+    #[error(
+        "This binary is a plugin. These are not meant to be executed directly.\n\
+         canary-gate is an Argo Rollouts metric-provider plugin: the Argo Rollouts controller \
+         starts it.\nRun `canary-gate --help` for the commands meant for people."
+    )]
+    NotStartedByHost,
+    /// Logging could not be set up.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// The process contract is not met (cookie, AutoMTLS, protocol, socket, stdout).
+    #[error(transparent)]
+    Handshake(#[from] HandshakeError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// Installing the signal handlers failed.
+    #[error("cannot install signal handlers: {0}")]
+    Signals(#[source] std::io::Error),
+    /// The requested protocol is not built in yet.
+    #[error(
+        "CANARY_GATE_PROTOCOL=grpc: gRPC mode is not available in this build; unset it to use netrpc"
+    )]
+    ProtocolUnavailable,
+    /// Serving ended in an error.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+/// Runs the parsed command line; the exit code on success.
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Some(Command::Version) => {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "canary-gate {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Serve) => serve_plugin(PluginEnv::from_process()),
+        None => {
+            let env = PluginEnv::from_process();
+            if env.has_cookie() {
+                serve_plugin(env)
+            } else {
+                Err(CliError::NotStartedByHost)
+            }
+        }
+    }
+}
+
+/// Fails early for a protocol this build cannot serve (before the handshake).
+fn ensure_available(protocol: Protocol) -> Result<(), CliError> {
+    match protocol {
+        Protocol::NetRpc => Ok(()),
+        Protocol::Grpc => Err(CliError::ProtocolUnavailable),
+    }
+}
+
+/// Plugin mode: everything from the environment checks to the last reply.
+fn serve_plugin(env: PluginEnv) -> Result<ExitCode, CliError> {
+    logging::init_from_env()?;
+    let protocol = env.validate()?;
+    ensure_available(protocol)?;
+    // The provider both transports call. Replace with the real one when merged.
+    let provider = Arc::new(UnconfiguredProvider);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    let result = rt.block_on(async {
+        let listener = PluginListener::bind_in(&env.socket_dir())?;
+        let (app_version, unparsed) = env.app_version();
+        for entry in unparsed {
+            tracing::warn!(entry = %entry, "ignoring unparseable entry in PLUGIN_PROTOCOL_VERSIONS");
+        }
+        let shutdown = shutdown_signal()?;
+        write_handshake(&handshake_line(app_version, listener.path(), protocol))?;
+        tracing::info!(socket = %listener.path().display(), protocol = protocol.wire_name(), "plugin started");
+        serve_transport(protocol, listener, provider, shutdown).await
+    });
+    // Spawned stream tasks may still be parked; do not wait for them.
+    rt.shutdown_timeout(Duration::from_millis(100));
+    let exit = result?;
+    tracing::info!(reason = ?exit, "plugin exiting");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Serves the chosen transport; the single place where protocols are told apart.
+async fn serve_transport<P: Provider>(
+    protocol: Protocol,
+    listener: PluginListener,
+    provider: Arc<P>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<Exit, CliError> {
+    match protocol {
+        Protocol::NetRpc => Ok(goplugin::serve(listener, provider, shutdown).await?),
+        // gRPC plugs in here: `crate::grpc::serve(listener, provider, shutdown)`.
+        Protocol::Grpc => Err(CliError::ProtocolUnavailable),
+    }
+}
+
+/// The handshake: the first and only line on stdout, flushed at once.
+fn write_handshake(line: &str) -> Result<(), HandshakeError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(line.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(HandshakeError::Stdout)
+}
+
+/// SIGINT is ignored (like Go plugins: a Ctrl-C to the host's process group
+/// must not kill plugins before the host shuts them down); the returned
+/// future completes on SIGTERM.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, CliError> {
+    let mut int = signal(SignalKind::interrupt()).map_err(CliError::Signals)?;
+    let mut term = signal(SignalKind::terminate()).map_err(CliError::Signals)?;
+    tokio::spawn(async move {
+        while int.recv().await.is_some() {
+            tracing::debug!("ignoring SIGINT");
+        }
+    });
+    Ok(async move {
+        term.recv().await;
+        tracing::info!("SIGTERM received");
+    })
+}

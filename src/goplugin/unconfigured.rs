@@ -1,0 +1,98 @@
+//! Domain stand-in used until the Prometheus checks are merged: every
+//! measurement is a real phase-`Error` Measurement saying so, so that a
+//! controller loading this build gets an honest answer rather than a hang.
+//! The integrator replaces it with the real provider in `cli.rs` (one line)
+//! and deletes this file.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::{AnalysisRun, Measurement, Metric, Phase, Provider};
+use crate::time::Time;
+
+/// The message every measurement carries.
+pub const NOT_CONFIGURED: &str = "canary-gate: checks not configured yet";
+
+/// A provider whose measurements all end in phase `Error` with [`NOT_CONFIGURED`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UnconfiguredProvider;
+
+fn error_measurement(started_at: Option<Time>) -> Measurement {
+    let now = Time::now();
+    Measurement {
+        phase: Phase::Error,
+        message: NOT_CONFIGURED.to_owned(),
+        started_at: Some(started_at.unwrap_or(now)),
+        finished_at: Some(now),
+        ..Measurement::default()
+    }
+}
+
+impl Provider for UnconfiguredProvider {
+    fn init_plugin(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn run(&self, _run: &AnalysisRun, _metric: &Metric) -> Measurement {
+        error_measurement(None)
+    }
+
+    fn resume(&self, _run: &AnalysisRun, _metric: &Metric, m: Measurement) -> Measurement {
+        error_measurement(m.started_at)
+    }
+
+    fn terminate(&self, _run: &AnalysisRun, _metric: &Metric, m: Measurement) -> Measurement {
+        error_measurement(m.started_at)
+    }
+
+    fn garbage_collect(
+        &self,
+        _run: &AnalysisRun,
+        _metric: &Metric,
+        _limit: i64,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn metadata(&self, _metric: &Metric) -> BTreeMap<String, String> {
+        BTreeMap::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_measurement_is_a_finished_error() {
+        let p = UnconfiguredProvider;
+        let (run, metric) = (AnalysisRun::default(), Metric::default());
+        let before = Time::now();
+        let earlier = Time {
+            unix_secs: 1_000,
+            nanos: 0,
+        };
+        let prior = Measurement {
+            started_at: Some(earlier),
+            ..Measurement::default()
+        };
+        let cases = [
+            (p.run(&run, &metric).await, None),
+            (p.resume(&run, &metric, prior.clone()), Some(earlier)),
+            (p.terminate(&run, &metric, prior), Some(earlier)),
+        ];
+        for (m, started) in cases {
+            assert_eq!(m.phase, Phase::Error);
+            assert_eq!(m.message, NOT_CONFIGURED);
+            let fin = m.finished_at.unwrap();
+            assert!(fin >= before);
+            match started {
+                Some(s) => assert_eq!(m.started_at, Some(s)),
+                None => assert!(m.started_at.unwrap() >= before && m.started_at.unwrap() <= fin),
+            }
+        }
+        assert_eq!(p.init_plugin(), Ok(()));
+        assert_eq!(p.garbage_collect(&run, &metric, 5), Ok(()));
+        assert!(p.metadata(&metric).is_empty());
+        assert_eq!(p.type_name(), "RPCPlugin");
+    }
+}
