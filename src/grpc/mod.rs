@@ -19,6 +19,7 @@
 //! The caller owns the listener (socket path, handshake line, cleanup) and
 //! injects the shutdown signal; [`serve`] owns everything spoken on the socket.
 
+mod conn;
 mod convert;
 mod limit;
 mod plugin;
@@ -28,7 +29,8 @@ mod service;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::UnixListener;
+use futures::StreamExt as _;
+use tokio::net::{UnixListener, UnixStream};
 use tokio_stream::wrappers::UnixListenerStream;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
@@ -63,9 +65,21 @@ pub enum Error {
     Serve(#[source] Box<tonic::transport::Error>),
 }
 
-/// Serves go-plugin's gRPC protocol on `listener` until the host calls
-/// `plugin.GRPCController/Shutdown` or `shutdown` resolves, then drains open
-/// calls for at most [`SHUTDOWN_GRACE`] and returns `Ok(())`.
+/// Why serving stopped (all are clean stops).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stopped {
+    /// The host called `plugin.GRPCController/Shutdown`.
+    HostShutdown,
+    /// The host closed its connection ([`serve_connection`] only).
+    HostClosed,
+    /// The caller's shutdown future resolved (e.g. SIGTERM).
+    Signal,
+}
+
+/// Serves go-plugin's gRPC protocol on every connection to `listener` until
+/// the host calls `plugin.GRPCController/Shutdown` or `shutdown` resolves,
+/// then drains open calls for at most [`SHUTDOWN_GRACE`] and returns `Ok(())`.
 ///
 /// Services: `grpc.health.v1.Health` ([`HEALTH_SERVICE`] is SERVING until
 /// stop), `plugin.GRPCController`, `plugin.GRPCStdio`, `plugin.GRPCBroker`,
@@ -75,6 +89,50 @@ pub async fn serve<P: Provider>(
     provider: Arc<P>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
+    let incoming = UnixListenerStream::new(listener);
+    serve_incoming(incoming, provider, shutdown, std::future::pending())
+        .await
+        .map(|_| ())
+}
+
+/// Like [`serve`], for the host's one already-accepted connection (the
+/// process contract: the socket file is removed after the accept). Also
+/// returns, with [`Stopped::HostClosed`], when the host closes that
+/// connection, so the process never outlives its host.
+pub async fn serve_connection<P: Provider>(
+    conn: UnixStream,
+    provider: Arc<P>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<Stopped, Error> {
+    let (conn, closed) = conn::HostConn::new(conn);
+    // One connection, then an accept stream that never ends: if it ended,
+    // tonic would start a graceful shutdown of the live connection at once.
+    let incoming =
+        futures::stream::iter([Ok::<_, std::io::Error>(conn)]).chain(futures::stream::pending());
+    serve_incoming(incoming, provider, shutdown, async {
+        let _ = closed.await;
+    })
+    .await
+}
+
+/// The server proper: builds the services and runs until one of the stop
+/// conditions, then drains.
+async fn serve_incoming<P, I, IO>(
+    incoming: I,
+    provider: Arc<P>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    host_closed: impl Future<Output = ()>,
+) -> Result<Stopped, Error>
+where
+    P: Provider,
+    I: futures::Stream<Item = Result<IO, std::io::Error>>,
+    IO: tokio::io::AsyncRead
+        + tokio::io::AsyncWrite
+        + tonic::transport::server::Connected
+        + Unpin
+        + Send
+        + 'static,
+{
     let stop = plugin::Stop::new();
     let (health, health_service) = tonic_health::server::health_reporter();
     health
@@ -92,32 +150,67 @@ pub async fn serve<P: Provider>(
         .add_service(GrpcStdioServer::new(plugin::Stdio { stop: stop.clone() }))
         .add_service(GrpcBrokerServer::new(plugin::Broker { stop: stop.clone() }))
         .add_service(limit::SizeLimited::new(metric_provider))
-        .serve_with_incoming_shutdown(UnixListenerStream::new(listener), stop.stopped());
+        .serve_with_incoming_shutdown(incoming, stop.stopped());
     tokio::pin!(server);
     tokio::pin!(shutdown);
+    tokio::pin!(host_closed);
     let stopped = stop.stopped();
     tokio::pin!(stopped);
 
     tracing::info!("serving go-plugin gRPC");
-    tokio::select! {
-        r = &mut server => return r.map_err(|e| Error::Serve(Box::new(e))),
-        () = &mut shutdown => {
-            tracing::info!("shutdown signal: stopping the gRPC server");
-            stop.trigger();
+    let why = tokio::select! {
+        r = &mut server => {
+            // Only ends by itself on an accept error.
+            r.map_err(|e| Error::Serve(Box::new(e)))?;
+            return Ok(Stopped::Signal);
         }
-        () = &mut stopped => {}
-    }
+        () = &mut stopped => Stopped::HostShutdown,
+        () = &mut shutdown => Stopped::Signal,
+        () = &mut host_closed => Stopped::HostClosed,
+    };
+    tracing::info!(reason = ?why, "stopping the gRPC server");
+    stop.trigger();
     health
         .set_service_status(HEALTH_SERVICE, ServingStatus::NotServing)
         .await;
     match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
-        Ok(r) => r.map_err(|e| Error::Serve(Box::new(e))),
-        Err(_) => {
-            tracing::warn!(
-                grace_ms = SHUTDOWN_GRACE.as_millis() as u64,
-                "gRPC calls still open after the shutdown grace period; stopping anyway"
-            );
-            Ok(())
+        Ok(r) => r.map_err(|e| Error::Serve(Box::new(e)))?,
+        Err(_) => tracing::warn!(
+            grace_ms = SHUTDOWN_GRACE.as_millis() as u64,
+            "gRPC calls still open after the shutdown grace period; stopping anyway"
+        ),
+    }
+    Ok(why)
+}
+
+/// Handshake field 6 for gRPC mode, from `PLUGIN_MULTIPLEX_GRPC`.
+///
+/// A host that wants gRPC broker multiplexing sets the variable and expects
+/// the plugin to state whether it supports it. We do not (it needs a yamux
+/// session under gRPC), so we answer `false`, which makes such a host fail
+/// with a clear error; never `true` (PLUGIN-PROTOCOL §6.5). Unset or empty:
+/// no field, as Go plugins do.
+pub fn multiplex_field(plugin_multiplex_grpc: Option<&str>) -> Option<&'static str> {
+    plugin_multiplex_grpc
+        .filter(|v| !v.is_empty())
+        .map(|_| "false")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multiplex_field_table() {
+        let table = [
+            (None, None),
+            (Some(""), None),
+            (Some("true"), Some("false")),
+            (Some("1"), Some("false")),
+            (Some("false"), Some("false")),
+        ];
+        for (env, want) in table {
+            assert_eq!(multiplex_field(env), want, "{env:?}");
         }
     }
 }

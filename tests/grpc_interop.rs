@@ -1,0 +1,229 @@
+//! End-to-end tests of gRPC mode against an independent peer: the Go client
+//! in `tests/grpc-client/` (hashicorp go-plugin 1.0.1's own client with
+//! `AllowedProtocols: [grpc]`, Go's grpc stack, and Go stubs generated from
+//! `proto/` by `protoc`). It launches `canary-gate` through the go-plugin
+//! process contract, reads the handshake line, dials the unix socket and
+//! drives every service. Each scenario is its own test.
+//!
+//! Everything is built offline, once per test run, in GOPATH mode from
+//! Debian's packages (`/usr/share/gocode`; override with
+//! `CANARY_GATE_GOPATH`): `protoc-gen-go` from golang/protobuf 1.3's source
+//! (matching the GOPATH's proto runtime), the stubs with `protoc`, then the
+//! client. A missing `go` or `protoc` fails the tests with the packages to
+//! install, unless `CANARY_GATE_SKIP_GO=1`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// What the plugin answers to `Run`/`Resume`/`Terminate` with the provider
+/// built into this binary (the interim one: checks not configured yet).
+/// Keep in step with `tests/interop.rs`.
+const EXPECT_PHASE: &str = "Error";
+const EXPECT_MESSAGE: &str = "checks not configured yet";
+
+/// Longest a scenario may take before the test kills the client.
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The Debian packages the build needs, for the error message.
+const PACKAGES: &str = "golang-go protobuf-compiler golang-github-hashicorp-go-plugin-dev \
+                        golang-google-grpc-dev golang-github-golang-protobuf-1-3-dev";
+
+fn skip_go() -> bool {
+    std::env::var("CANARY_GATE_SKIP_GO").is_ok_and(|v| v == "1")
+}
+
+/// Runs a build step, turning "not installed" and failures into clear errors.
+fn step(what: &str, cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| {
+        format!(
+            "cannot run {what} ({e}): the gRPC interop tests need Go 1.19+, protoc and \
+             go-plugin 1.0.1 in GOPATH (Debian: {PACKAGES}); set CANARY_GATE_SKIP_GO=1 to skip"
+        )
+    })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn go(gopath: &str, cache: &Path) -> Command {
+    let mut cmd = Command::new("go");
+    cmd.env("GOPATH", gopath)
+        .env("GO111MODULE", "off")
+        .env("GOFLAGS", "");
+    if std::env::var_os("GOCACHE").is_none() {
+        cmd.env("GOCACHE", cache);
+    }
+    cmd
+}
+
+fn build_client() -> Result<PathBuf, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("grpc-client");
+    let gen_root = out.join("gopath");
+    let stubs = gen_root.join("src");
+    let _ = std::fs::remove_dir_all(&gen_root);
+    std::fs::create_dir_all(&stubs).map_err(|e| format!("create {stubs:?}: {e}"))?;
+    let cache = out.join("go-cache");
+    let base = std::env::var("CANARY_GATE_GOPATH").unwrap_or_else(|_| "/usr/share/gocode".into());
+
+    // 1. protoc-gen-go from the GOPATH's golang/protobuf (1.3: v1 API, `plugins=grpc`).
+    let protoc_gen_go = out.join("protoc-gen-go");
+    step(
+        "`go build` of protoc-gen-go",
+        go(&base, &cache)
+            .args(["build", "-o"])
+            .arg(&protoc_gen_go)
+            .arg("github.com/golang/protobuf/protoc-gen-go"),
+    )?;
+    // 2. Go stubs for our contract. Timestamp maps to the v1 well-known type
+    //    package the GOPATH's grpc and proto runtime use.
+    step(
+        "`protoc`",
+        Command::new("protoc")
+            .arg(format!(
+                "--plugin=protoc-gen-go={}",
+                protoc_gen_go.display()
+            ))
+            .arg("-I")
+            .arg(root.join("proto"))
+            .arg(format!(
+                "--go_out=plugins=grpc,paths=source_relative,\
+                 Mgoogle/protobuf/timestamp.proto=github.com/golang/protobuf/ptypes/timestamp:{}",
+                stubs.display()
+            ))
+            .arg("canarygate/metricprovider/v1/metricprovider.proto"),
+    )?;
+    // 3. The client, with the stubs' GOPATH in front of Debian's.
+    let bin = out.join("grpc-client");
+    let gopath = format!("{}:{base}", gen_root.display());
+    step(
+        "`go build` of tests/grpc-client",
+        go(&gopath, &cache)
+            .args(["build", "-o"])
+            .arg(&bin)
+            .arg(".")
+            .current_dir(root.join("tests/grpc-client")),
+    )?;
+    Ok(bin)
+}
+
+fn client() -> Option<&'static Path> {
+    static CLIENT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    if skip_go() {
+        eprintln!("CANARY_GATE_SKIP_GO=1: skipping a gRPC Go interop test");
+        return None;
+    }
+    match CLIENT.get_or_init(build_client) {
+        Ok(p) => Some(p),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Runs the client with `args`, failing the test on a non-PASS outcome.
+fn run_client(args: &[&str]) -> String {
+    let Some(client) = client() else {
+        return String::new();
+    };
+    let mut child = Command::new(client)
+        .arg("-plugin")
+        .arg(env!("CARGO_BIN_EXE_canary-gate"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn grpc-client");
+    let t0 = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if t0.elapsed() > SCENARIO_TIMEOUT {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "grpc-client {args:?} hung for {SCENARIO_TIMEOUT:?}\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && stdout.trim_end().ends_with("PASS"),
+        "grpc-client {args:?} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn scenario(name: &str) -> String {
+    run_client(&[
+        "-scenario",
+        name,
+        "-expect-phase",
+        EXPECT_PHASE,
+        "-expect-message-contains",
+        EXPECT_MESSAGE,
+    ])
+}
+
+#[test]
+fn handshake_health_and_all_seven_methods() {
+    scenario("methods");
+}
+
+#[test]
+fn thirty_two_concurrent_runs() {
+    scenario("concurrent");
+}
+
+#[test]
+fn run_with_a_one_mebibyte_annotation() {
+    scenario("big");
+}
+
+#[test]
+fn bad_input_gets_invalid_argument_or_resource_exhausted_and_serving_goes_on() {
+    scenario("bad-input");
+}
+
+#[test]
+fn controller_shutdown_exits_within_two_seconds() {
+    let out = scenario("shutdown");
+    if !skip_go() {
+        assert!(out.contains("exit after Shutdown"), "{out}");
+    }
+}
+
+#[test]
+fn plugin_exits_when_the_host_closes_its_connection() {
+    scenario("conn-closed");
+}
+
+#[test]
+fn bench_mode_reports_figures() {
+    let out = run_client(&["-bench", "50", "-concurrency", "4"]);
+    if !skip_go() {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with('{'))
+            .expect("figures line");
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["protocol"], "grpc");
+        assert_eq!(v["runs"], 50);
+        assert!(v["idle_rss_kib"].as_u64().unwrap() > 0, "{line}");
+        assert!(
+            v["analysis_run_json_bytes"].as_u64().unwrap() > 15_000,
+            "{line}"
+        );
+    }
+}
