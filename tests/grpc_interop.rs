@@ -227,3 +227,154 @@ fn bench_mode_reports_figures() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Parity: the same AnalysisRun, Metric and Prometheus answer through net/rpc
+// (the Argo-style host in tests/interop) and through gRPC yield the same
+// Measurement: phase, value, message and metadata.
+
+/// Builds the net/rpc host of `tests/interop` (the transport's interop peer).
+fn netrpc_host() -> Option<&'static Path> {
+    static HOST: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    if skip_go() {
+        return None;
+    }
+    let built = HOST.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("grpc-parity-netrpc-host");
+        std::fs::create_dir_all(&out).map_err(|e| format!("create {out:?}: {e}"))?;
+        let bin = out.join("interop-host");
+        let base =
+            std::env::var("CANARY_GATE_GOPATH").unwrap_or_else(|_| "/usr/share/gocode".into());
+        step(
+            "`go build` of tests/interop",
+            go(&base, &out.join("go-cache"))
+                .args(["build", "-o"])
+                .arg(&bin)
+                .arg(".")
+                .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")),
+        )?;
+        Ok(bin)
+    });
+    match built {
+        Ok(p) => Some(p),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// A stand-in Prometheus on 127.0.0.1: every request gets `body` (HTTP 200).
+/// Returns its base URL; the thread lives as long as the test process.
+fn fake_prometheus(body: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let mut reader = BufReader::new(conn);
+            let mut len = 0usize;
+            let mut line = String::new();
+            // Request line and headers; remember Content-Length for the form body.
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                let l = line.trim_end().to_ascii_lowercase();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some(v) = l.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut form = vec![0; len];
+            let _ = reader.read_exact(&mut form);
+            let mut conn = reader.into_inner();
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// A Prometheus instant-vector answer: one series, value 0.0123.
+const VECTOR_BODY: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"namespace":"hotrod"},"value":[1763701200.123,"0.0123"]}]}}"#;
+
+/// The `phase=… value=… message=… metadata=…` line a host printed.
+fn measurement_line(out: &str) -> String {
+    out.lines()
+        .find(|l| l.starts_with("phase="))
+        .unwrap_or_else(|| panic!("no measurement line in:\n{out}"))
+        .to_owned()
+}
+
+/// Runs one `-run-config` measurement through a host binary.
+fn run_config(host: &Path, cfg: &Path, conditions: &[&str]) -> String {
+    let out = Command::new(host)
+        .arg("-plugin")
+        .arg(env!("CARGO_BIN_EXE_canary-gate"))
+        .arg("-run-config")
+        .arg(cfg)
+        .args(conditions)
+        .output()
+        .expect("run host");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && stdout.trim_end().ends_with("PASS"),
+        "{host:?} -run-config {cfg:?} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    measurement_line(&stdout)
+}
+
+#[test]
+fn netrpc_and_grpc_give_the_same_measurement() {
+    let (Some(grpc), Some(netrpc)) = (client(), netrpc_host()) else {
+        return;
+    };
+    let prom = fake_prometheus(VECTOR_BODY);
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (
+            format!(
+                r#"{{"address":"{prom}","check":"error-rate","namespace":"hotrod","podTemplateHash":"7d9c6b5f4"}}"#
+            ),
+            vec![],
+        ),
+        (
+            format!(
+                r#"{{"address":"{prom}","check":"traffic","namespace":"hotrod","podTemplateHash":"7d9c6b5f4"}}"#
+            ),
+            vec![],
+        ),
+        (
+            format!(
+                r#"{{"address":"{prom}","check":"query","query":"sum(rate(hotrod_requests_total[30s]))"}}"#
+            ),
+            vec!["-success-condition", "result[0] < 0.05"],
+        ),
+        (
+            format!(
+                r#"{{"address":"{prom}","check":"query","query":"sum(rate(hotrod_requests_total[30s]))"}}"#
+            ),
+            vec!["-failure-condition", "result[0] > 0.01"],
+        ),
+        // Nothing listens on port 9: a domain Error, identical on both transports.
+        (
+            r#"{"address":"http://127.0.0.1:9","check":"traffic"}"#.to_owned(),
+            vec![],
+        ),
+        // A config error.
+        (r#"{"check":"no-such-check"}"#.to_owned(), vec![]),
+    ];
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    for (i, (cfg, conditions)) in cases.iter().enumerate() {
+        let path = dir.join(format!("grpc-parity-{i}.json"));
+        std::fs::write(&path, cfg).unwrap();
+        let via_netrpc = run_config(netrpc, &path, conditions);
+        let via_grpc = run_config(grpc, &path, conditions);
+        assert_eq!(via_netrpc, via_grpc, "config {cfg} {conditions:?}");
+        eprintln!("parity ok: {via_grpc}");
+    }
+}

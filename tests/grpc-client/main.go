@@ -50,6 +50,7 @@ func (metricProviderPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, 
 type options struct {
 	plugin, scenario, runConfig, pluginName string
 	expectPhase, expectMsg                  string
+	successCondition, failureCondition      string
 	bench, concurrency, benchKB             int
 	verbose                                 bool
 }
@@ -150,6 +151,8 @@ func main() {
 	flag.StringVar(&o.pluginName, "plugin-name", "argoproj-labs/canary-gate", "plugin name as configured in argo's ConfigMap")
 	flag.StringVar(&o.expectPhase, "expect-phase", "", "expected Measurement phase (Argo spelling, e.g. Error)")
 	flag.StringVar(&o.expectMsg, "expect-message-contains", "", "expected substring of Measurement.message")
+	flag.StringVar(&o.successCondition, "success-condition", "", "Metric successCondition for -run-config")
+	flag.StringVar(&o.failureCondition, "failure-condition", "", "Metric failureCondition for -run-config")
 	flag.IntVar(&o.bench, "bench", 0, "run N Runs and report plugin CPU/RSS")
 	flag.IntVar(&o.concurrency, "concurrency", 16, "concurrent Runs for -bench")
 	flag.IntVar(&o.benchKB, "bench-kb", 20, "approximate JSON size of the AnalysisRun for -bench, KiB")

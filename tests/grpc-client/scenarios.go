@@ -423,6 +423,8 @@ func runConfig(o options) error {
 	}
 	defer s.client.Kill()
 	m := sampleMetric("run-config", o.pluginName, cfg)
+	// As the net/rpc host does: the conditions come from the flags.
+	m["successCondition"], m["failureCondition"] = o.successCondition, o.failureCondition
 	res, before, after, err := timedRun(s, mustJSON(sampleRun(m, 0, 0)), mustJSON(m))
 	if err != nil {
 		return fmt.Errorf("Run: %w", err)
