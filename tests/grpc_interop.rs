@@ -301,12 +301,49 @@ fn fake_prometheus(body: &'static str) -> String {
 /// A Prometheus instant-vector answer: one series, value 0.0123.
 const VECTOR_BODY: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"namespace":"hotrod"},"value":[1763701200.123,"0.0123"]}]}}"#;
 
-/// The `phase=… value=… message=… metadata=…` line a host printed.
+/// Metadata keys whose values are timings, different on every call.
+const VOLATILE_METADATA: &[&str] = &["prometheusLatencyMs"];
+
+/// The `phase=… value=… message=… metadata=map[…]` line a host printed, with
+/// the volatile metadata entries (`key:<digits>`) taken out.
 fn measurement_line(out: &str) -> String {
-    out.lines()
+    let mut line = out
+        .lines()
         .find(|l| l.starts_with("phase="))
         .unwrap_or_else(|| panic!("no measurement line in:\n{out}"))
-        .to_owned()
+        .to_owned();
+    for key in VOLATILE_METADATA {
+        let needle = format!("{key}:");
+        if let Some(at) = line.find(&needle) {
+            let digits = line[at + needle.len()..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let mut end = at + needle.len() + digits;
+            if line[end..].starts_with(' ') {
+                end += 1;
+            }
+            line.replace_range(at..end, "");
+        }
+    }
+    line
+}
+
+#[test]
+fn volatile_metadata_is_ignored() {
+    let table = [
+        (
+            "phase=Successful value=\"[1]\" message=\"ok\" metadata=map[check:traffic prometheusLatencyMs:13 reason:Passed]\nPASS",
+            "phase=Successful value=\"[1]\" message=\"ok\" metadata=map[check:traffic reason:Passed]",
+        ),
+        (
+            "x\nphase=Error value=\"\" message=\"m\" metadata=map[reason:BadConfig]",
+            "phase=Error value=\"\" message=\"m\" metadata=map[reason:BadConfig]",
+        ),
+    ];
+    for (input, want) in table {
+        assert_eq!(measurement_line(input), want);
+    }
 }
 
 /// Runs one `-run-config` measurement through a host binary.
@@ -362,7 +399,8 @@ fn netrpc_and_grpc_give_the_same_measurement() {
         ),
         // Nothing listens on port 9: a domain Error, identical on both transports.
         (
-            r#"{"address":"http://127.0.0.1:9","check":"traffic"}"#.to_owned(),
+            r#"{"address":"http://127.0.0.1:9","check":"traffic","namespace":"hotrod","podTemplateHash":"7d9c6b5f4"}"#
+                .to_owned(),
             vec![],
         ),
         // A config error.
