@@ -105,11 +105,17 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
 /// Plugin mode: everything from the environment checks to the last reply.
 fn serve_plugin(env: PluginEnv) -> Result<ExitCode, CliError> {
     logging::init_from_env()?;
+    // Panics go out as hclog lines too (the default hook writes plain text).
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!(panic = %info, "panic");
+    }));
     let protocol = env.validate()?;
     // The provider both transports call. Replace with the real one when merged.
     let provider = Arc::new(UnconfiguredProvider);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: the plugin's work is I/O-bound (Prometheus queries) and a few
+    // microseconds of codec per call; a single-threaded runtime avoids
+    // cross-thread wake-ups and per-thread allocator arenas (CPU and RSS).
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(CliError::Runtime)?;

@@ -338,3 +338,125 @@ impl State<'_, '_> {
 fn float(u: u64) -> f64 {
     f64::from_bits(u.swap_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gob::{write_bytes, write_int, write_uint};
+
+    fn msg(out: &mut Vec<u8>, body: &[u8]) {
+        write_uint(out, body.len() as u64);
+        out.extend_from_slice(body);
+    }
+
+    /// A recursive type (Node{Name, Kids []Node}), with the struct defined
+    /// before the slice type it references: ids resolve lazily.
+    #[test]
+    fn recursive_types_and_forward_references() {
+        let mut stream = Vec::new();
+        let mut b = Vec::new();
+        write_int(&mut b, -65);
+        b.extend_from_slice(&[0x03, 0x01, 0x01]);
+        write_bytes(&mut b, b"Node");
+        b.push(0x01);
+        write_int(&mut b, 65);
+        b.extend_from_slice(&[0x00, 0x01, 0x02]);
+        for (name, id) in [("Name", 6), ("Kids", 66)] {
+            b.push(0x01);
+            write_bytes(&mut b, name.as_bytes());
+            b.push(0x01);
+            write_int(&mut b, id);
+            b.push(0x00);
+        }
+        b.extend_from_slice(&[0x00, 0x00]);
+        msg(&mut stream, &b);
+        let mut b = Vec::new();
+        write_int(&mut b, -66);
+        b.extend_from_slice(&[0x02, 0x01, 0x00, 0x01]);
+        write_int(&mut b, 65);
+        b.extend_from_slice(&[0x00, 0x00]);
+        msg(&mut stream, &b);
+        let mut b = Vec::new();
+        write_int(&mut b, 65);
+        b.extend_from_slice(&[0x01, 0x01, b'a', 0x01, 0x02]);
+        b.extend_from_slice(&[0x01, 0x01, b'b', 0x00]);
+        b.extend_from_slice(&[0x01, 0x01, b'c', 0x01, 0x01, 0x00, 0x00]);
+        b.push(0x00);
+        msg(&mut stream, &b);
+
+        let mut d = Decoder::new();
+        d.feed(&stream);
+        let (id, v) = d.next_value().unwrap().unwrap();
+        assert_eq!(id, 65);
+        let node = |name: &str, kids: Option<Vec<Value>>| {
+            let mut fields = Vec::new();
+            if !name.is_empty() {
+                fields.push((Arc::from("Name"), Value::String(name.into())));
+            }
+            if let Some(k) = kids {
+                fields.push((Arc::from("Kids"), Value::Slice(k)));
+            }
+            Value::Struct {
+                name: Arc::from("Node"),
+                fields,
+            }
+        };
+        let want = node(
+            "a",
+            Some(vec![node("b", None), node("c", Some(vec![node("", None)]))]),
+        );
+        assert_eq!(v, want);
+        assert_eq!(d.next_value(), Ok(None));
+    }
+
+    /// An interface whose concrete type is defined inline, split over messages
+    /// exactly as Go lays it out (§4.7), then the same value with the type known.
+    #[test]
+    fn interface_with_inline_definition_spans_messages() {
+        let mut def = Vec::new();
+        write_int(&mut def, -65);
+        def.extend_from_slice(&[0x03, 0x01, 0x01]);
+        write_bytes(&mut def, b"Args");
+        def.extend_from_slice(&[0x01, 0xff, 0x82, 0x00, 0x01, 0x01, 0x01]);
+        write_bytes(&mut def, b"Limit");
+        def.extend_from_slice(&[0x01, 0x04, 0x00, 0x00, 0x00]);
+        // Message A: interface singleton, name, then the definition.
+        let mut a = vec![0x10, 0x00];
+        write_bytes(&mut a, b"Args");
+        a.extend_from_slice(&def);
+        // Message Z: concrete id, byte count, value.
+        let z = [0xff, 0x82, 0x03, 0x01, 0x14, 0x00];
+        let mut stream = Vec::new();
+        msg(&mut stream, &a);
+        msg(&mut stream, &z);
+        // Second value: everything inline.
+        let mut c = vec![0x10, 0x00];
+        write_bytes(&mut c, b"Args");
+        c.extend_from_slice(&z);
+        msg(&mut stream, &c);
+
+        let want = Value::Interface(Some((
+            "Args".into(),
+            Box::new(Value::Struct {
+                name: Arc::from("Args"),
+                fields: vec![(Arc::from("Limit"), Value::Int(10))],
+            }),
+        )));
+        for split in [1, 3, stream.len()] {
+            let mut d = Decoder::new();
+            let mut got = Vec::new();
+            for chunk in stream.chunks(split) {
+                d.feed(chunk);
+                while let Some((id, v)) = d.next_value().unwrap() {
+                    got.push((id, v));
+                }
+            }
+            assert_eq!(
+                got,
+                vec![(8, want.clone()), (8, want.clone())],
+                "split {split}"
+            );
+            assert_eq!(d.types().len(), 1);
+        }
+    }
+}

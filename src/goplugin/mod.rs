@@ -27,5 +27,5 @@ pub use handshake::{
 pub use listener::{BIND_ATTEMPTS, PluginListener};
 pub use rpcserve::{MAX_IN_FLIGHT_CALLS, READ_CHUNK_BYTES, StreamError};
 pub use services::PLUGIN_NAME;
-pub use session::{EXIT_FLUSH_GRACE, Exit, ServeError, serve};
+pub use session::{EXIT_FLUSH_GRACE, Exit, MAX_STREAMS, ServeError, serve};
 pub use unconfigured::{NOT_CONFIGURED, UnconfiguredProvider};

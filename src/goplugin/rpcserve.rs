@@ -9,9 +9,11 @@
 //! state must change together with the bytes on the wire.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::FutureExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Mutex, Semaphore, mpsc};
 
@@ -20,8 +22,10 @@ use crate::rpc::{Call, Reply, RequestDecoder, ResponseEncoder};
 /// Bytes read from the stream per read call.
 pub const READ_CHUNK_BYTES: usize = 64 * 1024;
 
-/// Most calls handled at once on one stream; the reader stops reading (and so
-/// stops granting yamux window) until one finishes.
+/// Most calls handled at once on one stream. A call beyond it is answered at
+/// once with an error instead of waiting: the reader must keep reading,
+/// because tokio-yamux stops reading the whole connection (pings included)
+/// while any stream's frame queue is full.
 pub const MAX_IN_FLIGHT_CALLS: usize = 256;
 
 /// What the session must do once a reply has been written.
@@ -127,13 +131,31 @@ where
     let mut chunk = vec![0u8; READ_CHUNK_BYTES];
     loop {
         while let Some(req) = dec.next_request().map_err(StreamError::Decode)? {
-            let Ok(permit) = permits.clone().acquire_owned().await else {
-                return Ok(());
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                tracing::warn!(stream = stream_id, method = %req.method, seq = req.seq, "too many calls in flight; refusing");
+                let reply = Err(format!(
+                    "canary-gate: too many calls in flight on this stream (limit {MAX_IN_FLIGHT_CALLS})"
+                ));
+                let written = writer.lock().await.send(&req.method, req.seq, &reply).await;
+                written.map_err(|source| StreamError::Write {
+                    method: req.method,
+                    seq: req.seq,
+                    source,
+                })?;
+                continue;
             };
             let (service, writer, events) = (service.clone(), writer.clone(), events.clone());
             tokio::spawn(async move {
                 let started = Instant::now();
-                let (reply, after) = service.handle(&req.method, req.call).await;
+                // A panicking handler must still be answered: net/rpc calls have
+                // no timeout, so a lost reply would block the host's goroutine forever.
+                let handled = AssertUnwindSafe(service.handle(&req.method, req.call))
+                    .catch_unwind()
+                    .await;
+                let (reply, after) = handled.unwrap_or_else(|_| {
+                    tracing::error!(stream = stream_id, method = %req.method, seq = req.seq, "call handler panicked");
+                    (Err(format!("canary-gate: internal error while handling {}", req.method)), After::Continue)
+                });
                 if let Err(e) = &reply {
                     tracing::debug!(stream = stream_id, method = %req.method, seq = req.seq, error = %e, "call failed");
                 }
@@ -172,5 +194,122 @@ where
             }
         };
         dec.feed(&chunk[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rpc::ResponseDecoder;
+
+    /// A service whose handler panics on `Control.Ping`.
+    struct Panicky;
+    impl Service for Panicky {
+        async fn handle(&self, method: &str, _call: Call) -> (Result<Reply, String>, After) {
+            assert_ne!(method, "Control.Ping", "handler bug");
+            (Ok(Reply::Empty), After::Continue)
+        }
+    }
+
+    /// A service whose `Control.Ping` never finishes.
+    struct Stuck;
+    impl Service for Stuck {
+        async fn handle(&self, method: &str, _call: Call) -> (Result<Reply, String>, After) {
+            if method == "Control.Ping" {
+                std::future::pending::<()>().await;
+            }
+            (Ok(Reply::Empty), After::Continue)
+        }
+    }
+
+    #[tokio::test]
+    async fn calls_beyond_the_in_flight_limit_are_refused_not_queued() {
+        let fixture = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/wire/control.H2P.bin"),
+        )
+        .unwrap();
+        // Byte ranges of the first request (typedef + Dispense) and the second (a Ping).
+        let mut dec = RequestDecoder::new();
+        dec.feed(&fixture);
+        dec.next_request().unwrap().unwrap();
+        let first = fixture.len() - dec.buffered();
+        dec.next_request().unwrap().unwrap();
+        let second = fixture.len() - dec.buffered();
+        let extra = 40;
+        let mut input = fixture[..first].to_vec();
+        for _ in 0..MAX_IN_FLIGHT_CALLS + extra {
+            input.extend_from_slice(&fixture[first..second]);
+        }
+        let (host, plugin) = tokio::io::duplex(64 * 1024);
+        let (rd, wr) = tokio::io::split(plugin);
+        let (mut host_rd, mut host_wr) = tokio::io::split(host);
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let server = tokio::spawn(serve_stream(1, rd, wr, Arc::new(Stuck), tx));
+        host_wr.write_all(&input).await.unwrap();
+        let mut dec = ResponseDecoder::new();
+        let mut replies = Vec::new();
+        let mut buf = vec![0u8; 4096];
+        // The Dispense reply plus one refusal per Ping beyond the limit (one
+        // more if the Dispense still held its permit); the admitted Pings stay pending.
+        while replies.len() < 1 + extra {
+            let n = tokio::time::timeout(std::time::Duration::from_secs(5), host_rd.read(&mut buf))
+                .await
+                .expect("refusals arrive without waiting for the stuck calls")
+                .unwrap();
+            dec.feed(&buf[..n]);
+            while let Some(r) = dec.next_response().unwrap() {
+                replies.push(r);
+            }
+        }
+        server.abort();
+        let refused = replies
+            .iter()
+            .filter(|r| r.error.contains("too many calls in flight"))
+            .count();
+        assert!(refused >= extra - 1, "{refused} refusals");
+        assert!(
+            replies
+                .iter()
+                .any(|r| r.method == "Dispenser.Dispense" && r.error.is_empty())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_still_gets_an_error_reply() {
+        let input = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/wire/control.H2P.bin"),
+        )
+        .unwrap();
+        let (host, plugin) = tokio::io::duplex(64 * 1024);
+        let (rd, wr) = tokio::io::split(plugin);
+        let (mut host_rd, mut host_wr) = tokio::io::split(host);
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let server = tokio::spawn(serve_stream(1, rd, wr, Arc::new(Panicky), tx));
+        host_wr.write_all(&input).await.unwrap();
+        let mut dec = ResponseDecoder::new();
+        let mut errors = std::collections::BTreeMap::new();
+        let mut buf = vec![0u8; 4096];
+        while errors.len() < 6 {
+            let n = tokio::time::timeout(std::time::Duration::from_secs(5), host_rd.read(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(n > 0);
+            dec.feed(&buf[..n]);
+            while let Some(r) = dec.next_response().unwrap() {
+                errors.insert(r.seq, r.error);
+            }
+        }
+        server.abort();
+        // Seq 1 and 2 are the Pings.
+        for seq in [1, 2] {
+            assert_eq!(
+                errors[&seq],
+                "canary-gate: internal error while handling Control.Ping"
+            );
+        }
+        assert_eq!(errors[&0], "");
     }
 }

@@ -4,9 +4,10 @@
 //! 1st = control (`Control`/`Dispenser`), 2nd = stdout, 3rd = stderr, every
 //! later one = a MuxBroker stream carrying a dispensed `Plugin`. We never
 //! write our stdout/stderr through yamux (the host discards them anyway), so
-//! those two are half-closed at once: the FIN also carries the ACK, so no
-//! stream is left un-ACKed (the host kills a session whose stream stays
-//! un-ACKed for 75 s).
+//! those two are half-closed at once. The host kills a session whose stream
+//! stays un-ACKed for 75 s: tokio-yamux 0.3.20 sends the ACK (Window Update,
+//! length 0) as soon as it accepts a stream, and the early FIN would carry it
+//! otherwise; `tests/interop_process.rs` checks both on the raw frames.
 //!
 //! The process lives exactly as long as the session: `Control.Quit`, the host
 //! closing the connection, an unrecoverable stream error, or the caller's
@@ -32,6 +33,10 @@ use crate::analysis::Provider;
 /// It ends sooner when the host closes the connection, which it does right
 /// after the Quit reply.
 pub const EXIT_FLUSH_GRACE: Duration = Duration::from_millis(300);
+
+/// Most yamux streams open at once. The host needs three plus one per
+/// dispensed plugin; more is a misbehaving peer (further SYNs are reset).
+pub const MAX_STREAMS: usize = 1024;
 
 /// Why [`serve`] returned normally.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +77,7 @@ pub enum ServeError {
 fn yamux_config() -> Config {
     Config {
         enable_keepalive: false,
+        max_stream_count: MAX_STREAMS,
         ..Config::default()
     }
 }

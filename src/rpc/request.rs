@@ -124,6 +124,8 @@ pub struct RequestDecoder {
     gob: Decoder,
     /// A decoded header whose body has not fully arrived.
     pending: Option<(u64, String)>,
+    /// Set once the stream is broken; every later call returns it.
+    failed: Option<Error>,
 }
 
 impl RequestDecoder {
@@ -145,6 +147,17 @@ impl RequestDecoder {
     /// Next complete request (header + body both decoded), `Ok(None)` = need
     /// more bytes. `Err` = the stream is unrecoverable (malformed gob, limit exceeded).
     pub fn next_request(&mut self) -> Result<Option<Request>, Error> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let result = self.decode_next();
+        if let Err(e) = &result {
+            self.failed = Some(e.clone());
+        }
+        result
+    }
+
+    fn decode_next(&mut self) -> Result<Option<Request>, Error> {
         if self.pending.is_none() {
             let Some((_, header)) = self.gob.next_value()? else {
                 return Ok(None);

@@ -220,7 +220,30 @@ func scenarioBig(o options) error {
 			return fmt.Errorf("Run with a %d-byte annotation did not finish within 20s (flow-control deadlock?)", size)
 		}
 	}
-	return nil
+	// Several large requests in flight at once: replies go out while the next
+	// request is still arriving, in both directions under flow control.
+	const n = 6
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			res, before, after, err := timedRun(s.plugin, sampleRun(m, i, 600<<10, 0), m)
+			if err == nil {
+				err = checkMeasurement(fmt.Sprintf("concurrent big Run %d", i), res, before, after, nil, o)
+			}
+			errs <- err
+		}(i)
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case err := <-errs:
+			if err != nil {
+				return err
+			}
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("concurrent 600 KiB Runs did not finish within 30s")
+		}
+	}
+	return s.rpc.Ping()
 }
 
 func scenarioUnknownMethod(o options) error {
