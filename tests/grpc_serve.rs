@@ -286,6 +286,26 @@ async fn runs_are_concurrent() {
 }
 
 #[tokio::test]
+async fn calls_beyond_the_stream_limit_wait_instead_of_failing() {
+    let f = Fixture::start();
+    let mut c = f.client().await;
+    // One call first, so the client has the server's SETTINGS (with the
+    // limit); streams opened before that are refused, not queued. Real hosts
+    // start with sequential calls (stdio, Ping, InitPlugin).
+    c.r#type(pb::TypeRequest {}).await.unwrap();
+    let n = 2 * grpc::MAX_CONCURRENT_STREAMS as usize + 1;
+    let t0 = Instant::now();
+    let calls = (0..n).map(|_| {
+        let mut c = c.clone();
+        async move { c.run(run_request()).await }
+    });
+    let results = futures::future::join_all(calls).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    // 2 × limit + 1 calls of RUN_DELAY each need at least three rounds.
+    assert!(t0.elapsed() >= RUN_DELAY * 3, "took {:?}", t0.elapsed());
+}
+
+#[tokio::test]
 async fn bad_input_is_refused_and_the_server_keeps_serving() {
     let f = Fixture::start();
     let mut c = f.client().await;

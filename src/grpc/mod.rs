@@ -15,6 +15,7 @@
 //! | `service` | `canarygate.metricprovider.v1.MetricProvider` → [`Provider`] |
 //! | `plugin` | `plugin.GRPCController`, `plugin.GRPCStdio`, `plugin.GRPCBroker` |
 //! | `limit` | oversized requests reported as `RESOURCE_EXHAUSTED` |
+//! | `conn` | the host's connection, so its end stops the server |
 //!
 //! The caller owns the listener (socket path, handshake line, cleanup) and
 //! injects the shutdown signal; [`serve`] owns everything spoken on the socket.
@@ -48,6 +49,11 @@ use proto::plugin::grpc_stdio_server::GrpcStdioServer;
 /// before their body is buffered. An AnalysisRun with a long measurement
 /// history is tens of KiB; Kubernetes itself caps objects at about 1.5 MiB.
 pub const MAX_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
+
+/// Most concurrent gRPC calls (HTTP/2 streams) per connection; clients queue
+/// beyond it. Bounds buffered request memory to this × [`MAX_MESSAGE_SIZE`];
+/// Argo measures each metric concurrently, and analyses have a handful.
+pub const MAX_CONCURRENT_STREAMS: u32 = 64;
 
 /// How long [`serve`] waits, once stopped, for open calls to finish before it
 /// returns anyway. The host SIGKILLs 2 s after `Shutdown`, so this is less.
@@ -143,6 +149,7 @@ where
         .max_decoding_message_size(MAX_MESSAGE_SIZE)
         .max_encoding_message_size(MAX_MESSAGE_SIZE);
     let server = Server::builder()
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
         .add_service(health_service)
         .add_service(GrpcControllerServer::new(plugin::Controller {
             stop: stop.clone(),
