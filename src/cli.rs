@@ -71,11 +71,12 @@ pub enum CliError {
     /// Installing the signal handlers failed.
     #[error("cannot install signal handlers: {0}")]
     Signals(#[source] std::io::Error),
-    /// The requested protocol is not built in yet.
-    #[error(
-        "CANARY_GATE_PROTOCOL=grpc: gRPC mode is not available in this build; unset it to use netrpc"
-    )]
-    ProtocolUnavailable,
+    /// gRPC mode: accepting the host's connection failed.
+    #[error("cannot accept the host connection (gRPC mode): {0}")]
+    GrpcAccept(#[source] std::io::Error),
+    /// gRPC mode: serving ended in an error.
+    #[error(transparent)]
+    Grpc(#[from] crate::grpc::Error),
     /// Serving ended in an error.
     #[error(transparent)]
     Serve(#[from] ServeError),
@@ -101,14 +102,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     }
 }
 
-/// Fails early for a protocol this build cannot serve (before the handshake).
-fn ensure_available(protocol: Protocol) -> Result<(), CliError> {
-    match protocol {
-        Protocol::NetRpc => Ok(()),
-        Protocol::Grpc => Err(CliError::ProtocolUnavailable),
-    }
-}
-
 /// Plugin mode: everything from the environment checks to the last reply.
 fn serve_plugin(env: PluginEnv) -> Result<ExitCode, CliError> {
     logging::init_from_env()?;
@@ -117,7 +110,6 @@ fn serve_plugin(env: PluginEnv) -> Result<ExitCode, CliError> {
         tracing::error!(panic = %info, "panic");
     }));
     let protocol = env.validate()?;
-    ensure_available(protocol)?;
     // The provider both transports call.
     let provider = Arc::new(CanaryProvider::new());
     // One thread: the plugin's work is I/O-bound (Prometheus queries) and a few
@@ -134,7 +126,15 @@ fn serve_plugin(env: PluginEnv) -> Result<ExitCode, CliError> {
             tracing::warn!(entry = %entry, "ignoring unparseable entry in PLUGIN_PROTOCOL_VERSIONS");
         }
         let shutdown = shutdown_signal()?;
-        write_handshake(&handshake_line(app_version, listener.path(), protocol))?;
+        let mut line = handshake_line(app_version, listener.path(), protocol);
+        if protocol == Protocol::Grpc {
+            // Field 6: we decline gRPC broker multiplexing when a host asks (§6.5).
+            let multiplex = std::env::var("PLUGIN_MULTIPLEX_GRPC").ok();
+            if let Some(field) = crate::grpc::multiplex_field(multiplex.as_deref()) {
+                line.insert_str(line.len() - 1, &format!("|{field}"));
+            }
+        }
+        write_handshake(&line)?;
         tracing::info!(socket = %listener.path().display(), protocol = protocol.wire_name(), "plugin started");
         serve_transport(protocol, listener, provider, shutdown).await
     });
@@ -150,12 +150,26 @@ async fn serve_transport<P: Provider>(
     protocol: Protocol,
     listener: PluginListener,
     provider: Arc<P>,
-    shutdown: impl std::future::Future<Output = ()>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Exit, CliError> {
     match protocol {
         Protocol::NetRpc => Ok(goplugin::serve(listener, provider, shutdown).await?),
-        // gRPC plugs in here: `crate::grpc::serve(listener, provider, shutdown)`.
-        Protocol::Grpc => Err(CliError::ProtocolUnavailable),
+        Protocol::Grpc => {
+            // The host connects once; accepting removes the socket file, as in netrpc mode.
+            let mut listener = listener;
+            let mut shutdown = Box::pin(shutdown);
+            let conn = tokio::select! {
+                conn = listener.accept() => conn.map_err(CliError::GrpcAccept)?,
+                () = &mut shutdown => return Ok(Exit::Shutdown),
+            };
+            Ok(
+                match crate::grpc::serve_connection(conn, provider, shutdown).await? {
+                    crate::grpc::Stopped::HostShutdown => Exit::Quit,
+                    crate::grpc::Stopped::HostClosed => Exit::HostClosed,
+                    crate::grpc::Stopped::Signal => Exit::Shutdown,
+                },
+            )
+        }
     }
 }
 

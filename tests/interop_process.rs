@@ -87,13 +87,6 @@ fn command_line_without_the_host() {
         ),
         (
             &[],
-            vec![cookie, ("CANARY_GATE_PROTOCOL", "grpc")],
-            1,
-            "",
-            "gRPC mode is not available",
-        ),
-        (
-            &[],
             vec![cookie, ("CANARY_GATE_LOG", "loud")],
             1,
             "",

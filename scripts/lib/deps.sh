@@ -5,12 +5,14 @@
 # Debian packages the tests need: the Go go-plugin host (net/rpc and gRPC
 # peers), the expr engine for the differential condition test, protoc for the
 # Go gRPC stubs, and a real Prometheus.
+# go-plugin-dev does not declare its grpc dependency, and grpc-dev accepts
+# either golang/protobuf 1.3 or 1.5: name 1.3 explicitly (the version
+# go-plugin 1.0.1's runtime matches; the gRPC test builds protoc-gen-go from it).
 CANARY_GATE_TEST_PACKAGES=(
   golang-go
   golang-github-hashicorp-go-plugin-dev
   golang-google-grpc-dev
-  golang-google-protobuf-dev
-  golang-goprotobuf-dev
+  golang-github-golang-protobuf-1-3-dev
   golang-github-antonmedv-expr-dev
   protobuf-compiler
   prometheus

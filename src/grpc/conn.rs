@@ -1,0 +1,81 @@
+//! Transport layer: the host's one connection, wrapped so that we learn when
+//! it ends.
+//!
+//! A go-plugin host connects once and never reconnects to the same process
+//! (it starts a new one), so when that connection is gone the plugin must
+//! exit rather than linger as an orphan (PLUGIN-PROTOCOL §1.8). tonic gives
+//! no "connection closed" callback, but it drops the I/O object when the
+//! HTTP/2 connection ends; this wrapper turns that drop into a signal.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::UnixStream;
+use tokio::sync::oneshot;
+use tonic::transport::server::{Connected, UdsConnectInfo};
+
+/// A [`UnixStream`] whose drop resolves the receiver made with it.
+#[derive(Debug)]
+pub(crate) struct HostConn {
+    io: UnixStream,
+    // Dropped with the connection: the paired receiver then resolves.
+    _closed: oneshot::Sender<()>,
+}
+
+impl HostConn {
+    /// Wraps `io`; the receiver resolves (with `Err`) once the wrapper is dropped.
+    pub(crate) fn new(io: UnixStream) -> (HostConn, oneshot::Receiver<()>) {
+        let (tx, rx) = oneshot::channel();
+        (HostConn { io, _closed: tx }, rx)
+    }
+}
+
+impl Connected for HostConn {
+    type ConnectInfo = UdsConnectInfo;
+
+    fn connect_info(&self) -> UdsConnectInfo {
+        self.io.connect_info()
+    }
+}
+
+impl AsyncRead for HostConn {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for HostConn {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
