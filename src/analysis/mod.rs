@@ -4,6 +4,9 @@
 //! encode what it returns. Domain failures (bad config, Prometheus down, bad
 //! query) are Measurements in phase [`Phase::Error`], never transport errors.
 
+pub mod canary;
+pub mod checks;
+pub mod format;
 mod provider;
 mod types;
 

@@ -1,0 +1,437 @@
+//! Domain layer: [`CanaryProvider`], the real [`Provider`] both transports
+//! call. One Run = parse the config (cached per raw JSON bytes), query
+//! Prometheus (plus at most a few cheap follow-ups), decide with
+//! [`checks::decide`], and return a completed Measurement.
+//!
+//! Domain failures (bad config, Prometheus down, bad query) are Measurements
+//! in phase Error with a message the user can act on; the transports never see
+//! them as RPC errors. Runs share nothing mutable across an `await`, so Argo's
+//! concurrent metric goroutines are served in parallel.
+
+mod prepare;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+
+pub use prepare::{PrepareError, PreparedCheck, client_config};
+
+use super::checks::{self, ConditionInput, ConditionOutcome, Inputs, Presence, Reason};
+use super::format::go_float;
+use super::{AnalysisRun, Measurement, Metric, Phase, Provider};
+use crate::condition;
+use crate::config::Config;
+use crate::prometheus::{Client, ClientPool, QueryData, QueryResponse};
+use crate::time::Time;
+
+/// Most distinct plugin configs whose parsed form is kept (oldest dropped first).
+pub const MAX_CACHED_CONFIGS: usize = 256;
+
+/// Argo's success / failure conditions of a metric (empty = not set).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Conditions {
+    /// `successCondition`.
+    pub success: String,
+    /// `failureCondition`.
+    pub failure: String,
+}
+
+impl Conditions {
+    /// The metric's conditions.
+    pub fn from_metric(metric: &Metric) -> Conditions {
+        Conditions {
+            success: metric.success_condition.clone(),
+            failure: metric.failure_condition.clone(),
+        }
+    }
+
+    /// True when neither is set.
+    pub fn is_empty(&self) -> bool {
+        self.success.is_empty() && self.failure.is_empty()
+    }
+
+    /// Evaluates them with Argo's semantics; a missing index is never an Error.
+    pub fn evaluate(&self, input: &ConditionInput) -> ConditionOutcome {
+        let value = match input {
+            ConditionInput::Scalar(v) => condition::ResultValue::Scalar(*v),
+            ConditionInput::Vector(v) => condition::ResultValue::Vector(v.clone()),
+        };
+        match condition::evaluate(&self.success, &self.failure, &value) {
+            Ok(phase) => ConditionOutcome::Decided(phase),
+            Err(e @ condition::Error::IndexOutOfRange { .. }) => {
+                ConditionOutcome::IndexOutOfRange(e.to_string())
+            }
+            Err(e) => {
+                // Name the field: a parse error is in the first one that fails to parse.
+                let field = if !self.success.is_empty()
+                    && condition::Condition::parse(&self.success).is_err()
+                {
+                    format!("successCondition {:?}", self.success)
+                } else if !self.failure.is_empty()
+                    && condition::Condition::parse(&self.failure).is_err()
+                {
+                    format!("failureCondition {:?}", self.failure)
+                } else {
+                    "the conditions".to_owned()
+                };
+                ConditionOutcome::Error(format!("{field}: {e}"))
+            }
+        }
+    }
+}
+
+type Prepared = Result<Arc<PreparedCheck>, Arc<PrepareError>>;
+
+#[derive(Default)]
+struct ConfigCache {
+    map: HashMap<Vec<u8>, Prepared>,
+    order: VecDeque<Vec<u8>>,
+}
+
+/// The metric provider: Prometheus checks for a canary.
+#[derive(Default)]
+pub struct CanaryProvider {
+    pool: ClientPool,
+    cache: Mutex<ConfigCache>,
+}
+
+impl CanaryProvider {
+    /// A provider with an empty client pool and config cache.
+    pub fn new() -> CanaryProvider {
+        CanaryProvider::default()
+    }
+
+    /// The prepared config for `metric`, parsed once per distinct raw JSON.
+    pub fn prepare(&self, metric: &Metric) -> Prepared {
+        let Some((_, raw)) = metric.plugin_config() else {
+            return Err(Arc::new(PrepareError::Config(
+                crate::config::ConfigError::NoPluginConfig,
+            )));
+        };
+        if let Some(hit) = self.lock().map.get(&raw.0) {
+            return hit.clone();
+        }
+        // Parse outside the lock; a racing Run may parse the same bytes too, harmlessly.
+        let prepared = Config::from_json(&raw.0)
+            .map_err(PrepareError::from)
+            .and_then(PreparedCheck::new)
+            .map(Arc::new)
+            .map_err(Arc::new);
+        let mut cache = self.lock();
+        if !cache.map.contains_key(&raw.0) {
+            if cache.order.len() >= MAX_CACHED_CONFIGS
+                && let Some(oldest) = cache.order.pop_front()
+            {
+                cache.map.remove(&oldest);
+            }
+            cache.order.push_back(raw.0.clone());
+            cache.map.insert(raw.0.clone(), prepared.clone());
+        }
+        prepared
+    }
+
+    /// How many distinct configs are cached (at most [`MAX_CACHED_CONFIGS`]).
+    pub fn cached_configs(&self) -> usize {
+        self.lock().map.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ConfigCache> {
+        // The cache holds plain data; a panic elsewhere cannot leave it inconsistent.
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs one check for a config given directly (the CLI `check` command):
+    /// the same code path as a Run, without the cache.
+    pub async fn run_check(&self, cfg: &Config, conditions: &Conditions) -> Measurement {
+        let started = Time::now();
+        match PreparedCheck::new(cfg.clone()) {
+            Ok(p) => self.execute(&p, conditions, started).await,
+            Err(e) => prepare_error(cfg.check.as_str(), &e, started),
+        }
+    }
+
+    /// Runs a prepared check.
+    pub async fn execute(
+        &self,
+        p: &PreparedCheck,
+        conditions: &Conditions,
+        started: Time,
+    ) -> Measurement {
+        let mut meta = BTreeMap::from([
+            ("check".to_owned(), p.config.check.as_str().to_owned()),
+            ("query".to_owned(), p.query.clone()),
+            ("canaryHash".to_owned(), p.config.canary_hash().to_owned()),
+        ]);
+        let client = match self.pool.get(&p.client) {
+            Ok(c) => c,
+            Err(e) => {
+                return finish(
+                    started,
+                    Phase::Error,
+                    Reason::PrometheusError,
+                    e.to_string(),
+                    String::new(),
+                    meta,
+                );
+            }
+        };
+        let gate = async {
+            match &p.requests_query {
+                Some(q) => Some(client.query(q).await),
+                None => None,
+            }
+        };
+        let (main, gate) = tokio::join!(client.query(&p.query), gate);
+        let mut warnings = Vec::new();
+        let main = match main {
+            Ok(r) => r,
+            Err(e) => {
+                let reason = if e.error_type() == Some("bad_data") {
+                    Reason::BadQuery
+                } else {
+                    Reason::PrometheusError
+                };
+                return finish(
+                    started,
+                    Phase::Error,
+                    reason,
+                    e.to_string(),
+                    String::new(),
+                    meta,
+                );
+            }
+        };
+        meta.insert(
+            "prometheusLatencyMs".into(),
+            main.latency.as_millis().to_string(),
+        );
+        warnings.extend(main.warnings.iter().cloned());
+        let requests_in_window = match gate {
+            None => None,
+            Some(Ok(r)) => {
+                warnings.extend(r.warnings.iter().cloned());
+                Some(single_value(&r.data).unwrap_or(0.0))
+            }
+            Some(Err(e)) => {
+                let msg = format!("minRequests query failed: {e}");
+                return finish(
+                    started,
+                    Phase::Error,
+                    Reason::PrometheusError,
+                    msg,
+                    String::new(),
+                    meta,
+                );
+            }
+        };
+        let mut result = main.data;
+        let mut no_error_series = false;
+        let mut presence = None;
+        if is_empty(&result) {
+            (result, no_error_series) = self
+                .error_rate_fallback(&client, p, result, &mut warnings)
+                .await;
+        }
+        if is_empty(&result)
+            && let Some(q) = &p.presence_query
+        {
+            // One cheap follow-up tells "metric absent" from "no canary series".
+            match client.query(q).await {
+                Ok(r) => {
+                    warnings.extend(r.warnings);
+                    presence = Some(if is_empty(&r.data) {
+                        Presence::Absent
+                    } else {
+                        Presence::Present
+                    });
+                }
+                Err(e) => warnings.push(format!("presence query failed: {e}")),
+            }
+        }
+        let eval = |input: &ConditionInput| conditions.evaluate(input);
+        let decision = checks::decide(
+            &p.config,
+            &Inputs {
+                result: &result,
+                presence,
+                requests_in_window,
+                no_error_series,
+                conditions: (!conditions.is_empty())
+                    .then_some(&eval as &dyn Fn(&ConditionInput) -> ConditionOutcome),
+            },
+        );
+        meta.insert("seriesCount".into(), decision.series_count.to_string());
+        meta.insert(
+            "value".into(),
+            single_value(&result).map_or_else(|| decision.value.clone(), go_float),
+        );
+        if !warnings.is_empty() {
+            // Same shape as the built-in provider: `"w1", "w2"`.
+            let joined: Vec<String> = warnings.iter().map(|w| format!("\"{w}\"")).collect();
+            meta.insert("warnings".into(), joined.join(", "));
+        }
+        finish(
+            started,
+            decision.phase,
+            decision.reason,
+            decision.message,
+            decision.value,
+            meta,
+        )
+    }
+
+    /// Error-rate: an empty ratio may only mean "no error series yet"; ask
+    /// the traffic query. Traffic > 0 → ratio 0; traffic 0 → 0/0 (NaN).
+    async fn error_rate_fallback(
+        &self,
+        client: &Client,
+        p: &PreparedCheck,
+        result: QueryData,
+        warnings: &mut Vec<String>,
+    ) -> (QueryData, bool) {
+        let Some(q) = &p.traffic_query else {
+            return (result, false);
+        };
+        let traffic: Result<QueryResponse, _> = client.query(q).await;
+        match traffic {
+            Ok(r) => {
+                warnings.extend(r.warnings.iter().cloned());
+                match single_value(&r.data) {
+                    Some(v) if v > 0.0 => (synthetic(0.0), true),
+                    Some(0.0) => (synthetic(f64::NAN), false),
+                    _ => (result, false),
+                }
+            }
+            Err(e) => {
+                warnings.push(format!("traffic follow-up query failed: {e}"));
+                (result, false)
+            }
+        }
+    }
+}
+
+fn synthetic(v: f64) -> QueryData {
+    QueryData::Vector(vec![crate::prometheus::Sample {
+        labels: BTreeMap::new(),
+        value: v,
+    }])
+}
+
+fn is_empty(d: &QueryData) -> bool {
+    match d {
+        QueryData::Vector(v) => v.is_empty(),
+        QueryData::Matrix(m) => m.iter().all(|s| s.values.is_empty()),
+        QueryData::Scalar(_) | QueryData::String(_) => false,
+    }
+}
+
+fn single_value(d: &QueryData) -> Option<f64> {
+    match d {
+        QueryData::Scalar(v) => Some(*v),
+        QueryData::Vector(v) if v.len() == 1 => Some(v[0].value),
+        _ => None,
+    }
+}
+
+fn finish(
+    started: Time,
+    phase: Phase,
+    reason: Reason,
+    message: String,
+    value: String,
+    mut metadata: BTreeMap<String, String>,
+) -> Measurement {
+    metadata.insert("reason".into(), reason.as_str().to_owned());
+    Measurement {
+        phase,
+        message,
+        started_at: Some(started),
+        finished_at: Some(Time::now()),
+        value,
+        metadata,
+        resume_at: None,
+    }
+}
+
+fn prepare_error(check: &str, e: &PrepareError, started: Time) -> Measurement {
+    let reason = match e {
+        PrepareError::Query(_) => Reason::BadQuery,
+        _ => Reason::BadConfig,
+    };
+    let mut meta = BTreeMap::new();
+    if !check.is_empty() {
+        meta.insert("check".to_owned(), check.to_owned());
+    }
+    finish(
+        started,
+        Phase::Error,
+        reason,
+        e.to_string(),
+        String::new(),
+        meta,
+    )
+}
+
+impl Provider for CanaryProvider {
+    fn init_plugin(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn run(&self, _run: &AnalysisRun, metric: &Metric) -> Measurement {
+        let started = Time::now();
+        match self.prepare(metric) {
+            Ok(p) => {
+                self.execute(&p, &Conditions::from_metric(metric), started)
+                    .await
+            }
+            Err(e) => prepare_error("", &e, started),
+        }
+    }
+
+    fn resume(
+        &self,
+        _run: &AnalysisRun,
+        _metric: &Metric,
+        measurement: Measurement,
+    ) -> Measurement {
+        // Runs always complete; nothing is ever left Running to resume.
+        measurement
+    }
+
+    fn terminate(
+        &self,
+        _run: &AnalysisRun,
+        _metric: &Metric,
+        measurement: Measurement,
+    ) -> Measurement {
+        measurement
+    }
+
+    fn garbage_collect(
+        &self,
+        _run: &AnalysisRun,
+        _metric: &Metric,
+        _limit: i64,
+    ) -> Result<(), String> {
+        // No per-measurement state is kept.
+        Ok(())
+    }
+
+    fn metadata(&self, metric: &Metric) -> BTreeMap<String, String> {
+        match self.prepare(metric) {
+            Ok(p) => BTreeMap::from([
+                ("query".to_owned(), p.query.clone()),
+                ("check".to_owned(), p.config.check.as_str().to_owned()),
+            ]),
+            Err(e) => BTreeMap::from([("error".to_owned(), e.to_string())]),
+        }
+    }
+}
+
+impl std::fmt::Debug for CanaryProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CanaryProvider")
+            .field("pool", &self.pool.len())
+            .field("cached_configs", &self.lock().map.len())
+            .finish()
+    }
+}

@@ -1,0 +1,150 @@
+//! Domain layer: turn a validated [`Config`] into everything a Run sends to
+//! Prometheus (the main query, its follow-ups, the client config), once per
+//! distinct config. Queries are built as ASTs by [`crate::promql`]; a user's
+//! query is parsed here, which is how it is validated at the first Run.
+
+use std::time::Duration;
+
+use crate::config::{Check, Config, Password, PrometheusConfig};
+use crate::prometheus::{BasicAuth, ClientConfig, Secret, TlsConfig};
+use crate::promql::{self, SeriesSelector};
+
+/// Why a config cannot be run: the plugin JSON is invalid, or a query cannot be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrepareError {
+    /// The plugin config did not validate.
+    #[error("invalid plugin config: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    /// The user's `query` does not parse (the message quotes promql-parser).
+    #[error("invalid query: {0}")]
+    Query(Box<promql::Error>),
+    /// A built-in check's query cannot be built from the config (e.g. a bad `errorMatcher`).
+    #[error("cannot build the {check} query from the config: {source}")]
+    Build {
+        /// The check.
+        check: &'static str,
+        /// What promql rejected.
+        source: Box<promql::Error>,
+    },
+}
+
+/// A config ready to run: its queries and its client configuration.
+#[derive(Debug, Clone)]
+pub struct PreparedCheck {
+    /// The validated config.
+    pub config: Config,
+    /// The main query, as sent to Prometheus (and returned by `GetMetadata`).
+    pub query: String,
+    /// `count(metric)`: made once after an empty result (not in query mode).
+    pub presence_query: Option<String>,
+    /// `sum(increase(requests[w]))`: the `minRequests` gate, when on.
+    pub requests_query: Option<String>,
+    /// Error-rate only: the traffic query, made when the ratio is empty
+    /// (no error series at all drops the numerator, hence the whole ratio).
+    pub traffic_query: Option<String>,
+    /// The pooled client's key.
+    pub client: ClientConfig,
+}
+
+impl PreparedCheck {
+    /// Builds the queries for `config`.
+    pub fn new(config: Config) -> Result<PreparedCheck, PrepareError> {
+        let check = config.check.as_str();
+        let build = |e: promql::Error| PrepareError::Build {
+            check,
+            source: Box::new(e),
+        };
+        let requests_sel = SeriesSelector {
+            metric: config.requests.metric.clone(),
+            namespace_label: config.requests.namespace_label.clone(),
+            namespace: config.namespace.clone().unwrap_or_default(),
+            hash_label: config.requests.hash_label.clone(),
+            hash: config.canary_hash().to_owned(),
+            extra: Vec::new(),
+        };
+        let window = config.window;
+        let (query, presence_metric, traffic_query) = match &config.check {
+            Check::Traffic => (
+                promql::traffic_query(&requests_sel, window).map_err(build)?,
+                Some(&config.requests.metric),
+                None,
+            ),
+            Check::ErrorRate => {
+                let error = promql::parse_matcher(&config.requests.error_matcher).map_err(build)?;
+                (
+                    promql::error_rate_query(&requests_sel, &error, window).map_err(build)?,
+                    Some(&config.requests.metric),
+                    Some(promql::traffic_query(&requests_sel, window).map_err(build)?),
+                )
+            }
+            Check::Latency => {
+                let sel = SeriesSelector {
+                    metric: config.latency.metric.clone(),
+                    namespace_label: config.latency.namespace_label.clone(),
+                    hash_label: config.latency.hash_label.clone(),
+                    ..requests_sel.clone()
+                };
+                (
+                    promql::latency_query(config.quantile, &sel, window).map_err(build)?,
+                    Some(&config.latency.metric),
+                    None,
+                )
+            }
+            Check::Query {
+                query,
+                canary_matchers,
+            } => {
+                let q = if canary_matchers.is_empty() {
+                    promql::validate(query).map(|()| query.clone())
+                } else {
+                    promql::inject_matchers(query, canary_matchers)
+                };
+                (q.map_err(|e| PrepareError::Query(Box::new(e)))?, None, None)
+            }
+        };
+        let presence_query = presence_metric
+            .map(|m| promql::presence_query(m))
+            .transpose()
+            .map_err(build)?;
+        let requests_query = (config.min_requests > 0.0)
+            .then(|| promql::requests_in_window_query(&requests_sel, window))
+            .transpose()
+            .map_err(build)?;
+        let client = client_config(&config.prometheus);
+        Ok(PreparedCheck {
+            config,
+            query,
+            presence_query,
+            requests_query,
+            traffic_query,
+            client,
+        })
+    }
+
+    /// The request timeout.
+    pub fn timeout(&self) -> Duration {
+        self.client.timeout
+    }
+}
+
+/// The prometheus client's key for a config's connection settings.
+pub fn client_config(p: &PrometheusConfig) -> ClientConfig {
+    ClientConfig {
+        address: p.address.clone(),
+        timeout: p.timeout,
+        headers: p.headers.clone(),
+        bearer_token_file: p.bearer_token_file.clone(),
+        basic_auth: p.basic_auth.as_ref().map(|b| BasicAuth {
+            username: b.username.clone(),
+            password: match &b.password {
+                Password::Inline(s) => Secret::Inline(s.clone()),
+                Password::File(f) => Secret::File(f.clone()),
+            },
+        }),
+        tls: TlsConfig {
+            ca_file: p.ca_file.clone(),
+            insecure_skip_verify: p.insecure_skip_verify,
+        },
+    }
+}

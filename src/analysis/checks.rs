@@ -1,0 +1,440 @@
+//! Domain layer: the pure decision of one measurement. Given the validated
+//! config, the query result and the follow-up facts the caller gathered
+//! (presence of the metric, requests in the window), say which phase, why
+//! (a stable [`Reason`] code) and with which message. No I/O here, so every
+//! rule is a row in a table test.
+//!
+//! The rules exist because Argo's built-in provider evaluates `result[0]` on
+//! an empty vector and reports `reflect: slice index out of range` as an
+//! Error, which aborts rollouts; missing data is Inconclusive here instead.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::Phase;
+use crate::config::{Check, Config, LatencyUnit, OnEmpty};
+use crate::prometheus::QueryData;
+
+use super::format::{go_float, measurement_value};
+
+mod reason;
+
+pub use reason::Reason;
+
+/// Most label sets quoted in a "several series" message.
+pub const MAX_LISTED_SERIES: usize = 5;
+
+/// What the follow-up presence query found after an empty result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    /// The metric has series in Prometheus (just none for the canary).
+    Present,
+    /// The metric has no series at all.
+    Absent,
+}
+
+/// The value handed to Argo's conditions: `result` is a float for a scalar
+/// and a list of floats for a vector, as in the built-in provider.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConditionInput {
+    /// A scalar result.
+    Scalar(f64),
+    /// A vector (or flattened matrix) result.
+    Vector(Vec<f64>),
+}
+
+/// What evaluating the metric's conditions gave.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConditionOutcome {
+    /// A phase, with Argo's semantics (success-only: not success = Failed; both false = Inconclusive).
+    Decided(Phase),
+    /// `result[i]` indexed past the result: never an Error, always Inconclusive.
+    IndexOutOfRange(String),
+    /// The condition could not be evaluated.
+    Error(String),
+}
+
+/// Everything [`decide`] needs besides the config.
+pub struct Inputs<'a> {
+    /// The main query's result.
+    pub result: &'a QueryData,
+    /// The presence follow-up after an empty result (`None` when not made).
+    pub presence: Option<Presence>,
+    /// Canary requests in the window (the `minRequests` gate); `None` when not queried.
+    pub requests_in_window: Option<f64>,
+    /// Error-rate only: the error series is absent while the canary served
+    /// requests, so the ratio is 0 (Prometheus drops the empty numerator).
+    pub no_error_series: bool,
+    /// The metric's conditions, when it has any; called at most once.
+    pub conditions: Option<&'a dyn Fn(&ConditionInput) -> ConditionOutcome>,
+}
+
+/// The decided measurement, before timestamps and metadata are attached.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// Outcome.
+    pub phase: Phase,
+    /// Stable code.
+    pub reason: Reason,
+    /// For a person: what was measured and why this phase.
+    pub message: String,
+    /// The measurement `Value`, formatted as the built-in provider does.
+    pub value: String,
+    /// How many series (or points, for a scalar: 1) the result had.
+    pub series_count: usize,
+}
+
+/// Decides one measurement. Pure: all I/O happened before.
+pub fn decide(cfg: &Config, inputs: &Inputs<'_>) -> Decision {
+    let value = measurement_value(inputs.result);
+    let (phase, reason, message, series_count) = decide_inner(cfg, inputs);
+    Decision {
+        phase,
+        reason,
+        message,
+        value,
+        series_count,
+    }
+}
+
+type Outcome = (Phase, Reason, String, usize);
+
+fn on_empty(cfg: &Config) -> Phase {
+    match cfg.on_empty {
+        OnEmpty::Inconclusive => Phase::Inconclusive,
+        OnEmpty::Failed => Phase::Failed,
+        OnEmpty::Error => Phase::Error,
+    }
+}
+
+/// "canary hash 6d4f8 in namespace hotrod", for messages.
+fn scope(cfg: &Config) -> String {
+    match (&cfg.pod_template_hash, &cfg.namespace) {
+        (Some(h), Some(ns)) => format!("hash {h} in namespace {ns}"),
+        (Some(h), None) => format!("hash {h}"),
+        (None, Some(ns)) => format!("namespace {ns}"),
+        (None, None) => "the canary".to_owned(),
+    }
+}
+
+/// The metric the check reads, for "absent" messages.
+fn check_metric(cfg: &Config) -> Option<&str> {
+    match cfg.check {
+        Check::Traffic | Check::ErrorRate => Some(&cfg.requests.metric),
+        Check::Latency => Some(&cfg.latency.metric),
+        Check::Query { .. } => None,
+    }
+}
+
+fn label_set(labels: &BTreeMap<String, String>) -> String {
+    let inner: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    format!("{{{}}}", inner.join(", "))
+}
+
+fn decide_inner(cfg: &Config, inputs: &Inputs<'_>) -> Outcome {
+    let is_query = matches!(cfg.check, Check::Query { .. });
+    let input = match inputs.result {
+        QueryData::Scalar(v) => ConditionInput::Scalar(*v),
+        QueryData::Vector(samples) => {
+            if !is_query && samples.len() > 1 {
+                let listed: Vec<String> = samples
+                    .iter()
+                    .take(MAX_LISTED_SERIES)
+                    .map(|s| label_set(&s.labels))
+                    .collect();
+                let more = samples.len().saturating_sub(MAX_LISTED_SERIES);
+                let tail = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                return (
+                    Phase::Error,
+                    Reason::MultipleSeries,
+                    format!(
+                        "the {} query returned {} series where one was expected: {}{tail}; a query without the hash filter would hide an absent canary behind the stable series",
+                        cfg.check.as_str(),
+                        samples.len(),
+                        listed.join(", ")
+                    ),
+                    samples.len(),
+                );
+            }
+            ConditionInput::Vector(samples.iter().map(|s| s.value).collect())
+        }
+        QueryData::Matrix(series) if is_query => ConditionInput::Vector(
+            series
+                .iter()
+                .flat_map(|s| s.values.iter().map(|&(_, v)| v))
+                .collect(),
+        ),
+        other => {
+            return (
+                Phase::Error,
+                Reason::UnsupportedResult,
+                format!(
+                    "the query returned a {} result; use an instant query that returns a vector or a scalar",
+                    other.result_type()
+                ),
+                0,
+            );
+        }
+    };
+    let values: &[f64] = match &input {
+        ConditionInput::Scalar(v) => std::slice::from_ref(v),
+        ConditionInput::Vector(v) => v,
+    };
+    let count = values.len();
+    if values.is_empty() {
+        return empty(cfg, inputs.presence);
+    }
+    if cfg.min_requests > 0.0 {
+        let seen = inputs.requests_in_window.unwrap_or(0.0);
+        if seen.is_nan() || seen < cfg.min_requests {
+            return (
+                Phase::Inconclusive,
+                Reason::BelowMinRequests,
+                format!(
+                    "only {} canary requests in the last {} for {} (minRequests {}): too few to judge yet",
+                    short(seen),
+                    crate::promql::format_window(cfg.window),
+                    scope(cfg),
+                    short(cfg.min_requests)
+                ),
+                count,
+            );
+        }
+    }
+    let latency_inf = matches!(cfg.check, Check::Latency) && values == [f64::INFINITY];
+    if let Some(bad) = values
+        .iter()
+        .find(|v| !v.is_finite())
+        .filter(|_| !latency_inf)
+    {
+        let (reason, why) = if bad.is_nan() && matches!(cfg.check, Check::ErrorRate) {
+            (
+                Reason::NoTraffic,
+                format!(
+                    "error ratio is 0/0 (NaN): the canary ({}) served no requests in the last {}",
+                    scope(cfg),
+                    crate::promql::format_window(cfg.window)
+                ),
+            )
+        } else if bad.is_nan() {
+            (
+                Reason::NaN,
+                format!(
+                    "the query returned NaN for {} (typically 0/0: no data in the window)",
+                    scope(cfg)
+                ),
+            )
+        } else {
+            (
+                Reason::Inf,
+                format!("the query returned {} for {}", go_float(*bad), scope(cfg)),
+            )
+        };
+        return (on_empty(cfg), reason, why, count);
+    }
+    let has_conditions = inputs.conditions.is_some();
+    if is_query || has_conditions {
+        let Some(eval) = inputs.conditions else {
+            // Argo: no condition at all means Successful.
+            return (
+                Phase::Successful,
+                Reason::Passed,
+                "no successCondition or failureCondition: Successful, as in Argo".to_owned(),
+                count,
+            );
+        };
+        return match eval(&input) {
+            ConditionOutcome::Decided(Phase::Successful) => (
+                Phase::Successful,
+                Reason::Passed,
+                "conditions passed".into(),
+                count,
+            ),
+            ConditionOutcome::Decided(Phase::Failed) => (
+                Phase::Failed,
+                Reason::ConditionFailed,
+                "conditions evaluated to Failed".into(),
+                count,
+            ),
+            ConditionOutcome::Decided(p) => (
+                p,
+                Reason::ConditionInconclusive,
+                "neither successCondition nor failureCondition held".into(),
+                count,
+            ),
+            ConditionOutcome::IndexOutOfRange(msg) => (
+                Phase::Inconclusive,
+                Reason::ConditionInconclusive,
+                format!(
+                    "condition indexed past the result ({msg}); Inconclusive rather than Error"
+                ),
+                count,
+            ),
+            ConditionOutcome::Error(msg) => (
+                Phase::Error,
+                Reason::BadCondition,
+                format!("cannot evaluate the metric's conditions: {msg}"),
+                count,
+            ),
+        };
+    }
+    threshold(cfg, values[0], inputs.no_error_series, count)
+}
+
+fn empty(cfg: &Config, presence: Option<Presence>) -> Outcome {
+    let phase = on_empty(cfg);
+    let (reason, message) = match (presence, check_metric(cfg)) {
+        (Some(Presence::Absent), Some(m)) => (
+            Reason::MetricAbsent,
+            format!(
+                "metric {m} is absent from Prometheus (pipeline broken or metric name wrong, e.g. the collector's spanmetrics → prometheus export)"
+            ),
+        ),
+        (Some(Presence::Present), Some(m)) => (
+            Reason::NoData,
+            format!(
+                "metric {m} is present but has no series for {} (canary idle, or no traffic yet)",
+                scope(cfg)
+            ),
+        ),
+        _ => (
+            Reason::NoData,
+            format!("the query returned no data for {}", scope(cfg)),
+        ),
+    };
+    (phase, reason, message, 0)
+}
+
+fn threshold(cfg: &Config, v: f64, no_error_series: bool, count: usize) -> Outcome {
+    let window = crate::promql::format_window(cfg.window);
+    let who = scope(cfg);
+    match cfg.check {
+        Check::Traffic => {
+            if v >= cfg.min_rate {
+                let m = format!(
+                    "canary {who}: {} req/s ≥ minRate {} over {window}",
+                    short(v),
+                    short(cfg.min_rate)
+                );
+                (Phase::Successful, Reason::Passed, m, count)
+            } else if v == 0.0 {
+                let m = format!(
+                    "canary {who}: 0 req/s over {window}, below minRate {}: the canary is idle (no traffic reaches its pods)",
+                    short(cfg.min_rate)
+                );
+                (Phase::Failed, Reason::BelowMinRate, m, count)
+            } else {
+                let m = format!(
+                    "canary {who}: {} req/s < minRate {} over {window}",
+                    short(v),
+                    short(cfg.min_rate)
+                );
+                (Phase::Failed, Reason::BelowMinRate, m, count)
+            }
+        }
+        Check::ErrorRate => {
+            let pct = |x: f64| format!("{}%", short(x * 100.0));
+            let note = if no_error_series {
+                " (no failed requests recorded)"
+            } else {
+                ""
+            };
+            if v < cfg.max_error_ratio {
+                let m = format!(
+                    "canary {who}: error ratio {}{note} < maxErrorRatio {} over {window}",
+                    pct(v),
+                    pct(cfg.max_error_ratio)
+                );
+                (Phase::Successful, Reason::Passed, m, count)
+            } else {
+                let m = format!(
+                    "canary {who}: error ratio {} ≥ maxErrorRatio {} over {window}",
+                    pct(v),
+                    pct(cfg.max_error_ratio)
+                );
+                (Phase::Failed, Reason::AboveMaxErrorRatio, m, count)
+            }
+        }
+        Check::Latency => {
+            let ms = match cfg.latency.unit {
+                LatencyUnit::Milliseconds => v,
+                LatencyUnit::Seconds => v * 1000.0,
+            };
+            let q = format!("p{}", short(cfg.quantile * 100.0));
+            if ms.is_infinite() {
+                // histogram_quantile gives +Inf when the quantile falls in the +Inf
+                // bucket: slower than the largest finite bucket, a real failure.
+                let m = format!(
+                    "canary {who}: {q} latency is above the histogram's largest finite bucket (+Inf), maxLatencyMs {}",
+                    short(cfg.max_latency_ms)
+                );
+                (Phase::Failed, Reason::AboveMaxLatency, m, count)
+            } else if ms < cfg.max_latency_ms {
+                let m = format!(
+                    "canary {who}: {q} latency {} ms < maxLatencyMs {} over {window}",
+                    short(ms),
+                    short(cfg.max_latency_ms)
+                );
+                (Phase::Successful, Reason::Passed, m, count)
+            } else {
+                let m = format!(
+                    "canary {who}: {q} latency {} ms ≥ maxLatencyMs {} over {window}",
+                    short(ms),
+                    short(cfg.max_latency_ms)
+                );
+                (Phase::Failed, Reason::AboveMaxLatency, m, count)
+            }
+        }
+        Check::Query { .. } => unreachable_query(count),
+    }
+}
+
+/// Query mode always goes through conditions; kept total rather than panicking.
+fn unreachable_query(count: usize) -> Outcome {
+    (
+        Phase::Successful,
+        Reason::Passed,
+        "no conditions: Successful, as in Argo".into(),
+        count,
+    )
+}
+
+/// A number for messages: at most 4 significant digits, no exponent, no trailing zeros.
+pub(crate) fn short(v: f64) -> String {
+    if !v.is_finite() || v == 0.0 {
+        return go_float(v);
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    let decimals = (3 - magnitude).clamp(0, 12) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+
+    #[test]
+    fn short_numbers() {
+        let table: &[(f64, &str)] = &[
+            (0.0, "0"),
+            (0.123456, "0.1235"),
+            (2500.0, "2500"),
+            (2512.345, "2512"),
+            (0.05, "0.05"),
+            (20.0, "20"),
+            (0.000012346, "0.00001235"),
+            (f64::NAN, "NaN"),
+        ];
+        for &(v, want) in table {
+            assert_eq!(short(v), want, "{v}");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Domain layer: the stable reason codes stored in Metadata `reason`, so
+//! dashboards and alerts can match on them instead of on message text.
+
+use std::fmt;
+
+/// Why a measurement has its phase: a stable code stored in Metadata `reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The check passed (threshold or conditions).
+    Passed,
+    /// Traffic below `minRate`.
+    BelowMinRate,
+    /// Error ratio at or above `maxErrorRatio`.
+    AboveMaxErrorRatio,
+    /// Latency quantile at or above `maxLatencyMs`.
+    AboveMaxLatency,
+    /// The metric's conditions said Failed.
+    ConditionFailed,
+    /// The conditions said neither (or indexed past the result).
+    ConditionInconclusive,
+    /// A condition could not be evaluated (unsupported syntax, type error).
+    BadCondition,
+    /// Empty result; the metric exists but has no canary series.
+    NoData,
+    /// Empty result; the metric does not exist in Prometheus at all.
+    MetricAbsent,
+    /// The result is NaN.
+    NaN,
+    /// The result is ±Inf.
+    Inf,
+    /// The error ratio is 0/0: the canary served no requests in the window.
+    NoTraffic,
+    /// Fewer canary requests in the window than `minRequests`.
+    BelowMinRequests,
+    /// Several series where the check expects one.
+    MultipleSeries,
+    /// A result type the check cannot use (matrix or string).
+    UnsupportedResult,
+    /// Prometheus could not be queried or rejected the query.
+    PrometheusError,
+    /// The PromQL does not parse or could not be built.
+    BadQuery,
+    /// The plugin config is invalid.
+    BadConfig,
+}
+
+impl Reason {
+    /// The stable spelling stored in Metadata.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Passed => "Passed",
+            Reason::BelowMinRate => "BelowMinRate",
+            Reason::AboveMaxErrorRatio => "AboveMaxErrorRatio",
+            Reason::AboveMaxLatency => "AboveMaxLatency",
+            Reason::ConditionFailed => "ConditionFailed",
+            Reason::ConditionInconclusive => "ConditionInconclusive",
+            Reason::BadCondition => "BadCondition",
+            Reason::NoData => "NoData",
+            Reason::MetricAbsent => "MetricAbsent",
+            Reason::NaN => "NaN",
+            Reason::Inf => "Inf",
+            Reason::NoTraffic => "NoTraffic",
+            Reason::BelowMinRequests => "BelowMinRequests",
+            Reason::MultipleSeries => "MultipleSeries",
+            Reason::UnsupportedResult => "UnsupportedResult",
+            Reason::PrometheusError => "PrometheusError",
+            Reason::BadQuery => "BadQuery",
+            Reason::BadConfig => "BadConfig",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

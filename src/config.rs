@@ -1,1 +1,0 @@
-//! Domain layer: plugin configuration JSON → validated Config; every error names the field and value.

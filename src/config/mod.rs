@@ -1,0 +1,458 @@
+//! Domain layer: plugin configuration JSON → validated [`Config`]; every error
+//! names the field path and the offending value.
+//!
+//! The JSON is the single entry of `metric.provider.plugin` (whatever name the
+//! Argo ConfigMap gave the plugin). Argo substitutes `{{args.*}}` in it before
+//! calling us, so a placeholder still present is a user error we explain.
+//! Option names follow Argo's built-in Prometheus provider where they overlap.
+//! Unknown keys are rejected at every level (typos surface). Numbers and
+//! booleans may also be given as strings (`"0.05"`), because args are strings.
+//!
+//! | option | default | notes |
+//! |---|---|---|
+//! | `address` | env `ARGO_ROLLOUTS_PROMETHEUS_ADDRESS` | `http(s)://…`, no credentials in the URL |
+//! | `timeout` | `30s` | Go duration, > 0, ≤ 600s |
+//! | `headers` | none | `[{key, value}]`, ≤ 32; values never echoed |
+//! | `bearerTokenFile` | none | exclusive with `basicAuth` |
+//! | `basicAuth` | none | `{username, password \| passwordFile}` |
+//! | `tls` | none | `{caFile, insecureSkipVerify}`; top-level `insecure: true` is an alias |
+//! | `check` | required | `traffic`, `error-rate`, `latency`, `query` |
+//! | `namespace` | required except `query` | |
+//! | `podTemplateHash` | required except `query` | empty would match every pod |
+//! | `window` | `2m` | ≥ 1s, whole ms |
+//! | `minRate` | `0.05` | traffic: req/s ≥ this passes |
+//! | `maxErrorRatio` | `0.05` | error-rate: ratio < this passes |
+//! | `quantile` | `0.95` | latency: in (0, 1) |
+//! | `maxLatencyMs` | `1000` | latency: quantile < this passes |
+//! | `minRequests` | `0` (off) | fewer canary requests in the window → Inconclusive |
+//! | `series.requests` | `hotrod_requests_total`, `namespace`, `rollouts_pod_template_hash`, `error="true"` | `{metric, namespaceLabel, hashLabel, errorMatcher}` |
+//! | `series.latency` | `traces_span_metrics_duration_milliseconds_bucket`, `hotrod_namespace`, `hotrod_pod_hash`, `ms` | `{metric, namespaceLabel, hashLabel, unit: ms\|s}` |
+//! | `query` | required for `query`, rejected otherwise | raw PromQL, decided by the metric's conditions |
+//! | `canaryMatchers` | none | `query` only: `{label: value}` injected into every selector |
+//! | `onEmpty` | `inconclusive` | `failed` / `error`: what empty, NaN and ±Inf results become |
+
+mod duration;
+mod reader;
+mod sections;
+#[cfg(test)]
+mod tests;
+mod types;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub use duration::MAX_DURATION_TEXT;
+pub(crate) use duration::parse_go_duration;
+pub use reader::MAX_QUOTED_VALUE;
+use reader::{Obj, find_placeholder, quote};
+pub use sections::{
+    DEFAULT_ERROR_MATCHER, DEFAULT_LATENCY_HASH_LABEL, DEFAULT_LATENCY_METRIC,
+    DEFAULT_LATENCY_NAMESPACE_LABEL, DEFAULT_REQUESTS_HASH_LABEL, DEFAULT_REQUESTS_METRIC,
+    DEFAULT_REQUESTS_NAMESPACE_LABEL,
+};
+use sections::{prometheus_config, series};
+pub use types::{
+    BasicAuth, Check, LatencySeries, LatencyUnit, OnEmpty, Password, PrometheusConfig,
+    RequestSeries,
+};
+
+/// Environment variable read when `address` is not set (same as the built-in provider).
+pub const ADDRESS_ENV: &str = "ARGO_ROLLOUTS_PROMETHEUS_ADDRESS";
+/// Largest plugin config accepted, in bytes.
+pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
+/// Largest number of `headers` entries.
+pub const MAX_HEADERS: usize = 32;
+/// Largest number of `canaryMatchers` entries.
+pub const MAX_CANARY_MATCHERS: usize = 32;
+/// Longest `query`, in bytes.
+pub const MAX_QUERY_BYTES: usize = 16 * 1024;
+/// Longest Prometheus request timeout accepted.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+/// Default Prometheus request timeout (as the built-in provider).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default rate window of the built-in checks.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(120);
+/// Default `minRate` (req/s) of the traffic check.
+pub const DEFAULT_MIN_RATE: f64 = 0.05;
+/// Default `maxErrorRatio` of the error-rate check.
+pub const DEFAULT_MAX_ERROR_RATIO: f64 = 0.05;
+/// Default `quantile` of the latency check.
+pub const DEFAULT_QUANTILE: f64 = 0.95;
+/// Default `maxLatencyMs` of the latency check.
+pub const DEFAULT_MAX_LATENCY_MS: f64 = 1000.0;
+
+const TOP_FIELDS: &[&str] = &[
+    "address",
+    "timeout",
+    "headers",
+    "bearerTokenFile",
+    "basicAuth",
+    "tls",
+    "insecure",
+    "check",
+    "namespace",
+    "podTemplateHash",
+    "window",
+    "minRate",
+    "maxErrorRatio",
+    "quantile",
+    "maxLatencyMs",
+    "minRequests",
+    "series",
+    "query",
+    "canaryMatchers",
+    "onEmpty",
+];
+
+/// A config error. Every variant names the field path; values of secrets are never quoted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The metric has no `provider.plugin` entry.
+    #[error("the metric has no provider.plugin entry")]
+    NoPluginConfig,
+    /// The bytes are not JSON.
+    #[error("plugin config is not valid JSON: {0}")]
+    Json(String),
+    /// The config is larger than [`MAX_CONFIG_BYTES`].
+    #[error("plugin config is {0} bytes, more than the limit of {MAX_CONFIG_BYTES}")]
+    TooLarge(usize),
+    /// A key that is not an option here (often a typo).
+    #[error("{path}: unknown field; valid fields here: {valid}")]
+    UnknownField {
+        /// Path of the unknown key.
+        path: String,
+        /// The keys accepted at that level.
+        valid: String,
+    },
+    /// A value of the wrong JSON type.
+    #[error("{path}: expected {expected}, got {got}")]
+    Type {
+        /// Field path.
+        path: String,
+        /// What the field takes.
+        expected: &'static str,
+        /// The value found (or its kind, for secrets).
+        got: String,
+    },
+    /// A `{{...}}` placeholder Argo did not substitute.
+    #[error(
+        "{path}: {placeholder} was not resolved: check the AnalysisTemplate args and the Rollout's analysis args"
+    )]
+    UnresolvedArg {
+        /// Field path.
+        path: String,
+        /// The placeholder text.
+        placeholder: String,
+    },
+    /// A value of the right type outside what the field accepts.
+    #[error("{path}: {value} is invalid: {reason}")]
+    Invalid {
+        /// Field path.
+        path: String,
+        /// The offending value, quoted.
+        value: String,
+        /// Why, and what is accepted.
+        reason: String,
+    },
+    /// A required field is missing or empty.
+    #[error("{path} is required: {reason}")]
+    Missing {
+        /// Field path.
+        path: String,
+        /// Why it is needed.
+        reason: String,
+    },
+}
+
+/// A validated plugin config.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Connection to Prometheus.
+    pub prometheus: PrometheusConfig,
+    /// The check to run.
+    pub check: Check,
+    /// Kubernetes namespace of the canary (required by the three built-in checks).
+    pub namespace: Option<String>,
+    /// The canary's pod-template hash (required by the three built-in checks).
+    pub pod_template_hash: Option<String>,
+    /// Rate window of the built-in checks.
+    pub window: Duration,
+    /// Traffic: minimum req/s.
+    pub min_rate: f64,
+    /// Error rate: maximum error ratio (exclusive).
+    pub max_error_ratio: f64,
+    /// Latency: the quantile, in (0, 1).
+    pub quantile: f64,
+    /// Latency: maximum latency in ms (exclusive).
+    pub max_latency_ms: f64,
+    /// Fewer canary requests than this in the window → Inconclusive; 0 turns the gate off.
+    pub min_requests: f64,
+    /// Request counter names.
+    pub requests: RequestSeries,
+    /// Latency histogram names.
+    pub latency: LatencySeries,
+    /// What an empty / NaN / infinite result becomes.
+    pub on_empty: OnEmpty,
+}
+
+impl Config {
+    /// Parses and validates the config of `metric` (its single plugin entry),
+    /// reading [`ADDRESS_ENV`] when `address` is not set.
+    pub fn from_metric(metric: &crate::analysis::Metric) -> Result<Config, ConfigError> {
+        let (_, raw) = metric.plugin_config().ok_or(ConfigError::NoPluginConfig)?;
+        Config::from_json(&raw.0)
+    }
+
+    /// Parses and validates plugin config JSON, reading [`ADDRESS_ENV`] when
+    /// `address` is not set.
+    pub fn from_json(raw: &[u8]) -> Result<Config, ConfigError> {
+        Config::from_json_with_env(raw, std::env::var(ADDRESS_ENV).ok().as_deref())
+    }
+
+    /// As [`Config::from_json`], with the environment's address passed in (for tests and the CLI).
+    pub fn from_json_with_env(
+        raw: &[u8],
+        env_address: Option<&str>,
+    ) -> Result<Config, ConfigError> {
+        if raw.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigError::TooLarge(raw.len()));
+        }
+        let root: Value =
+            serde_json::from_slice(raw).map_err(|e| ConfigError::Json(e.to_string()))?;
+        if let Some((path, placeholder)) = find_placeholder(&root, "") {
+            return Err(ConfigError::UnresolvedArg { path, placeholder });
+        }
+        let top = Obj::new("", &root, TOP_FIELDS)?;
+        build(&top, env_address)
+    }
+
+    /// The pod-template hash, or `""` in query mode without one.
+    pub fn canary_hash(&self) -> &str {
+        self.pod_template_hash.as_deref().unwrap_or("")
+    }
+}
+
+fn invalid(path: String, value: &Value, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        path,
+        value: quote(value, false),
+        reason: reason.into(),
+    }
+}
+
+fn build(top: &Obj<'_>, env_address: Option<&str>) -> Result<Config, ConfigError> {
+    let prometheus = prometheus_config(top, env_address)?;
+    let check_name = top.str("check")?.ok_or_else(|| ConfigError::Missing {
+        path: "check".into(),
+        reason: "one of traffic, error-rate, latency, query".into(),
+    })?;
+    let query = top.str("query")?;
+    let check = match check_name {
+        "traffic" => Check::Traffic,
+        "error-rate" => Check::ErrorRate,
+        "latency" => Check::Latency,
+        "query" => query_check(top, query)?,
+        other => {
+            return Err(invalid(
+                "check".into(),
+                &Value::String(other.into()),
+                "unknown check; use one of traffic, error-rate, latency, query",
+            ));
+        }
+    };
+    let is_query = matches!(check, Check::Query { .. });
+    if !is_query {
+        for key in ["query", "canaryMatchers"] {
+            if let Some(v) = top.get(key) {
+                return Err(invalid(
+                    key.into(),
+                    v,
+                    format!("only used by check: query (this metric has check: {check_name})"),
+                ));
+            }
+        }
+    }
+    let namespace = non_empty(top, "namespace")?;
+    let pod_template_hash = non_empty(top, "podTemplateHash")?;
+    if pod_template_hash.is_none() && !is_query {
+        return Err(ConfigError::Missing {
+            path: "podTemplateHash".into(),
+            reason: format!(
+                "check {check_name} is scoped to the canary's pod-template hash; without it the query would match every pod (set it to \"{{{{args.canary-hash}}}}\")"
+            ),
+        });
+    }
+    if namespace.is_none() && !is_query {
+        return Err(ConfigError::Missing {
+            path: "namespace".into(),
+            reason: format!(
+                "check {check_name} selects the canary's series by namespace and hash (set it to \"{{{{args.namespace}}}}\")"
+            ),
+        });
+    }
+    let window = duration_field(top, "window", DEFAULT_WINDOW)?;
+    // Prometheus range durations have millisecond resolution; under 1s a rate is noise.
+    if window < Duration::from_secs(1) || window.subsec_nanos() % 1_000_000 != 0 {
+        return Err(invalid(
+            "window".into(),
+            top.get("window").unwrap_or(&Value::Null),
+            "must be at least 1s and a whole number of milliseconds (e.g. 2m)",
+        ));
+    }
+    let min_rate = threshold(top, "minRate", DEFAULT_MIN_RATE)?;
+    let max_error_ratio = threshold(top, "maxErrorRatio", DEFAULT_MAX_ERROR_RATIO)?;
+    let max_latency_ms = threshold(top, "maxLatencyMs", DEFAULT_MAX_LATENCY_MS)?;
+    let min_requests = threshold(top, "minRequests", 0.0)?;
+    if is_query && min_requests > 0.0 {
+        return Err(invalid(
+            "minRequests".into(),
+            top.get("minRequests").unwrap_or(&Value::Null),
+            "only used by the traffic, error-rate and latency checks",
+        ));
+    }
+    let quantile = top.f64("quantile")?.unwrap_or(DEFAULT_QUANTILE);
+    if !(quantile > 0.0 && quantile < 1.0) {
+        return Err(invalid(
+            "quantile".into(),
+            top.get("quantile").unwrap_or(&Value::Null),
+            "must be strictly between 0 and 1 (e.g. 0.95)",
+        ));
+    }
+    let (requests, latency) = series(top)?;
+    let on_empty = match top.str("onEmpty")? {
+        None | Some("inconclusive") => OnEmpty::Inconclusive,
+        Some("failed") => OnEmpty::Failed,
+        Some("error") => OnEmpty::Error,
+        Some(other) => {
+            return Err(invalid(
+                "onEmpty".into(),
+                &Value::String(other.into()),
+                "use one of inconclusive, failed, error",
+            ));
+        }
+    };
+    Ok(Config {
+        prometheus,
+        check,
+        namespace,
+        pod_template_hash,
+        window,
+        min_rate,
+        max_error_ratio,
+        quantile,
+        max_latency_ms,
+        min_requests,
+        requests,
+        latency,
+        on_empty,
+    })
+}
+
+fn query_check(top: &Obj<'_>, query: Option<&str>) -> Result<Check, ConfigError> {
+    let query = query.map(str::trim).filter(|q| !q.is_empty());
+    let query = query.ok_or_else(|| ConfigError::Missing {
+        path: "query".into(),
+        reason: "check: query runs the PromQL given in `query`".into(),
+    })?;
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(ConfigError::Invalid {
+            path: "query".into(),
+            value: format!("a query of {} bytes", query.len()),
+            reason: format!("longer than the limit of {MAX_QUERY_BYTES} bytes"),
+        });
+    }
+    let mut canary_matchers = BTreeMap::new();
+    if let Some(v) = top.get("canaryMatchers") {
+        let Value::Object(map) = v else {
+            return Err(ConfigError::Type {
+                path: "canaryMatchers".into(),
+                expected: "an object of label name to value",
+                got: quote(v, false),
+            });
+        };
+        if map.len() > MAX_CANARY_MATCHERS {
+            return Err(invalid(
+                "canaryMatchers".into(),
+                &Value::String(format!("{} entries", map.len())),
+                format!("more than {MAX_CANARY_MATCHERS} entries"),
+            ));
+        }
+        for (label, value) in map {
+            let path = format!("canaryMatchers.{label}");
+            if !is_label_name(label) {
+                return Err(invalid(
+                    path,
+                    &Value::String(label.clone()),
+                    "not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)",
+                ));
+            }
+            let Value::String(s) = value else {
+                return Err(ConfigError::Type {
+                    path,
+                    expected: "a string",
+                    got: quote(value, false),
+                });
+            };
+            canary_matchers.insert(label.clone(), s.clone());
+        }
+    }
+    Ok(Check::Query {
+        query: query.to_owned(),
+        canary_matchers,
+    })
+}
+
+fn non_empty(top: &Obj<'_>, key: &str) -> Result<Option<String>, ConfigError> {
+    Ok(top
+        .str(key)?
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned))
+}
+
+fn duration_field(obj: &Obj<'_>, key: &str, default: Duration) -> Result<Duration, ConfigError> {
+    let Some(text) = obj.str(key)? else {
+        return Ok(default);
+    };
+    parse_go_duration(text).map_err(|reason| {
+        invalid(
+            obj.path(key),
+            &Value::String(text.into()),
+            format!("{reason}; write a Go duration such as 30s, 2m or 1h30m"),
+        )
+    })
+}
+
+fn threshold(obj: &Obj<'_>, key: &str, default: f64) -> Result<f64, ConfigError> {
+    let Some(v) = obj.f64(key)? else {
+        return Ok(default);
+    };
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(invalid(
+            obj.path(key),
+            obj.get(key).unwrap_or(&Value::Null),
+            "must be a finite number ≥ 0",
+        ))
+    }
+}
+
+pub(crate) fn is_label_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+pub(crate) fn is_metric_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}

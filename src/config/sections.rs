@@ -1,0 +1,310 @@
+//! Domain layer: the nested sections of the plugin config (connection and
+//! auth, series names), split out of `mod.rs` to keep each file readable.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::reader::Obj;
+use super::{
+    BasicAuth, ConfigError, DEFAULT_TIMEOUT, LatencySeries, LatencyUnit, MAX_HEADERS, MAX_TIMEOUT,
+    Password, PrometheusConfig, RequestSeries, duration_field, invalid, is_label_name,
+    is_metric_name,
+};
+
+/// Default request counter (the seed's HotROD metric).
+pub const DEFAULT_REQUESTS_METRIC: &str = "hotrod_requests_total";
+/// Default namespace label on the request counter.
+pub const DEFAULT_REQUESTS_NAMESPACE_LABEL: &str = "namespace";
+/// Default hash label on the request counter (set by Argo on the pods and kept by the scrape).
+pub const DEFAULT_REQUESTS_HASH_LABEL: &str = "rollouts_pod_template_hash";
+/// Default matcher selecting failed requests.
+pub const DEFAULT_ERROR_MATCHER: &str = "error=\"true\"";
+/// Default latency histogram (the OpenTelemetry collector's spanmetrics connector).
+pub const DEFAULT_LATENCY_METRIC: &str = "traces_span_metrics_duration_milliseconds_bucket";
+/// Default namespace label on the histogram (spanmetrics dimension `hotrod.namespace`).
+pub const DEFAULT_LATENCY_NAMESPACE_LABEL: &str = "hotrod_namespace";
+/// Default hash label on the histogram (spanmetrics dimension `hotrod.pod.hash`).
+pub const DEFAULT_LATENCY_HASH_LABEL: &str = "hotrod_pod_hash";
+
+pub(super) fn prometheus_config(
+    top: &Obj<'_>,
+    env_address: Option<&str>,
+) -> Result<PrometheusConfig, ConfigError> {
+    let (address, path) = match top.str("address")?.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => (a.to_owned(), "address".to_owned()),
+        None => match env_address.map(str::trim).filter(|a| !a.is_empty()) {
+            Some(a) => (
+                a.to_owned(),
+                format!("address (from env {})", super::ADDRESS_ENV),
+            ),
+            None => {
+                return Err(ConfigError::Missing {
+                    path: "address".into(),
+                    reason: format!(
+                        "the Prometheus URL, e.g. http://prometheus-server.prometheus.svc.cluster.local (or set env {})",
+                        super::ADDRESS_ENV
+                    ),
+                });
+            }
+        },
+    };
+    check_address(&address, path)?;
+    let timeout = duration_field(top, "timeout", DEFAULT_TIMEOUT)?;
+    if timeout.is_zero() || timeout > MAX_TIMEOUT {
+        return Err(invalid(
+            "timeout".into(),
+            top.get("timeout").unwrap_or(&Value::Null),
+            format!("must be more than 0 and at most {}s", MAX_TIMEOUT.as_secs()),
+        ));
+    }
+    let headers = headers(top)?;
+    let bearer_token_file = path_field(top, "bearerTokenFile")?;
+    let basic_auth = match top.obj("basicAuth", &["username", "password", "passwordFile"])? {
+        None => None,
+        Some(ba) => Some(basic_auth(&ba)?),
+    };
+    if bearer_token_file.is_some() && basic_auth.is_some() {
+        return Err(invalid(
+            "bearerTokenFile".into(),
+            top.get("bearerTokenFile").unwrap_or(&Value::Null),
+            "set either bearerTokenFile or basicAuth, not both (both use the Authorization header)",
+        ));
+    }
+    let (ca_file, mut insecure_skip_verify) =
+        match top.obj("tls", &["caFile", "insecureSkipVerify"])? {
+            None => (None, false),
+            Some(tls) => (
+                path_field(&tls, "caFile")?,
+                tls.bool("insecureSkipVerify")?.unwrap_or(false),
+            ),
+        };
+    // `insecure: true` is the built-in provider's spelling; accept it as an alias.
+    insecure_skip_verify |= top.bool("insecure")?.unwrap_or(false);
+    Ok(PrometheusConfig {
+        address,
+        timeout,
+        headers,
+        bearer_token_file,
+        basic_auth,
+        ca_file,
+        insecure_skip_verify,
+    })
+}
+
+fn check_address(address: &str, path: String) -> Result<(), ConfigError> {
+    let reason = match reqwest::Url::parse(address) {
+        Ok(url) if !matches!(url.scheme(), "http" | "https") => {
+            format!("scheme {:?} is not http or https", url.scheme())
+        }
+        Ok(url) if url.password().is_some() || !url.username().is_empty() => {
+            // Never echo credentials back into an AnalysisRun.
+            return Err(ConfigError::Invalid {
+                path,
+                value: "a URL with credentials (hidden)".into(),
+                reason: "put credentials in basicAuth, not in the URL".into(),
+            });
+        }
+        Ok(url) if url.host_str().is_none() => "no host".into(),
+        Ok(_) => return Ok(()),
+        Err(e) => format!("not a URL ({e}); write e.g. http://prometheus:9090"),
+    };
+    Err(invalid(path, &Value::String(address.into()), reason))
+}
+
+fn headers(top: &Obj<'_>) -> Result<Vec<(String, String)>, ConfigError> {
+    let Some(list) = top.list("headers")? else {
+        return Ok(Vec::new());
+    };
+    if list.len() > MAX_HEADERS {
+        return Err(ConfigError::Invalid {
+            path: "headers".into(),
+            value: format!("{} entries", list.len()),
+            reason: format!("more than {MAX_HEADERS} headers"),
+        });
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for (i, item) in list.iter().enumerate() {
+        let h = Obj::new(&format!("headers[{i}]"), item, &["key", "value"])?;
+        let key = h.str("key")?.unwrap_or("");
+        let valid_name = !key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !valid_name {
+            return Err(invalid(
+                h.path("key"),
+                &Value::String(key.into()),
+                "not an HTTP header name",
+            ));
+        }
+        // Header values are often credentials: never quote them.
+        let value = h.secret_str("value")?.unwrap_or("");
+        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err(ConfigError::Invalid {
+                path: h.path("value"),
+                value: "a string (value hidden)".into(),
+                reason: "contains a line break or NUL".into(),
+            });
+        }
+        out.push((key.to_owned(), value.to_owned()));
+    }
+    Ok(out)
+}
+
+fn basic_auth(ba: &Obj<'_>) -> Result<BasicAuth, ConfigError> {
+    let username = ba
+        .str("username")?
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| ConfigError::Missing {
+            path: ba.path("username"),
+            reason: "basicAuth needs a username".into(),
+        })?;
+    let password = match (ba.secret_str("password")?, path_field(ba, "passwordFile")?) {
+        (Some(p), None) => Password::Inline(p.to_owned()),
+        (None, Some(f)) => Password::File(f),
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::Invalid {
+                path: ba.path("password"),
+                value: "a string (value hidden)".into(),
+                reason: "set either password or passwordFile, not both".into(),
+            });
+        }
+        (None, None) => {
+            return Err(ConfigError::Missing {
+                path: ba.path("password"),
+                reason: "basicAuth needs password or passwordFile".into(),
+            });
+        }
+    };
+    Ok(BasicAuth {
+        username: username.to_owned(),
+        password,
+    })
+}
+
+fn path_field(obj: &Obj<'_>, key: &str) -> Result<Option<PathBuf>, ConfigError> {
+    match obj.str(key)? {
+        None => Ok(None),
+        Some("") => Err(invalid(
+            obj.path(key),
+            &Value::String(String::new()),
+            "empty path; remove the field or give a file path",
+        )),
+        Some(p) => Ok(Some(PathBuf::from(p))),
+    }
+}
+
+fn name_field(
+    obj: &Obj<'_>,
+    key: &str,
+    default: &str,
+    check: fn(&str) -> bool,
+    what: &str,
+) -> Result<String, ConfigError> {
+    let Some(v) = obj.str(key)? else {
+        return Ok(default.to_owned());
+    };
+    if check(v) {
+        Ok(v.to_owned())
+    } else {
+        Err(invalid(
+            obj.path(key),
+            &Value::String(v.into()),
+            format!("not a Prometheus {what}"),
+        ))
+    }
+}
+
+pub(super) fn series(top: &Obj<'_>) -> Result<(RequestSeries, LatencySeries), ConfigError> {
+    let series = top.obj("series", &["requests", "latency"])?;
+    let req = match &series {
+        Some(s) => s.obj(
+            "requests",
+            &["metric", "namespaceLabel", "hashLabel", "errorMatcher"],
+        )?,
+        None => None,
+    };
+    let lat = match &series {
+        Some(s) => s.obj(
+            "latency",
+            &["metric", "namespaceLabel", "hashLabel", "unit"],
+        )?,
+        None => None,
+    };
+    let metric = "metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)";
+    let label = "label name ([a-zA-Z_][a-zA-Z0-9_]*)";
+    let requests = match &req {
+        None => RequestSeries {
+            metric: DEFAULT_REQUESTS_METRIC.into(),
+            namespace_label: DEFAULT_REQUESTS_NAMESPACE_LABEL.into(),
+            hash_label: DEFAULT_REQUESTS_HASH_LABEL.into(),
+            error_matcher: DEFAULT_ERROR_MATCHER.into(),
+        },
+        Some(r) => RequestSeries {
+            metric: name_field(r, "metric", DEFAULT_REQUESTS_METRIC, is_metric_name, metric)?,
+            namespace_label: name_field(
+                r,
+                "namespaceLabel",
+                DEFAULT_REQUESTS_NAMESPACE_LABEL,
+                is_label_name,
+                label,
+            )?,
+            hash_label: name_field(
+                r,
+                "hashLabel",
+                DEFAULT_REQUESTS_HASH_LABEL,
+                is_label_name,
+                label,
+            )?,
+            error_matcher: match r.str("errorMatcher")?.map(str::trim) {
+                None => DEFAULT_ERROR_MATCHER.into(),
+                Some("") => {
+                    return Err(invalid(
+                        r.path("errorMatcher"),
+                        &Value::String(String::new()),
+                        "empty; write a label matcher such as error=\"true\" or status_code=~\"5..\"",
+                    ));
+                }
+                Some(m) => m.to_owned(),
+            },
+        },
+    };
+    let latency = match &lat {
+        None => LatencySeries {
+            metric: DEFAULT_LATENCY_METRIC.into(),
+            namespace_label: DEFAULT_LATENCY_NAMESPACE_LABEL.into(),
+            hash_label: DEFAULT_LATENCY_HASH_LABEL.into(),
+            unit: LatencyUnit::Milliseconds,
+        },
+        Some(l) => LatencySeries {
+            metric: name_field(l, "metric", DEFAULT_LATENCY_METRIC, is_metric_name, metric)?,
+            namespace_label: name_field(
+                l,
+                "namespaceLabel",
+                DEFAULT_LATENCY_NAMESPACE_LABEL,
+                is_label_name,
+                label,
+            )?,
+            hash_label: name_field(
+                l,
+                "hashLabel",
+                DEFAULT_LATENCY_HASH_LABEL,
+                is_label_name,
+                label,
+            )?,
+            unit: match l.str("unit")? {
+                None | Some("ms") => LatencyUnit::Milliseconds,
+                Some("s") => LatencyUnit::Seconds,
+                Some(other) => {
+                    return Err(invalid(
+                        l.path("unit"),
+                        &Value::String(other.into()),
+                        "use ms or s (the unit of the histogram's bucket bounds)",
+                    ));
+                }
+            },
+        },
+    };
+    Ok((requests, latency))
+}

@@ -1,0 +1,475 @@
+//! Table tests for the pure decisions of `analysis::checks::decide`.
+
+use std::collections::BTreeMap;
+
+use canary_gate::analysis::Phase;
+use canary_gate::analysis::checks::{
+    ConditionInput, ConditionOutcome, Inputs, Presence, Reason, decide,
+};
+use canary_gate::config::Config;
+use canary_gate::prometheus::{QueryData, Sample, Series};
+
+fn cfg(check: &str, extra: &str) -> Config {
+    let json = format!(
+        r#"{{"address": "http://p:1", "check": "{check}", "namespace": "hotrod", "podTemplateHash": "6d4f8"{extra}}}"#
+    );
+    Config::from_json_with_env(json.as_bytes(), None).unwrap()
+}
+
+fn query_cfg() -> Config {
+    Config::from_json_with_env(
+        br#"{"address": "http://p:1", "check": "query", "query": "up"}"#,
+        None,
+    )
+    .unwrap()
+}
+
+fn vector(values: &[f64]) -> QueryData {
+    QueryData::Vector(
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &value)| Sample {
+                labels: if values.len() > 1 {
+                    BTreeMap::from([("pod".to_owned(), format!("p{i}"))])
+                } else {
+                    BTreeMap::new()
+                },
+                value,
+            })
+            .collect(),
+    )
+}
+
+/// A stand-in for Argo's condition `result[0] < 0.05` (the real evaluator is
+/// tested in `condition`); enough to exercise how outcomes become phases.
+fn lt_005(input: &ConditionInput) -> ConditionOutcome {
+    let v = match input {
+        ConditionInput::Scalar(v) => *v,
+        ConditionInput::Vector(v) => match v.first() {
+            Some(v) => *v,
+            None => return ConditionOutcome::IndexOutOfRange("index 0, len 0".into()),
+        },
+    };
+    ConditionOutcome::Decided(if v < 0.05 {
+        Phase::Successful
+    } else {
+        Phase::Failed
+    })
+}
+
+fn always(o: ConditionOutcome) -> impl Fn(&ConditionInput) -> ConditionOutcome {
+    move |_| o.clone()
+}
+
+type CondFn = dyn Fn(&ConditionInput) -> ConditionOutcome;
+
+struct Row {
+    name: &'static str,
+    cfg: Config,
+    result: QueryData,
+    presence: Option<Presence>,
+    requests: Option<f64>,
+    no_error_series: bool,
+    cond: Option<Box<CondFn>>,
+    phase: Phase,
+    reason: Reason,
+    value: &'static str,
+    message_has: &'static [&'static str],
+}
+
+fn row(name: &'static str, cfg: Config, result: QueryData) -> Row {
+    Row {
+        name,
+        cfg,
+        result,
+        presence: None,
+        requests: None,
+        no_error_series: false,
+        cond: None,
+        phase: Phase::Pending,
+        reason: Reason::Passed,
+        value: "",
+        message_has: &[],
+    }
+}
+
+impl Row {
+    fn want(
+        mut self,
+        phase: Phase,
+        reason: Reason,
+        value: &'static str,
+        msg: &'static [&'static str],
+    ) -> Row {
+        self.phase = phase;
+        self.reason = reason;
+        self.value = value;
+        self.message_has = msg;
+        self
+    }
+    fn presence(mut self, p: Presence) -> Row {
+        self.presence = Some(p);
+        self
+    }
+    fn requests(mut self, n: f64) -> Row {
+        self.requests = Some(n);
+        self
+    }
+    fn cond(mut self, f: impl Fn(&ConditionInput) -> ConditionOutcome + 'static) -> Row {
+        self.cond = Some(Box::new(f));
+        self
+    }
+}
+
+#[test]
+fn decisions() {
+    use Phase::*;
+    let nan = f64::NAN;
+    let inf = f64::INFINITY;
+    let rows = vec![
+        // traffic
+        row("traffic ok", cfg("traffic", ""), vector(&[0.12])).want(
+            Successful,
+            Reason::Passed,
+            "[0.12]",
+            &["0.12 req/s", "minRate 0.05", "6d4f8", "hotrod"],
+        ),
+        row("traffic at threshold", cfg("traffic", ""), vector(&[0.05])).want(
+            Successful,
+            Reason::Passed,
+            "[0.05]",
+            &[],
+        ),
+        row("traffic trickle", cfg("traffic", ""), vector(&[0.02])).want(
+            Failed,
+            Reason::BelowMinRate,
+            "[0.02]",
+            &["0.02 req/s < minRate 0.05"],
+        ),
+        row("traffic idle", cfg("traffic", ""), vector(&[0.0])).want(
+            Failed,
+            Reason::BelowMinRate,
+            "[0]",
+            &["0 req/s", "idle"],
+        ),
+        row("traffic scalar", cfg("traffic", ""), QueryData::Scalar(1.0)).want(
+            Successful,
+            Reason::Passed,
+            "1",
+            &[],
+        ),
+        // empty results
+        row("empty, no follow-up", cfg("traffic", ""), vector(&[])).want(
+            Inconclusive,
+            Reason::NoData,
+            "[]",
+            &["no data"],
+        ),
+        row("empty, metric absent", cfg("traffic", ""), vector(&[]))
+            .presence(Presence::Absent)
+            .want(
+                Inconclusive,
+                Reason::MetricAbsent,
+                "[]",
+                &["hotrod_requests_total is absent", "spanmetrics"],
+            ),
+        row("empty, metric present", cfg("latency", ""), vector(&[]))
+            .presence(Presence::Present)
+            .want(
+                Inconclusive,
+                Reason::NoData,
+                "[]",
+                &[
+                    "traces_span_metrics_duration_milliseconds_bucket is present",
+                    "hash 6d4f8 in namespace hotrod",
+                    "idle",
+                ],
+            ),
+        row(
+            "onEmpty failed",
+            cfg("traffic", r#", "onEmpty": "failed""#),
+            vector(&[]),
+        )
+        .presence(Presence::Present)
+        .want(Failed, Reason::NoData, "[]", &[]),
+        row(
+            "onEmpty error",
+            cfg("traffic", r#", "onEmpty": "error""#),
+            vector(&[nan]),
+        )
+        .want(Error, Reason::NaN, "[NaN]", &["NaN"]),
+        // NaN / Inf
+        row("nan", cfg("traffic", ""), vector(&[nan])).want(
+            Inconclusive,
+            Reason::NaN,
+            "[NaN]",
+            &["NaN"],
+        ),
+        row("inf traffic", cfg("traffic", ""), vector(&[inf])).want(
+            Inconclusive,
+            Reason::Inf,
+            "[+Inf]",
+            &["+Inf"],
+        ),
+        row("-inf latency", cfg("latency", ""), vector(&[-inf])).want(
+            Inconclusive,
+            Reason::Inf,
+            "[-Inf]",
+            &["-Inf"],
+        ),
+        row("+inf latency fails", cfg("latency", ""), vector(&[inf])).want(
+            Failed,
+            Reason::AboveMaxLatency,
+            "[+Inf]",
+            &["largest finite bucket"],
+        ),
+        // error rate
+        row("error rate ok", cfg("error-rate", ""), vector(&[0.01])).want(
+            Successful,
+            Reason::Passed,
+            "[0.01]",
+            &["1%", "maxErrorRatio 5%"],
+        ),
+        row("error rate 20%", cfg("error-rate", ""), vector(&[0.2])).want(
+            Failed,
+            Reason::AboveMaxErrorRatio,
+            "[0.2]",
+            &["20% ≥ maxErrorRatio 5%"],
+        ),
+        row(
+            "error rate at threshold fails",
+            cfg("error-rate", ""),
+            vector(&[0.05]),
+        )
+        .want(Failed, Reason::AboveMaxErrorRatio, "[0.05]", &[]),
+        row("error rate 0/0", cfg("error-rate", ""), vector(&[nan])).want(
+            Inconclusive,
+            Reason::NoTraffic,
+            "[NaN]",
+            &["0/0", "no requests"],
+        ),
+        Row {
+            no_error_series: true,
+            ..row(
+                "error rate, no error series",
+                cfg("error-rate", ""),
+                vector(&[0.0]),
+            )
+        }
+        .want(
+            Successful,
+            Reason::Passed,
+            "[0]",
+            &["no failed requests recorded"],
+        ),
+        // latency
+        row("latency ok", cfg("latency", ""), vector(&[87.5])).want(
+            Successful,
+            Reason::Passed,
+            "[87.5]",
+            &["p95 latency 87.5 ms < maxLatencyMs 1000"],
+        ),
+        row("latency slow", cfg("latency", ""), vector(&[2500.0])).want(
+            Failed,
+            Reason::AboveMaxLatency,
+            "[2500]",
+            &["2500 ms ≥ maxLatencyMs 1000"],
+        ),
+        row(
+            "latency seconds",
+            cfg(
+                "latency",
+                r#", "quantile": 0.99, "series": {"latency": {"unit": "s"}}"#,
+            ),
+            vector(&[0.25]),
+        )
+        .want(
+            Successful,
+            Reason::Passed,
+            "[0.25]",
+            &["p99 latency 250 ms"],
+        ),
+        row(
+            "latency seconds slow",
+            cfg("latency", r#", "series": {"latency": {"unit": "s"}}"#),
+            vector(&[2.5]),
+        )
+        .want(Failed, Reason::AboveMaxLatency, "[2.5]", &["2500 ms"]),
+        // minRequests gate
+        row(
+            "below min requests",
+            cfg("latency", r#", "minRequests": 50"#),
+            vector(&[10.0]),
+        )
+        .requests(12.0)
+        .want(
+            Inconclusive,
+            Reason::BelowMinRequests,
+            "[10]",
+            &["only 12 canary requests", "minRequests 50"],
+        ),
+        row(
+            "min requests unknown counts as 0",
+            cfg("latency", r#", "minRequests": 50"#),
+            vector(&[10.0]),
+        )
+        .want(
+            Inconclusive,
+            Reason::BelowMinRequests,
+            "[10]",
+            &["only 0 canary requests"],
+        ),
+        row(
+            "min requests met",
+            cfg("latency", r#", "minRequests": 50"#),
+            vector(&[10.0]),
+        )
+        .requests(50.0)
+        .want(Successful, Reason::Passed, "[10]", &[]),
+        // several series
+        row("several series", cfg("traffic", ""), vector(&[1.0, 2.0])).want(
+            Error,
+            Reason::MultipleSeries,
+            "[1,2]",
+            &["2 series", "{pod=\"p0\"}", "{pod=\"p1\"}", "hash filter"],
+        ),
+        row(
+            "many series are capped",
+            cfg("traffic", ""),
+            vector(&[1.0; 8]),
+        )
+        .want(
+            Error,
+            Reason::MultipleSeries,
+            "[1,1,1,1,1,1,1,1]",
+            &["8 series", "p4", "and 3 more"],
+        ),
+        row(
+            "matrix in check mode",
+            cfg("traffic", ""),
+            QueryData::Matrix(vec![]),
+        )
+        .want(Error, Reason::UnsupportedResult, "[]", &["matrix"]),
+        row("string result", query_cfg(), QueryData::String("x".into())).want(
+            Error,
+            Reason::UnsupportedResult,
+            "x",
+            &["string"],
+        ),
+        // conditions decide instead of the threshold
+        row(
+            "condition beats threshold",
+            cfg("traffic", ""),
+            vector(&[0.01]),
+        )
+        .cond(lt_005)
+        .want(Successful, Reason::Passed, "[0.01]", &["conditions passed"]),
+        row("condition failed", cfg("error-rate", ""), vector(&[0.2]))
+            .cond(lt_005)
+            .want(Failed, Reason::ConditionFailed, "[0.2]", &[]),
+        row("condition inconclusive", cfg("traffic", ""), vector(&[0.2]))
+            .cond(always(ConditionOutcome::Decided(Inconclusive)))
+            .want(
+                Inconclusive,
+                Reason::ConditionInconclusive,
+                "[0.2]",
+                &["neither"],
+            ),
+        row("condition index out of range", query_cfg(), vector(&[0.2]))
+            .cond(always(ConditionOutcome::IndexOutOfRange(
+                "index 3, len 1".into(),
+            )))
+            .want(
+                Inconclusive,
+                Reason::ConditionInconclusive,
+                "[0.2]",
+                &["index 3, len 1"],
+            ),
+        row("condition error", query_cfg(), vector(&[0.2]))
+            .cond(always(ConditionOutcome::Error(
+                "unsupported: matches".into(),
+            )))
+            .want(
+                Error,
+                Reason::BadCondition,
+                "[0.2]",
+                &["unsupported: matches"],
+            ),
+        // query mode
+        row("query, no conditions", query_cfg(), vector(&[5.0, 6.0])).want(
+            Successful,
+            Reason::Passed,
+            "[5,6]",
+            &["as in Argo"],
+        ),
+        row("query scalar", query_cfg(), QueryData::Scalar(0.01))
+            .cond(lt_005)
+            .want(Successful, Reason::Passed, "0.01", &[]),
+        row(
+            "query matrix flattened",
+            query_cfg(),
+            QueryData::Matrix(vec![Series {
+                labels: BTreeMap::new(),
+                values: vec![(1.0, 0.5), (2.0, 0.01)],
+            }]),
+        )
+        .cond(lt_005)
+        .want(Failed, Reason::ConditionFailed, "[0.5,0.01]", &[]),
+        row("query empty", query_cfg(), vector(&[]))
+            .cond(lt_005)
+            .want(Inconclusive, Reason::NoData, "[]", &["no data"]),
+    ];
+    for r in rows {
+        let d = decide(
+            &r.cfg,
+            &Inputs {
+                result: &r.result,
+                presence: r.presence,
+                requests_in_window: r.requests,
+                no_error_series: r.no_error_series,
+                conditions: r.cond.as_deref(),
+            },
+        );
+        assert_eq!(
+            (d.phase, d.reason, d.value.as_str()),
+            (r.phase, r.reason, r.value),
+            "{}: {d:?}",
+            r.name
+        );
+        for want in r.message_has {
+            assert!(
+                d.message.contains(want),
+                "{}: message {:?} lacks {want:?}",
+                r.name,
+                d.message
+            );
+        }
+    }
+}
+
+#[test]
+fn reason_strings_are_stable() {
+    let table = [
+        (Reason::NoData, "NoData"),
+        (Reason::MetricAbsent, "MetricAbsent"),
+        (Reason::NaN, "NaN"),
+        (Reason::Inf, "Inf"),
+        (Reason::BelowMinRequests, "BelowMinRequests"),
+        (Reason::MultipleSeries, "MultipleSeries"),
+        (Reason::BelowMinRate, "BelowMinRate"),
+        (Reason::AboveMaxErrorRatio, "AboveMaxErrorRatio"),
+        (Reason::AboveMaxLatency, "AboveMaxLatency"),
+        (Reason::ConditionFailed, "ConditionFailed"),
+        (Reason::ConditionInconclusive, "ConditionInconclusive"),
+        (Reason::Passed, "Passed"),
+        (Reason::PrometheusError, "PrometheusError"),
+        (Reason::BadQuery, "BadQuery"),
+        (Reason::BadConfig, "BadConfig"),
+        (Reason::NoTraffic, "NoTraffic"),
+    ];
+    for (r, s) in table {
+        assert_eq!(r.as_str(), s);
+        assert_eq!(r.to_string(), s);
+    }
+}
