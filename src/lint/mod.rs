@@ -158,7 +158,12 @@ pub fn lint_file(path: &Path, opts: &Options) -> Result<Vec<Finding>, LintError>
 
 /// Parses YAML text into its documents (empty documents dropped).
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
-    let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| e.to_string())?;
+    let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| {
+        // The parser's message carries a multi-line source snippet: a finding is one line.
+        let full = e.to_string();
+        let first = full.lines().next().unwrap_or("").trim();
+        first.strip_prefix("error: ").unwrap_or(first).to_owned()
+    })?;
     if docs.len() > MAX_DOCUMENTS {
         return Err(format!(
             "{} documents, more than the limit of {MAX_DOCUMENTS}",
