@@ -28,9 +28,9 @@ use clap::{Parser, Subcommand};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::analysis::Provider;
-use crate::analysis::canary::CanaryProvider;
 use crate::goplugin::{
-    self, Exit, HandshakeError, PluginEnv, PluginListener, Protocol, ServeError, handshake_line,
+    self, Exit, HandshakeError, PluginEnv, PluginListener, Protocol, ServeError,
+    UnconfiguredProvider, handshake_line,
 };
 use crate::logging::{self, LogError};
 
@@ -198,8 +198,10 @@ fn serve_plugin(env: PluginEnv) -> Result<ExitCode, CliError> {
     }));
     let protocol = env.validate()?;
     ensure_available(protocol)?;
-    // The provider both transports call (and `check` calls directly).
-    let provider = Arc::new(CanaryProvider::new());
+    // The provider both transports call. Replace with the real one when merged
+    // (`CanaryProvider::new()`, which `check` already calls; tests/interop's
+    // expectations change with it: see the ship branch report).
+    let provider = Arc::new(UnconfiguredProvider);
     // One thread: the plugin's work is I/O-bound (Prometheus queries) and a few
     // microseconds of codec per call; a single-threaded runtime avoids
     // cross-thread wake-ups and per-thread allocator arenas (CPU and RSS).
