@@ -250,3 +250,28 @@ fn exit_codes() {
     );
     assert!(stdout.contains("bad-promql.yaml"), "{stdout}");
 }
+
+#[test]
+fn an_alias_bomb_is_one_finding_not_a_hang() {
+    // Nine levels of nine aliases: 9^9 nodes if expanded.
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let prev = format!("*a{}", i - 1);
+        let list = vec![prev.as_str(); 9].join(", ");
+        text.push_str(&format!("a{i}: &a{i} [{list}]\n"));
+    }
+    let t0 = std::time::Instant::now();
+    let found = lint_str("bomb.yaml", &text, &Options::default());
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].level, Level::Error);
+    assert!(
+        found[0].message.starts_with("not valid YAML: "),
+        "{}",
+        found[0].message
+    );
+}
