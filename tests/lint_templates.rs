@@ -257,7 +257,7 @@ fn an_alias_bomb_is_one_finding_not_a_hang() {
     let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let prev = format!("*a{}", i - 1);
-        let list = vec![prev.as_str(); 9].join(", ");
+        let list = [prev.as_str(); 9].join(", ");
         text.push_str(&format!("a{i}: &a{i} [{list}]\n"));
     }
     let t0 = std::time::Instant::now();
