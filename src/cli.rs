@@ -115,8 +115,9 @@ pub enum CliError {
     /// A command-line usage error (bad flag value, bad file content).
     #[error("{0}")]
     Usage(String),
-    /// Reading or writing a file failed.
-    #[error("{what}: {source}")]
+    /// Reading or writing a file failed. The OS error is the `source`, which
+    /// the report chains (`what: os error`).
+    #[error("{what}")]
     Io {
         /// What was being done, with the path.
         what: String,
