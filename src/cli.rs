@@ -1,5 +1,10 @@
 //! Entry layer: the command line, and plugin-mode process startup.
 //!
+//! Commands for people: `check` (one measurement, the plugin's own Run path),
+//! `lint` (AnalysisTemplates), `install` (init container), `version`.
+//! Usage errors exit 3 ([`CliError::exit_code`]), never clap's 2, because
+//! `check` uses 2 for Inconclusive.
+//!
 //! Argo starts the binary with no arguments and the go-plugin cookie in the
 //! environment: that is plugin mode (as is `canary-gate serve`). Without the
 //! cookie and without a subcommand a person ran it: say what it is and exit 1,
@@ -15,6 +20,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod check;
+mod install;
+mod lint;
+
 use clap::{Parser, Subcommand};
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -24,6 +33,14 @@ use crate::goplugin::{
     self, Exit, HandshakeError, PluginEnv, PluginListener, Protocol, ServeError, handshake_line,
 };
 use crate::logging::{self, LogError};
+
+pub use check::{
+    CHECK_PLUGIN_NAME, CheckArgs, CheckKind, EXIT_ERROR, EXIT_FAILED, EXIT_INCONCLUSIVE,
+    EXIT_SUCCESSFUL, MAX_CONFIG_FILE_BYTES, OutputFormat, exit_code, metric, plugin_config,
+    render_json, render_text,
+};
+pub use install::{INSTALL_MODE, Installed, configmap_snippet, install_file};
+pub use lint::LintArgs;
 
 /// canary-gate: an Argo Rollouts metric-provider plugin that gates canaries on
 /// Prometheus traffic, error-rate and latency checks.
@@ -46,6 +63,22 @@ pub enum Command {
     Serve,
     /// Print the version.
     Version,
+    /// Take one measurement now, exactly as a plugin Run would, and print it.
+    ///
+    /// Exit codes: 0 Successful, 1 Failed, 2 Inconclusive, 3 Error (also usage and I/O errors).
+    Check(CheckArgs),
+    /// Check AnalysisTemplate / ClusterAnalysisTemplate YAML files before you apply them.
+    ///
+    /// Prints `FILE: metric NAME: level: message` per finding. Exit codes: 0 no
+    /// errors (warnings allowed unless --strict), 1 errors found, 3 a file could not be read.
+    Lint(LintArgs),
+    /// Copy this binary to DEST (mode 0755, atomic) and print its sha256 and the ConfigMap entry.
+    ///
+    /// Needs no shell: made for a `FROM scratch` init container. Exit 0, or 3 on error.
+    Install {
+        /// Destination file, e.g. /plugins/canary-gate.
+        dest: std::path::PathBuf,
+    },
 }
 
 /// Why the command failed.
@@ -80,6 +113,51 @@ pub enum CliError {
     /// Serving ended in an error.
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// A command-line usage error (bad flag value, bad file content).
+    #[error("{0}")]
+    Usage(String),
+    /// Reading or writing a file failed. The OS error is the `source`, which
+    /// the report chains (`what: os error`).
+    #[error("{what}")]
+    Io {
+        /// What was being done, with the path.
+        what: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Exit code of usage and I/O errors of the commands for people.
+pub const EXIT_USAGE: u8 = check::EXIT_ERROR;
+
+impl CliError {
+    /// The process exit code for this error: 3 for the commands' usage and
+    /// I/O errors (2 means Inconclusive for `check`), 1 for plugin mode.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_) | CliError::Io { .. } => ExitCode::from(EXIT_USAGE),
+            _ => ExitCode::FAILURE,
+        }
+    }
+}
+
+/// Parses the process arguments. `--help` and `--version` print and exit 0;
+/// a usage error prints clap's message and exits 3 (not clap's 2, which
+/// `check` uses for Inconclusive).
+pub fn parse_args() -> Cli {
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            let code = if e.use_stderr() {
+                i32::from(EXIT_USAGE)
+            } else {
+                0
+            };
+            std::process::exit(code)
+        }
+    }
 }
 
 /// Runs the parsed command line; the exit code on success.
@@ -91,6 +169,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Serve) => serve_plugin(PluginEnv::from_process()),
+        Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Lint(args)) => lint::run(&args),
+        Some(Command::Install { dest }) => install::run(&dest),
         None => {
             let env = PluginEnv::from_process();
             if env.has_cookie() {

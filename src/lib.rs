@@ -20,6 +20,7 @@
 //! | [`promql`] | pure | build the three checks' queries as ASTs; inject canary matchers |
 //! | [`condition`] | pure | Argo `successCondition` / `failureCondition` (expr subset) |
 //! | [`analysis`] | domain | Argo types, phases, checks, and the provider both transports call |
+//! | [`lint`] | domain | AnalysisTemplate checks: config, PromQL, conditions, args, Argo footguns |
 //! | [`cli`] | entry | `serve` (plugin mode), `check`, `lint`, `install`, `version` |
 
 pub mod analysis;
@@ -29,6 +30,7 @@ pub mod config;
 pub mod gob;
 pub mod goplugin;
 pub mod grpc;
+pub mod lint;
 pub mod logging;
 pub mod prometheus;
 pub mod promql;

@@ -7,15 +7,14 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = canary_gate::cli::Cli::parse();
+    let cli = canary_gate::cli::parse_args();
     match canary_gate::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
+            let code = e.exit_code();
             report(&anyhow::Error::new(e));
-            ExitCode::FAILURE
+            code
         }
     }
 }

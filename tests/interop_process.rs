@@ -92,7 +92,8 @@ fn command_line_without_the_host() {
             "",
             "CANARY_GATE_LOG=\"loud\"",
         ),
-        (&["bogus"], vec![], 2, "", "bogus"),
+        // Usage errors exit 3, not clap's 2: `check` exits 2 for Inconclusive.
+        (&["bogus"], vec![], 3, "", "bogus"),
     ];
     for (args, env, code, out_has, err_has) in cases {
         let (c, out, err) = with(args, &env);
