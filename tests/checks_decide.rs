@@ -51,11 +51,15 @@ fn lt_005(input: &ConditionInput) -> ConditionOutcome {
             None => return ConditionOutcome::IndexOutOfRange("index 0, len 0".into()),
         },
     };
-    ConditionOutcome::Decided(if v < 0.05 {
+    let phase = if v < 0.05 {
         Phase::Successful
     } else {
         Phase::Failed
-    })
+    };
+    ConditionOutcome::Decided(
+        phase,
+        format!("test condition `result[0] < 0.05` gave {phase}"),
+    )
 }
 
 fn always(o: ConditionOutcome) -> impl Fn(&ConditionInput) -> ConditionOutcome {
@@ -205,6 +209,13 @@ fn decisions() {
             Reason::NaN,
             "[NaN]",
             &["NaN"],
+        ),
+        // histogram_quantile over all-zero bucket rates: no request in the window.
+        row("nan latency", cfg("latency", ""), vector(&[nan])).want(
+            Inconclusive,
+            Reason::NoTraffic,
+            "[NaN]",
+            &["p95 latency is NaN", "served no requests in the last 2m"],
         ),
         row("inf traffic", cfg("traffic", ""), vector(&[inf])).want(
             Inconclusive,
@@ -364,12 +375,20 @@ fn decisions() {
             vector(&[0.01]),
         )
         .cond(lt_005)
-        .want(Successful, Reason::Passed, "[0.01]", &["conditions passed"]),
+        .want(
+            Successful,
+            Reason::Passed,
+            "[0.01]",
+            &["gave Successful", "for result [0.01]"],
+        ),
         row("condition failed", cfg("error-rate", ""), vector(&[0.2]))
             .cond(lt_005)
             .want(Failed, Reason::ConditionFailed, "[0.2]", &[]),
         row("condition inconclusive", cfg("traffic", ""), vector(&[0.2]))
-            .cond(always(ConditionOutcome::Decided(Inconclusive)))
+            .cond(always(ConditionOutcome::Decided(
+                Inconclusive,
+                "neither held".into(),
+            )))
             .want(
                 Inconclusive,
                 Reason::ConditionInconclusive,
@@ -471,5 +490,79 @@ fn reason_strings_are_stable() {
     for (r, s) in table {
         assert_eq!(r.as_str(), s);
         assert_eq!(r.to_string(), s);
+    }
+}
+
+/// The real conditions, with Argo's semantics, and the message naming the
+/// condition that decided.
+#[test]
+fn conditions_explain_which_one_decided() {
+    use canary_gate::analysis::canary::Conditions;
+    let cases: &[(&str, &str, f64, Phase, &str)] = &[
+        (
+            "result[0] < 0.05",
+            "",
+            0.01,
+            Phase::Successful,
+            "successCondition `result[0] < 0.05` held",
+        ),
+        (
+            "result[0] < 0.05",
+            "",
+            0.2,
+            Phase::Failed,
+            "successCondition `result[0] < 0.05` did not hold",
+        ),
+        (
+            "",
+            "result[0] > 0.1",
+            0.2,
+            Phase::Failed,
+            "failureCondition `result[0] > 0.1` held",
+        ),
+        (
+            "",
+            "result[0] > 0.1",
+            0.01,
+            Phase::Successful,
+            "failureCondition `result[0] > 0.1` did not hold",
+        ),
+        (
+            "result[0] < 0.05",
+            "result[0] > 0.1",
+            0.01,
+            Phase::Successful,
+            "held and failureCondition `result[0] > 0.1` did not",
+        ),
+        (
+            "result[0] < 0.05",
+            "result[0] > 0.1",
+            0.07,
+            Phase::Inconclusive,
+            "neither successCondition",
+        ),
+        (
+            "result[0] < 0.05",
+            "result[0] > 0.1",
+            0.2,
+            Phase::Failed,
+            "failureCondition `result[0] > 0.1` held",
+        ),
+    ];
+    for (success, failure, v, want_phase, want_text) in cases {
+        let c = Conditions {
+            success: (*success).into(),
+            failure: (*failure).into(),
+        };
+        match c.evaluate(&ConditionInput::Vector(vec![*v])) {
+            ConditionOutcome::Decided(phase, why) => {
+                assert_eq!(phase, *want_phase, "{success:?} {failure:?} {v}");
+                assert!(
+                    why.contains(want_text),
+                    "{success:?} {failure:?} {v}: {why:?} lacks {want_text:?}"
+                );
+            }
+            other => panic!("{success:?} {failure:?} {v}: {other:?}"),
+        }
     }
 }

@@ -206,7 +206,13 @@ async fn idle_canary_fails_traffic_and_is_inconclusive_elsewhere() {
     let m = run(&r, r#", "check": "error-rate", "podTemplateHash": "idle1""#).await;
     expect(&m, Phase::Inconclusive, "NoTraffic", "[NaN]", &["0/0"]);
     let m = run(&r, r#", "check": "latency", "podTemplateHash": "idle1""#).await;
-    expect(&m, Phase::Inconclusive, "NaN", "[NaN]", &["NaN"]);
+    expect(
+        &m,
+        Phase::Inconclusive,
+        "NoTraffic",
+        "[NaN]",
+        &["NaN", "served no requests"],
+    );
 }
 
 #[tokio::test]

@@ -49,6 +49,24 @@ impl Conditions {
         self.success.is_empty() && self.failure.is_empty()
     }
 
+    /// Which condition decided `phase` (Argo's rules), quoted, for the message.
+    fn explain(&self, phase: Phase) -> String {
+        let (s, f) = (&self.success, &self.failure);
+        match (s.is_empty(), f.is_empty(), phase) {
+            (true, true, _) => {
+                "no successCondition or failureCondition: Successful, as in Argo".into()
+            }
+            (_, _, Phase::Failed) if !f.is_empty() => format!("failureCondition `{f}` held"),
+            (_, _, Phase::Failed) => format!("successCondition `{s}` did not hold"),
+            (false, false, Phase::Successful) => {
+                format!("successCondition `{s}` held and failureCondition `{f}` did not")
+            }
+            (false, _, Phase::Successful) => format!("successCondition `{s}` held"),
+            (_, _, Phase::Successful) => format!("failureCondition `{f}` did not hold"),
+            _ => format!("neither successCondition `{s}` nor failureCondition `{f}` held"),
+        }
+    }
+
     /// Evaluates them with Argo's semantics; a missing index is never an Error.
     pub fn evaluate(&self, input: &ConditionInput) -> ConditionOutcome {
         let value = match input {
@@ -56,7 +74,7 @@ impl Conditions {
             ConditionInput::Vector(v) => condition::ResultValue::Vector(v.clone()),
         };
         match condition::evaluate(&self.success, &self.failure, &value) {
-            Ok(phase) => ConditionOutcome::Decided(phase),
+            Ok(phase) => ConditionOutcome::Decided(phase, self.explain(phase)),
             Err(e @ condition::Error::IndexOutOfRange { .. }) => {
                 ConditionOutcome::IndexOutOfRange(e.to_string())
             }

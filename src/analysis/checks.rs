@@ -14,7 +14,7 @@ use crate::analysis::Phase;
 use crate::config::{Check, Config, LatencyUnit, OnEmpty};
 use crate::prometheus::QueryData;
 
-use super::format::{go_float, measurement_value};
+use super::format::{go_float, go_sample_list, measurement_value};
 
 mod reason;
 
@@ -45,8 +45,9 @@ pub enum ConditionInput {
 /// What evaluating the metric's conditions gave.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConditionOutcome {
-    /// A phase, with Argo's semantics (success-only: not success = Failed; both false = Inconclusive).
-    Decided(Phase),
+    /// A phase, with Argo's semantics (success-only: not success = Failed;
+    /// both false = Inconclusive), and which condition decided it, for the message.
+    Decided(Phase, String),
     /// `result[i]` indexed past the result: never an Error, always Inconclusive.
     IndexOutOfRange(String),
     /// The condition could not be evaluated.
@@ -219,6 +220,18 @@ fn decide_inner(cfg: &Config, inputs: &Inputs<'_>) -> Outcome {
                     crate::promql::format_window(cfg.window)
                 ),
             )
+        } else if bad.is_nan() && matches!(cfg.check, Check::Latency) {
+            // histogram_quantile over bucket rates that are all zero: the
+            // histogram exists for this hash but saw no request in the window.
+            (
+                Reason::NoTraffic,
+                format!(
+                    "p{} latency is NaN (no observations): the canary ({}) served no requests in the last {}",
+                    short(cfg.quantile * 100.0),
+                    scope(cfg),
+                    crate::promql::format_window(cfg.window)
+                ),
+            )
         } else if bad.is_nan() {
             (
                 Reason::NaN,
@@ -247,24 +260,18 @@ fn decide_inner(cfg: &Config, inputs: &Inputs<'_>) -> Outcome {
             );
         };
         return match eval(&input) {
-            ConditionOutcome::Decided(Phase::Successful) => (
-                Phase::Successful,
-                Reason::Passed,
-                "conditions passed".into(),
-                count,
-            ),
-            ConditionOutcome::Decided(Phase::Failed) => (
-                Phase::Failed,
-                Reason::ConditionFailed,
-                "conditions evaluated to Failed".into(),
-                count,
-            ),
-            ConditionOutcome::Decided(p) => (
-                p,
-                Reason::ConditionInconclusive,
-                "neither successCondition nor failureCondition held".into(),
-                count,
-            ),
+            ConditionOutcome::Decided(phase, why) => {
+                let reason = match phase {
+                    Phase::Successful => Reason::Passed,
+                    Phase::Failed => Reason::ConditionFailed,
+                    _ => Reason::ConditionInconclusive,
+                };
+                let result = match &input {
+                    ConditionInput::Scalar(v) => go_float(*v),
+                    ConditionInput::Vector(v) => go_sample_list(v.iter().copied()),
+                };
+                (phase, reason, format!("{why} for result {result}"), count)
+            }
             ConditionOutcome::IndexOutOfRange(msg) => (
                 Phase::Inconclusive,
                 Reason::ConditionInconclusive,
