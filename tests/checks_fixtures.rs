@@ -11,24 +11,7 @@ use std::time::Duration;
 use canary_gate::analysis::canary::{CanaryProvider, Conditions};
 use canary_gate::analysis::{AnalysisRun, Measurement, Metric, Phase, Provider};
 use canary_gate::config::Config;
-use checks_support::{Reply, Responder, start};
-
-fn fixture(name: &str) -> (u16, String) {
-    let path = format!(
-        "{}/tests/fixtures/prometheus/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let body = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let index = include_str!("fixtures/prometheus/index.tsv");
-    let status = index
-        .lines()
-        .find_map(|l| {
-            let mut cols = l.split('\t');
-            (cols.next() == Some(name)).then(|| cols.next().unwrap().parse().unwrap())
-        })
-        .unwrap_or_else(|| panic!("{name} not in index.tsv"));
-    (status, body)
-}
+use checks_support::{Reply, Responder, fixture, serve_fixtures, start};
 
 /// The recorded value of `healthy_traffic.json` as the built-in provider
 /// would print it: Prometheus writes samples with the same `FormatFloat`, so
@@ -37,32 +20,6 @@ fn healthy_value() -> String {
     let (_, body) = fixture("healthy_traffic.json");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     format!("[{}]", v["data"]["result"][0]["value"][1].as_str().unwrap())
-}
-
-/// A responder answering the first route whose pattern the query contains.
-async fn serve(routes: &[(&'static str, &'static str)]) -> Responder {
-    let table: Vec<(&'static str, u16, String)> = routes
-        .iter()
-        .map(|(pat, file)| {
-            let (status, body) = fixture(file);
-            (*pat, status, body)
-        })
-        .collect();
-    start(
-        move |query| match table.iter().find(|(pat, _, _)| query.contains(pat)) {
-            Some((_, status, body)) => Reply {
-                status: *status,
-                body: body.clone(),
-                delay: Duration::ZERO,
-            },
-            None => Reply {
-                status: 500,
-                body: format!("no route for query {query}"),
-                delay: Duration::ZERO,
-            },
-        },
-    )
-    .await
 }
 
 fn metric(url: &str, plugin: &str, success: &str) -> Metric {
@@ -110,7 +67,7 @@ const COUNT: &str = "count(";
 
 #[tokio::test]
 async fn healthy_canary_passes_all_three_checks() {
-    let r = serve(&[
+    let r = serve_fixtures(&[
         ("histogram_quantile", "healthy_latency_p95.json"),
         (" / ", "healthy_error_rate.json"),
         (TRAFFIC, "healthy_traffic.json"),
@@ -159,7 +116,7 @@ async fn healthy_canary_passes_all_three_checks() {
 
 #[tokio::test]
 async fn twenty_percent_errors_fail() {
-    let r = serve(&[(" / ", "errors_error_rate.json")]).await;
+    let r = serve_fixtures(&[(" / ", "errors_error_rate.json")]).await;
     let m = run(
         &r,
         r#", "check": "error-rate", "podTemplateHash": "errors1""#,
@@ -177,7 +134,7 @@ async fn twenty_percent_errors_fail() {
 
 #[tokio::test]
 async fn slow_p95_fails() {
-    let r = serve(&[("histogram_quantile", "slow_latency_p95.json")]).await;
+    let r = serve_fixtures(&[("histogram_quantile", "slow_latency_p95.json")]).await;
     let m = run(&r, r#", "check": "latency", "podTemplateHash": "slow1""#).await;
     assert_eq!(
         (m.phase, m.metadata["reason"].as_str()),
@@ -189,7 +146,7 @@ async fn slow_p95_fails() {
 
 #[tokio::test]
 async fn idle_canary_fails_traffic_and_is_inconclusive_elsewhere() {
-    let r = serve(&[
+    let r = serve_fixtures(&[
         ("histogram_quantile", "idle_latency_p95_nan.json"),
         (" / ", "idle_error_rate_nan.json"),
         (TRAFFIC, "idle_traffic.json"),
@@ -217,7 +174,7 @@ async fn idle_canary_fails_traffic_and_is_inconclusive_elsewhere() {
 
 #[tokio::test]
 async fn trickle_is_below_min_rate() {
-    let r = serve(&[(TRAFFIC, "trickle_traffic.json")]).await;
+    let r = serve_fixtures(&[(TRAFFIC, "trickle_traffic.json")]).await;
     let m = run(&r, r#", "check": "traffic", "podTemplateHash": "trickle1""#).await;
     assert_eq!(
         (m.phase, m.metadata["reason"].as_str()),
@@ -229,7 +186,7 @@ async fn trickle_is_below_min_rate() {
 
 #[tokio::test]
 async fn absent_canary_is_no_data_after_one_presence_query() {
-    let r = serve(&[
+    let r = serve_fixtures(&[
         (COUNT, "presence_present.json"),
         ("histogram_quantile", "absent_latency_p95.json"),
         (" / ", "absent_error_rate.json"),
@@ -276,7 +233,7 @@ async fn absent_canary_is_no_data_after_one_presence_query() {
 
 #[tokio::test]
 async fn misspelled_metric_is_metric_absent() {
-    let r = serve(&[
+    let r = serve_fixtures(&[
         (
             "count(hotrod_request_total)",
             "presence_unknown_metric.json",
@@ -303,7 +260,7 @@ async fn misspelled_metric_is_metric_absent() {
 
 #[tokio::test]
 async fn many_series_is_an_error_naming_them() {
-    let r = serve(&[(TRAFFIC, "many_series.json")]).await;
+    let r = serve_fixtures(&[(TRAFFIC, "many_series.json")]).await;
     let m = run(&r, r#", "check": "traffic", "podTemplateHash": "healthy1""#).await;
     assert_eq!(
         (m.phase, m.metadata["reason"].as_str()),
@@ -320,7 +277,7 @@ async fn many_series_is_an_error_naming_them() {
 
 #[tokio::test]
 async fn prometheus_errors_are_error_measurements() {
-    let r = serve(&[
+    let r = serve_fixtures(&[
         ("bad", "bad_data.json"),
         ("slow", "timeout.json"),
         ("conflict", "execution_error.json"),
@@ -383,7 +340,7 @@ async fn client_timeout_and_refused_connection() {
 
 #[tokio::test]
 async fn warnings_go_into_metadata() {
-    let r = serve(&[(TRAFFIC, "warnings.json")]).await;
+    let r = serve_fixtures(&[(TRAFFIC, "warnings.json")]).await;
     let m = run(&r, r#", "check": "traffic", "podTemplateHash": "healthy1""#).await;
     assert_eq!(m.phase, Phase::Successful, "{m:#?}");
     let w = &m.metadata["warnings"];
@@ -392,7 +349,7 @@ async fn warnings_go_into_metadata() {
 
 #[tokio::test]
 async fn query_mode_with_conditions_and_result_shapes() {
-    let r = serve(&[
+    let r = serve_fixtures(&[
         ("scalar(", "scalar.json"),
         ("/ 0", "pos_inf.json"),
         (
@@ -461,7 +418,7 @@ async fn query_mode_with_conditions_and_result_shapes() {
 
 #[tokio::test]
 async fn bad_config_and_bad_query_fail_before_any_request() {
-    let r = serve(&[]).await;
+    let r = serve_fixtures(&[]).await;
     let p = CanaryProvider::new();
     let bad = metric(
         &r.url(),
@@ -507,7 +464,7 @@ async fn bad_config_and_bad_query_fail_before_any_request() {
 async fn error_rate_without_error_series_uses_the_traffic_follow_up() {
     // The numerator has no series (no request ever failed): Prometheus returns
     // an empty ratio, which must not read as "no data" for a busy canary.
-    let busy = serve(&[
+    let busy = serve_fixtures(&[
         (" / ", "absent_error_rate.json"),
         (TRAFFIC, "healthy_traffic.json"),
     ])
@@ -525,7 +482,7 @@ async fn error_rate_without_error_series_uses_the_traffic_follow_up() {
         &["no failed requests recorded"],
     );
     assert_eq!(busy.queries().len(), 2, "{:?}", busy.queries());
-    let idle = serve(&[
+    let idle = serve_fixtures(&[
         (" / ", "absent_error_rate.json"),
         (TRAFFIC, "idle_traffic.json"),
     ])
@@ -541,7 +498,7 @@ async fn error_rate_without_error_series_uses_the_traffic_follow_up() {
 #[tokio::test]
 async fn min_requests_gate() {
     // `sum(increase(...))` is answered with a recorded one-sample vector (value 2).
-    let r = serve(&[
+    let r = serve_fixtures(&[
         ("increase(", "healthy_traffic.json"),
         ("histogram_quantile", "healthy_latency_p95.json"),
     ])
@@ -621,7 +578,7 @@ async fn resume_terminate_gc_are_no_ops() {
 
 #[tokio::test]
 async fn run_check_uses_the_same_path() {
-    let r = serve(&[(TRAFFIC, "healthy_traffic.json")]).await;
+    let r = serve_fixtures(&[(TRAFFIC, "healthy_traffic.json")]).await;
     let json = format!(
         r#"{{"address": "{}", "check": "traffic", "namespace": "hotrod", "podTemplateHash": "healthy1", "window": "30s"}}"#,
         r.url()

@@ -5,55 +5,10 @@
 
 mod checks_support;
 
-use std::time::Duration;
-
-use checks_support::{Reply, Responder, start};
+use checks_support::{Responder, serve_fixtures};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_canary-gate");
-
-fn fixture(name: &str) -> (u16, String) {
-    let path = format!(
-        "{}/tests/fixtures/prometheus/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let body = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let index = include_str!("fixtures/prometheus/index.tsv");
-    let status = index
-        .lines()
-        .find_map(|l| {
-            let mut cols = l.split('\t');
-            (cols.next() == Some(name)).then(|| cols.next().unwrap().parse().unwrap())
-        })
-        .unwrap_or_else(|| panic!("{name} not in index.tsv"));
-    (status, body)
-}
-
-/// A responder answering the first route whose pattern the query contains.
-async fn serve(routes: &[(&'static str, &'static str)]) -> Responder {
-    let table: Vec<(&'static str, u16, String)> = routes
-        .iter()
-        .map(|(pat, file)| {
-            let (status, body) = fixture(file);
-            (*pat, status, body)
-        })
-        .collect();
-    start(
-        move |query| match table.iter().find(|(pat, _, _)| query.contains(pat)) {
-            Some((_, status, body)) => Reply {
-                status: *status,
-                body: body.clone(),
-                delay: Duration::ZERO,
-            },
-            None => Reply {
-                status: 500,
-                body: format!("no route for query {query}"),
-                delay: Duration::ZERO,
-            },
-        },
-    )
-    .await
-}
 
 struct Out {
     code: i32,
@@ -93,7 +48,7 @@ const COUNT: &str = "count(";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn successful_is_exit_0_with_every_field_in_text() {
-    let r = serve(&[(TRAFFIC, "healthy_traffic.json")]).await;
+    let r = serve_fixtures(&[(TRAFFIC, "healthy_traffic.json")]).await;
     let out = check(&r, &["--check", "traffic", "--hash", "healthy1"]).await;
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let lines: Vec<&str> = out.stdout.lines().collect();
@@ -123,7 +78,7 @@ async fn successful_is_exit_0_with_every_field_in_text() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failed_is_exit_1_with_json_output() {
-    let r = serve(&[
+    let r = serve_fixtures(&[
         (" / ", "errors_error_rate.json"),
         (TRAFFIC, "healthy_traffic.json"),
     ])
@@ -161,7 +116,7 @@ async fn failed_is_exit_1_with_json_output() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn inconclusive_is_exit_2_and_tells_no_series_from_metric_absent() {
-    let r = serve(&[
+    let r = serve_fixtures(&[
         (COUNT, "presence_present.json"),
         (TRAFFIC, "absent_traffic.json"),
     ])
@@ -187,7 +142,7 @@ async fn inconclusive_is_exit_2_and_tells_no_series_from_metric_absent() {
         "{v}"
     );
 
-    let r = serve(&[
+    let r = serve_fixtures(&[
         (COUNT, "presence_unknown_metric.json"),
         (TRAFFIC, "absent_traffic.json"),
     ])
@@ -214,7 +169,7 @@ async fn inconclusive_is_exit_2_and_tells_no_series_from_metric_absent() {
 #[tokio::test(flavor = "multi_thread")]
 async fn error_is_exit_3() {
     // Prometheus answers 400 bad_data.
-    let r = serve(&[(TRAFFIC, "bad_data.json")]).await;
+    let r = serve_fixtures(&[(TRAFFIC, "bad_data.json")]).await;
     let out = check(&r, &["--check", "traffic", "--hash", "healthy1"]).await;
     assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
     assert!(
@@ -245,7 +200,7 @@ async fn error_is_exit_3() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn conditions_decide_a_raw_query() {
-    let r = serve(&[(TRAFFIC, "healthy_traffic.json")]).await;
+    let r = serve_fixtures(&[(TRAFFIC, "healthy_traffic.json")]).await;
     let q = "sum(rate(hotrod_requests_total[30s]))";
     let out = check(
         &r,
@@ -290,7 +245,7 @@ fn temp_file(name: &str, body: &str) -> std::path::PathBuf {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn config_file_yaml_and_json_with_flags_on_top() {
-    let r = serve(&[
+    let r = serve_fixtures(&[
         ("histogram_quantile", "slow_latency_p95.json"),
         (TRAFFIC, "healthy_traffic.json"),
     ])

@@ -13,57 +13,16 @@
 //! install, unless `CANARY_GATE_SKIP_GO=1`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
-/// What the plugin answers to `Run`/`Resume`/`Terminate` with the provider
-/// built into this binary (the interim one: checks not configured yet).
-/// Keep in step with `tests/interop.rs`.
-const EXPECT_PHASE: &str = "Error";
-const EXPECT_MESSAGE: &str = "cannot connect to Prometheus at http://127.0.0.1:9";
-
-/// Longest a scenario may take before the test kills the client.
-const SCENARIO_TIMEOUT: Duration = Duration::from_secs(90);
+#[path = "support/gohost.rs"]
+mod gohost;
+use gohost::{EXPECT_MESSAGE, EXPECT_PHASE, base_gopath, go, host, run_peer, skip_go, step};
 
 /// The Debian packages the build needs, for the error message.
 const PACKAGES: &str = "golang-go protobuf-compiler golang-github-hashicorp-go-plugin-dev \
                         golang-google-grpc-dev golang-github-golang-protobuf-1-3-dev";
-
-fn skip_go() -> bool {
-    std::env::var("CANARY_GATE_SKIP_GO").is_ok_and(|v| v == "1")
-}
-
-/// Runs a build step, turning "not installed" and failures into clear errors.
-fn step(what: &str, cmd: &mut Command) -> Result<(), String> {
-    let out = cmd.output().map_err(|e| {
-        format!(
-            "cannot run {what} ({e}): the gRPC interop tests need Go 1.19+, protoc and \
-             go-plugin 1.0.1 in GOPATH (Debian: {PACKAGES}); set CANARY_GATE_SKIP_GO=1 to skip"
-        )
-    })?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} failed ({}):\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
-
-fn go(gopath: &str, cache: &Path) -> Command {
-    let mut cmd = Command::new("go");
-    cmd.env("GOPATH", gopath)
-        .env("GO111MODULE", "off")
-        .env("GOFLAGS", "");
-    if std::env::var_os("GOCACHE").is_none() {
-        cmd.env("GOCACHE", cache);
-    }
-    cmd
-}
 
 fn build_client() -> Result<PathBuf, String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -73,12 +32,13 @@ fn build_client() -> Result<PathBuf, String> {
     let _ = std::fs::remove_dir_all(&gen_root);
     std::fs::create_dir_all(&stubs).map_err(|e| format!("create {stubs:?}: {e}"))?;
     let cache = out.join("go-cache");
-    let base = std::env::var("CANARY_GATE_GOPATH").unwrap_or_else(|_| "/usr/share/gocode".into());
+    let base = base_gopath();
 
     // 1. protoc-gen-go from the GOPATH's golang/protobuf (1.3: v1 API, `plugins=grpc`).
     let protoc_gen_go = out.join("protoc-gen-go");
     step(
         "`go build` of protoc-gen-go",
+        PACKAGES,
         go(&base, &cache)
             .args(["build", "-o"])
             .arg(&protoc_gen_go)
@@ -88,6 +48,7 @@ fn build_client() -> Result<PathBuf, String> {
     //    package the GOPATH's grpc and proto runtime use.
     step(
         "`protoc`",
+        PACKAGES,
         Command::new("protoc")
             .arg(format!(
                 "--plugin=protoc-gen-go={}",
@@ -107,6 +68,7 @@ fn build_client() -> Result<PathBuf, String> {
     let gopath = format!("{}:{base}", gen_root.display());
     step(
         "`go build` of tests/grpc-client",
+        PACKAGES,
         go(&gopath, &cache)
             .args(["build", "-o"])
             .arg(&bin)
@@ -119,7 +81,6 @@ fn build_client() -> Result<PathBuf, String> {
 fn client() -> Option<&'static Path> {
     static CLIENT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     if skip_go() {
-        eprintln!("CANARY_GATE_SKIP_GO=1: skipping a gRPC Go interop test");
         return None;
     }
     match CLIENT.get_or_init(build_client) {
@@ -130,39 +91,10 @@ fn client() -> Option<&'static Path> {
 
 /// Runs the client with `args`, failing the test on a non-PASS outcome.
 fn run_client(args: &[&str]) -> String {
-    let Some(client) = client() else {
-        return String::new();
-    };
-    let mut child = Command::new(client)
-        .arg("-plugin")
-        .arg(env!("CARGO_BIN_EXE_canary-gate"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn grpc-client");
-    let t0 = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if t0.elapsed() > SCENARIO_TIMEOUT {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
-            panic!(
-                "grpc-client {args:?} hung for {SCENARIO_TIMEOUT:?}\n{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    match client() {
+        Some(client) => run_peer(client, args),
+        None => String::new(),
     }
-    let out = child.wait_with_output().expect("output");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success() && stdout.trim_end().ends_with("PASS"),
-        "grpc-client {args:?} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 fn scenario(name: &str) -> String {
@@ -232,34 +164,6 @@ fn bench_mode_reports_figures() {
 // Parity: the same AnalysisRun, Metric and Prometheus answer through net/rpc
 // (the Argo-style host in tests/interop) and through gRPC yield the same
 // Measurement: phase, value, message and metadata.
-
-/// Builds the net/rpc host of `tests/interop` (the transport's interop peer).
-fn netrpc_host() -> Option<&'static Path> {
-    static HOST: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    if skip_go() {
-        return None;
-    }
-    let built = HOST.get_or_init(|| {
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("grpc-parity-netrpc-host");
-        std::fs::create_dir_all(&out).map_err(|e| format!("create {out:?}: {e}"))?;
-        let bin = out.join("interop-host");
-        let base =
-            std::env::var("CANARY_GATE_GOPATH").unwrap_or_else(|_| "/usr/share/gocode".into());
-        step(
-            "`go build` of tests/interop",
-            go(&base, &out.join("go-cache"))
-                .args(["build", "-o"])
-                .arg(&bin)
-                .arg(".")
-                .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")),
-        )?;
-        Ok(bin)
-    });
-    match built {
-        Ok(p) => Some(p),
-        Err(e) => panic!("{e}"),
-    }
-}
 
 /// A stand-in Prometheus on 127.0.0.1: every request gets `body` (HTTP 200).
 /// Returns its base URL; the thread lives as long as the test process.
@@ -349,28 +253,16 @@ fn volatile_metadata_is_ignored() {
 }
 
 /// Runs one `-run-config` measurement through a host binary.
-fn run_config(host: &Path, cfg: &Path, conditions: &[&str]) -> String {
-    let out = Command::new(host)
-        .arg("-plugin")
-        .arg(env!("CARGO_BIN_EXE_canary-gate"))
-        .arg("-run-config")
-        .arg(cfg)
-        .args(conditions)
-        .output()
-        .expect("run host");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success() && stdout.trim_end().ends_with("PASS"),
-        "{host:?} -run-config {cfg:?} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    measurement_line(&stdout)
+fn run_config(peer: &Path, cfg: &Path, conditions: &[&str]) -> String {
+    let cfg = cfg.to_str().expect("utf-8 path");
+    let mut args = vec!["-run-config", cfg];
+    args.extend_from_slice(conditions);
+    measurement_line(&run_peer(peer, &args))
 }
 
 #[test]
 fn netrpc_and_grpc_give_the_same_measurement() {
-    let (Some(grpc), Some(netrpc)) = (client(), netrpc_host()) else {
+    let (Some(grpc), Some(netrpc)) = (client(), host()) else {
         return;
     };
     let prom = fake_prometheus(VECTOR_BODY);

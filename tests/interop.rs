@@ -10,13 +10,7 @@ use std::path::Path;
 
 #[path = "support/gohost.rs"]
 mod gohost;
-use gohost::{run_host, skip_go};
-
-/// What `Run` answers for the host's default metric: a valid error-rate config
-/// whose Prometheus address is a closed loopback port, so the whole check path
-/// runs and ends in a deterministic Error measurement.
-const EXPECT_PHASE: &str = "Error";
-const EXPECT_MESSAGE: &str = "cannot connect to Prometheus at http://127.0.0.1:9";
+use gohost::{EXPECT_MESSAGE, EXPECT_PHASE, run_host, skip_go};
 
 fn scenario(name: &str) -> String {
     run_host(&[

@@ -76,14 +76,14 @@ pub(crate) async fn start(handler: impl Fn(&str) -> Reply + Send + Sync + 'stati
         while let Ok((stream, _)) = listener.accept().await {
             let (h, s) = (handler.clone(), seen2.clone());
             tokio::spawn(async move {
-                let _ = serve(stream, h, s).await;
+                let _ = serve_conn(stream, h, s).await;
             });
         }
     });
     Responder { addr, seen, task }
 }
 
-async fn serve(
+async fn serve_conn(
     mut stream: TcpStream,
     handler: Arc<Handler>,
     seen: Arc<Mutex<Vec<String>>>,
@@ -175,4 +175,49 @@ fn decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A recorded fixture of `tests/fixtures/prometheus/` with the HTTP status
+/// it was recorded with (`index.tsv`).
+pub(crate) fn fixture(name: &str) -> (u16, String) {
+    let path = format!(
+        "{}/tests/fixtures/prometheus/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let body = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let index = include_str!("../fixtures/prometheus/index.tsv");
+    let status = index
+        .lines()
+        .find_map(|l| {
+            let mut cols = l.split('\t');
+            (cols.next() == Some(name)).then(|| cols.next().unwrap().parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("{name} not in index.tsv"));
+    (status, body)
+}
+
+/// A responder answering the first route whose pattern the query contains.
+pub(crate) async fn serve_fixtures(routes: &[(&'static str, &'static str)]) -> Responder {
+    let table: Vec<(&'static str, u16, String)> = routes
+        .iter()
+        .map(|(pat, file)| {
+            let (status, body) = fixture(file);
+            (*pat, status, body)
+        })
+        .collect();
+    start(
+        move |query| match table.iter().find(|(pat, _, _)| query.contains(pat)) {
+            Some((_, status, body)) => Reply {
+                status: *status,
+                body: body.clone(),
+                delay: Duration::ZERO,
+            },
+            None => Reply {
+                status: 500,
+                body: format!("no route for query {query}"),
+                delay: Duration::ZERO,
+            },
+        },
+    )
+    .await
 }
