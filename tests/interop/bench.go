@@ -84,7 +84,13 @@ func benchRuns(o options) error {
 		return err
 	}
 	defer s.client.Kill()
-	m := sampleMetric("error-rate", o.pluginName, []byte(defaultConfig))
+	config := []byte(defaultConfig)
+	if o.benchConfig != "" {
+		if config, err = ioutil.ReadFile(o.benchConfig); err != nil {
+			return err
+		}
+	}
+	m := sampleMetric("error-rate", o.pluginName, config)
 	ar := benchRun(m, o.benchKB)
 	size := gobValueSize(ar, m)
 	if _, err := s.plugin.Run(ar, m); err != nil { // warm-up: type definitions travel once

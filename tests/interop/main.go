@@ -57,6 +57,7 @@ type options struct {
 	expectPhase, expectValue, expectMsg       string
 	successCondition, failureCondition        string
 	bench, concurrency, benchStartup, benchKB int
+	benchConfig                               string
 	pidFile                                   string
 	verbose                                   bool
 }
@@ -75,6 +76,7 @@ func main() {
 	flag.IntVar(&o.bench, "bench", 0, "run N Runs and report plugin CPU/RSS")
 	flag.IntVar(&o.concurrency, "concurrency", 16, "concurrent Runs for -bench")
 	flag.IntVar(&o.benchKB, "bench-kb", 20, "approximate gob size of the AnalysisRun for -bench, KiB")
+	flag.StringVar(&o.benchConfig, "bench-config", "", "JSON plugin config for the -bench Runs (default: a closed Prometheus port)")
 	flag.IntVar(&o.benchStartup, "bench-startup", 0, "start the plugin K times and report start→handshake times")
 	flag.StringVar(&o.pidFile, "pid-file", "", "internal: where serve-forever writes the plugin pid and socket")
 	flag.BoolVar(&o.verbose, "v", false, "show go-plugin's log (including the plugin's stderr lines)")
