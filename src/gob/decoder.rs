@@ -4,9 +4,12 @@
 //! top-level value or "need more bytes". A value may span several messages
 //! (an interface whose concrete type is defined inline ends the current message
 //! after each definition, §4.7), so a value is decoded only once all of its
-//! messages have arrived: an attempt that runs out of messages is undone
-//! (definitions it added are forgotten) and retried when the missing message is
-//! complete. Nothing is copied: messages are ranges of the fed buffer.
+//! messages have arrived: an attempt that runs out of messages stops and is
+//! retried from the value's first byte when the missing message is complete.
+//! Definitions the failed attempt read are kept and *replayed* (skipped, not
+//! re-parsed) by the retry, so the ≈220 definition messages of a first
+//! `Plugin.Run` cost one parse each however the bytes were split. Nothing is
+//! copied: messages are ranges of the fed buffer.
 
 use std::sync::Arc;
 
@@ -61,7 +64,6 @@ impl Decoder {
         if self.buffered() < self.wait {
             return Ok(None);
         }
-        let mark = self.types.len();
         let mut st = State {
             r: Cursor::new(&self.buf[self.start..]),
             types: &mut self.types,
@@ -70,7 +72,9 @@ impl Decoder {
         };
         match st.top_level() {
             Ok(v) => {
-                self.start += st.r.consumed();
+                let consumed = st.r.consumed();
+                self.types.commit();
+                self.start += consumed;
                 self.wait = 0;
                 if self.start >= COMPACT_AT && self.start * 2 >= self.buf.len() {
                     self.buf.drain(..self.start);
@@ -79,7 +83,6 @@ impl Decoder {
                 Ok(Some(v))
             }
             Err(Fail::NeedMore(n)) => {
-                self.types.truncate(mark);
                 self.wait = n;
                 Ok(None)
             }
@@ -120,12 +123,16 @@ impl State<'_, '_> {
             if self.r.left() == 0 {
                 self.r.next_message()?;
             }
+            let at = self.r.position();
             let id = self.r.int("type id")?;
             if id >= 0 {
                 return Ok(id);
             }
             let def = id.checked_neg().ok_or(Error::TypeIdRange(id))?;
-            self.types.define(def, &mut self.r)?;
+            match self.types.replay(def, at) {
+                Some(end) => self.r.skip_to(end)?,
+                None => self.types.define(def, &mut self.r, at)?,
+            }
             if self.r.left() > 0 {
                 if !in_interface {
                     return Err(Error::ExtraDataAfterDefinition(self.r.left()).into());
@@ -143,6 +150,7 @@ impl State<'_, '_> {
         }
         self.types
             .get(id)
+            .filter(|_| self.types.visible_at(id, self.r.position()))
             .cloned()
             .map(Resolved::User)
             .ok_or(Error::UnknownType(id))

@@ -71,6 +71,25 @@ impl<'a> Cursor<'a> {
         self.next
     }
 
+    /// Read position, counted from the origin.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Moves the read position forward to `to` inside the current message
+    /// (replaying a definition already read by an earlier attempt).
+    pub(crate) fn skip_to(&mut self, to: usize) -> Result<(), Error> {
+        if to < self.pos || to > self.end {
+            return Err(Error::Truncated {
+                what: "replayed definition",
+                need: (to.saturating_sub(self.pos)) as u64,
+                have: self.left(),
+            });
+        }
+        self.pos = to;
+        Ok(())
+    }
+
     /// Bytes left in the current message.
     pub(crate) fn left(&self) -> u64 {
         (self.end - self.pos) as u64

@@ -113,6 +113,11 @@ impl fmt::Display for WireType {
 pub struct TypeTable {
     by_id: HashMap<TypeId, Arc<WireType>>,
     order: Vec<TypeId>,
+    /// Definitions read by a value that is not complete yet: id → (start, end)
+    /// of the definition in the fed bytes, counted from the value's first byte.
+    /// A retry of that value (same bytes, same positions) replays them instead
+    /// of parsing again, and sees each only once it has passed its position.
+    provisional: HashMap<TypeId, (usize, usize)>,
 }
 
 impl TypeTable {
@@ -136,15 +141,36 @@ impl TypeTable {
         &self.order
     }
 
-    /// Forgets definitions after the first `len` (undo of an incomplete value).
-    pub(crate) fn truncate(&mut self, len: usize) {
-        for id in self.order.drain(len..) {
-            self.by_id.remove(&id);
-        }
+    /// Where a retried attempt may skip to: the end of the definition of `id`
+    /// that an earlier attempt read at position `at`.
+    pub(crate) fn replay(&self, id: TypeId, at: usize) -> Option<usize> {
+        self.provisional
+            .get(&id)
+            .filter(|(start, _)| *start == at)
+            .map(|&(_, end)| end)
     }
 
-    /// Reads a definition's `wireType` from `r` and records it under `id`.
-    pub(crate) fn define(&mut self, id: TypeId, r: &mut Cursor<'_>) -> Result<(), Error> {
+    /// False for a definition an earlier attempt read *after* position `pos`:
+    /// a retry must not see it before reaching it.
+    pub(crate) fn visible_at(&self, id: TypeId, pos: usize) -> bool {
+        self.provisional
+            .get(&id)
+            .is_none_or(|&(start, _)| start < pos)
+    }
+
+    /// The value being decoded is complete: its definitions are final.
+    pub(crate) fn commit(&mut self) {
+        self.provisional.clear();
+    }
+
+    /// Reads a definition's `wireType` from `r` and records it under `id`;
+    /// `at` is where the definition's id started (see [`TypeTable::replay`]).
+    pub(crate) fn define(
+        &mut self,
+        id: TypeId,
+        r: &mut Cursor<'_>,
+        at: usize,
+    ) -> Result<(), Error> {
         if !(FIRST_USER_ID..=TypeId::from(i32::MAX)).contains(&id) {
             return Err(Error::BadTypeId(id));
         }
@@ -157,6 +183,7 @@ impl TypeTable {
         let wt = read_wire_type(id, r)?;
         self.by_id.insert(id, Arc::new(wt));
         self.order.push(id);
+        self.provisional.insert(id, (at, r.position()));
         Ok(())
     }
 }
@@ -323,7 +350,7 @@ mod tests {
         })?;
         let mut t = TypeTable::default();
         let id = -c.int("id")?;
-        t.define(id, &mut c)?;
+        t.define(id, &mut c, 0)?;
         Ok(t)
     }
 
