@@ -32,7 +32,7 @@ fn build_client() -> Result<PathBuf, String> {
     let _ = std::fs::remove_dir_all(&gen_root);
     std::fs::create_dir_all(&stubs).map_err(|e| format!("create {stubs:?}: {e}"))?;
     let cache = out.join("go-cache");
-    let base = base_gopath();
+    let base = base_gopath()?;
 
     // 1. protoc-gen-go from the GOPATH's golang/protobuf (1.3: v1 API, `plugins=grpc`).
     let protoc_gen_go = out.join("protoc-gen-go");

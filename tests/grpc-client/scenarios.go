@@ -1,13 +1,13 @@
 package main
 
 import (
+	"canarygate/gopeer"
 	"context"
 	"fmt"
 	"io"
 	"io/ioutil"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	pb "canarygate/metricprovider/v1"
@@ -219,29 +219,14 @@ func scenarioConcurrent(o options) error {
 		return err
 	}
 	defer s.client.Kill()
-	const n = 32
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			m := sampleMetric(fmt.Sprintf("metric-%d", i), o.pluginName, []byte(defaultConfig))
-			res, before, after, err := timedRun(s, mustJSON(sampleRun(m, i%5, 0)), mustJSON(m))
-			if err == nil {
-				err = checkMeasurement(fmt.Sprintf("Run %d", i), res, before, after, time.Time{}, o)
-			}
-			errs <- err
-		}(i)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return err
+	return gopeer.Parallel(32, 20*time.Second, func(i int) error {
+		m := sampleMetric(fmt.Sprintf("metric-%d", i), o.pluginName, []byte(defaultConfig))
+		res, before, after, err := timedRun(s, mustJSON(sampleRun(m, i%5, 0)), mustJSON(m))
+		if err == nil {
+			err = checkMeasurement(fmt.Sprintf("Run %d", i), res, before, after, time.Time{}, o)
 		}
-	}
-	return nil
+		return err
+	})
 }
 
 func scenarioBig(o options) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"canarygate/gopeer"
 	"encoding/json"
 	"fmt"
 	"io/ioutil"
@@ -10,7 +11,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -181,33 +181,16 @@ func scenarioConcurrent(o options) error {
 		return err
 	}
 	defer s.client.Kill()
-	const n = 32
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			m := sampleMetric(fmt.Sprintf("metric-%d", i), o.pluginName, []byte(defaultConfig))
-			res, before, after, err := timedRun(s.plugin, sampleRun(m, i%4, 0, 0), m)
-			if err == nil {
-				err = checkMeasurement(fmt.Sprintf("Run %d", i), res, before, after, nil, o)
-			}
-			errs <- err
-		}(i)
-	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		return fmt.Errorf("32 concurrent Runs did not all finish within 20s")
-	}
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return err
+	err = gopeer.Parallel(32, 20*time.Second, func(i int) error {
+		m := sampleMetric(fmt.Sprintf("metric-%d", i), o.pluginName, []byte(defaultConfig))
+		res, before, after, err := timedRun(s.plugin, sampleRun(m, i%4, 0, 0), m)
+		if err == nil {
+			err = checkMeasurement(fmt.Sprintf("Run %d", i), res, before, after, nil, o)
 		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	return s.rpc.Ping()
 }

@@ -35,9 +35,23 @@ pub(crate) fn skip_go() -> bool {
     skip
 }
 
-/// The GOPATH holding Debian's Go packages.
-pub(crate) fn base_gopath() -> String {
-    std::env::var("CANARY_GATE_GOPATH").unwrap_or_else(|_| "/usr/share/gocode".into())
+/// The GOPATH the peers build with: an overlay that makes `tests/gopeer`
+/// (the code both peers share) importable as `canarygate/gopeer`, in front of
+/// Debian's Go packages (`CANARY_GATE_GOPATH`, default `/usr/share/gocode`).
+pub(crate) fn base_gopath() -> Result<String, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let overlay = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gopeer-gopath");
+    let parent = overlay.join("src/canarygate");
+    std::fs::create_dir_all(&parent).map_err(|e| format!("create {parent:?}: {e}"))?;
+    let link = parent.join("gopeer");
+    // Several test binaries may get here at once: an existing link is fine.
+    match std::os::unix::fs::symlink(root.join("tests/gopeer"), &link) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(format!("link {link:?}: {e}")),
+    }
+    let debian = std::env::var("CANARY_GATE_GOPATH").unwrap_or_else(|_| "/usr/share/gocode".into());
+    Ok(format!("{}:{debian}", overlay.display()))
 }
 
 /// A `go` command in GOPATH mode, offline, with its build cache under `cache`.
@@ -97,7 +111,7 @@ pub(crate) fn host() -> Option<&'static Path> {
     if skip_go() {
         return None;
     }
-    match HOST.get_or_init(|| build_program("interop", &base_gopath(), PACKAGES)) {
+    match HOST.get_or_init(|| build_program("interop", &base_gopath()?, PACKAGES)) {
         Ok(p) => Some(p),
         Err(e) => panic!("{e}"),
     }
