@@ -11,6 +11,7 @@ package gopeer
 import (
 	"fmt"
 	"io/ioutil"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -155,4 +156,41 @@ func Parallel(n int, limit time.Duration, f func(i int) error) error {
 		}
 	}
 	return nil
+}
+
+// Scenario is a named end-to-end check of a peer.
+type Scenario struct {
+	Name string
+	Run  func() error
+}
+
+// RunScenarios runs the scenario called name, or all of them for "all",
+// printing one line per scenario; the first failure stops the run.
+func RunScenarios(name string, list []Scenario) error {
+	ran := false
+	for _, s := range list {
+		if name != "all" && name != s.Name {
+			continue
+		}
+		ran = true
+		t0 := time.Now()
+		if err := s.Run(); err != nil {
+			return fmt.Errorf("scenario %s: %w", s.Name, err)
+		}
+		fmt.Printf("ok   %-15s %v\n", s.Name, time.Since(t0).Round(time.Millisecond))
+	}
+	if !ran {
+		return fmt.Errorf("unknown scenario %q", name)
+	}
+	return nil
+}
+
+// Report prints the outcome the Rust tests read (`PASS` as the last line,
+// or `FAIL: …` and exit status 1).
+func Report(err error) {
+	if err != nil {
+		fmt.Printf("FAIL: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Println("PASS")
 }

@@ -7,6 +7,7 @@ package main
 
 import (
 	"bytes"
+	"canarygate/gopeer"
 	"context"
 	"errors"
 	"flag"
@@ -174,9 +175,5 @@ func main() {
 		err = errors.New("nothing to do: give -scenario, -run-config or -bench")
 	}
 	plugin.CleanupClients()
-	if err != nil {
-		fmt.Printf("FAIL: %v\n", err)
-		os.Exit(1)
-	}
-	fmt.Println("PASS")
+	gopeer.Report(err)
 }

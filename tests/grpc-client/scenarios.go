@@ -43,22 +43,12 @@ func scenarioNames() []string {
 }
 
 func runScenarios(o options) error {
-	ran := false
+	list := make([]gopeer.Scenario, 0, len(scenarios))
 	for _, s := range scenarios {
-		if o.scenario != "all" && o.scenario != s.name {
-			continue
-		}
-		ran = true
-		t0 := time.Now()
-		if err := s.run(o); err != nil {
-			return fmt.Errorf("scenario %s: %w", s.name, err)
-		}
-		fmt.Printf("ok   %-12s %v\n", s.name, time.Since(t0).Round(time.Millisecond))
+		s := s
+		list = append(list, gopeer.Scenario{Name: s.name, Run: func() error { return s.run(o) }})
 	}
-	if !ran {
-		return fmt.Errorf("unknown scenario %q", o.scenario)
-	}
-	return nil
+	return gopeer.RunScenarios(o.scenario, list)
 }
 
 // argoPhase is the Argo spelling of a proto phase ("PHASE_SUCCESSFUL" → "Successful").

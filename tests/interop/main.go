@@ -15,6 +15,7 @@
 package main
 
 import (
+	"canarygate/gopeer"
 	"errors"
 	"flag"
 	"fmt"
@@ -99,11 +100,7 @@ func main() {
 		err = errors.New("nothing to do: give -scenario, -run-config, -bench or -bench-startup")
 	}
 	plugin.CleanupClients()
-	if err != nil {
-		fmt.Printf("FAIL: %v\n", err)
-		os.Exit(1)
-	}
-	fmt.Println("PASS")
+	gopeer.Report(err)
 }
 
 // newClient starts the plugin the way argo's startPluginSystem does.
