@@ -1,0 +1,9 @@
+// Command argo-peer, built against argo-rollouts v1.9.1 (see ../peer).
+package main
+
+import (
+	"canarygate/argopeer"
+	_ "canarygate/argopeer/version"
+)
+
+func main() { argopeer.Main("v1.9.1") }
