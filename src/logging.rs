@@ -101,7 +101,38 @@ pub fn init_from_env() -> Result<(), LogError> {
     use tracing_subscriber::layer::SubscriberExt;
     let subscriber =
         tracing_subscriber::registry().with(HclogLayer::new(level, Box::new(std::io::stderr())));
-    tracing::subscriber::set_global_default(subscriber).map_err(|_| LogError::AlreadyInstalled)
+    tracing::subscriber::set_global_default(subscriber).map_err(|_| LogError::AlreadyInstalled)?;
+    install_panic_hook();
+    Ok(())
+}
+
+/// Replaces Rust's panic report with an hclog `error` line.
+///
+/// The default hook prints `thread '…' panicked at …` as plain text, which
+/// go-plugin's host re-logs at DEBUG: invisible at the controller's usual
+/// level. A panic always means a bug (the plugin turns every bad input into a
+/// Measurement or an RPC error), so it is reported as an error naming the
+/// thread, the panic message and the source location.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let what = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(a non-string panic payload)");
+        let location = info
+            .location()
+            .map_or_else(|| "unknown".to_owned(), |l| l.to_string());
+        let thread = std::thread::current();
+        let thread = thread.name().unwrap_or("unnamed");
+        tracing::error!(
+            panic = what,
+            location = %location,
+            thread = thread,
+            "canary-gate panicked in thread '{thread}' at {location}: {what}"
+        );
+    }));
 }
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
