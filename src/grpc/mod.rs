@@ -16,10 +16,12 @@
 //! | `plugin` | `plugin.GRPCController`, `plugin.GRPCStdio`, `plugin.GRPCBroker` |
 //! | `limit` | oversized requests reported as `RESOURCE_EXHAUSTED` |
 //! | `conn` | the host's connection, so its end stops the server |
+//! | `authority` | repairs the `:authority` gRPC C-core clients send over unix sockets (pure) |
 //!
 //! The caller owns the listener (socket path, handshake line, cleanup) and
 //! injects the shutdown signal; [`serve`] owns everything spoken on the socket.
 
+mod authority;
 mod conn;
 mod convert;
 mod limit;
