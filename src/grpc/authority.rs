@@ -238,10 +238,10 @@ impl AuthorityFix {
         {
             return Err(FixError::TooLarge);
         }
-        if flags & FLAG_END_HEADERS != 0 {
-            if let Some(block) = self.block.take() {
-                self.reencode(block)?;
-            }
+        if flags & FLAG_END_HEADERS != 0
+            && let Some(block) = self.block.take()
+        {
+            self.reencode(block)?;
         }
         Ok(())
     }
