@@ -92,7 +92,8 @@ e2e_prom_api() {
 # e2e_record_running DIR: raw scrapes and Prometheus answers while all canaries run.
 e2e_record_running() {
     local dir=$1 h=$E2E_HASH_HEALTHY
-    rm -rf "$dir"
+    # Everything but the hand-written README is re-recorded.
+    find "$dir" -mindepth 1 -not -name README.md -delete 2>/dev/null || true
     mkdir -p "$dir/prometheus"
     e2e_save "$E2E_COLLECTOR_METRICS_URL" "$dir/collector-metrics.txt"
     local portmap route

@@ -62,6 +62,7 @@ E2E_UNKNOWN_CUSTOMER=999
 E2E_COLLECTOR_POD=collector-e2e00
 
 E2E_DIR=""
+E2E_PORTS_GIVEN=" " # every port e2e_ports handed out, so no two components get the same one
 E2E_PIDS=()        # every process started here, in start order
 declare -A E2E_PID # role → pid (collector, prometheus, jaeger, hotrod-NAME, traffic-NAME)
 
@@ -69,6 +70,21 @@ e2e_log() { printf 'e2e: %s\n' "$*" >&2; }
 
 # e2e_upper NAME: the env-var form of an instance name.
 e2e_upper() { tr 'a-z-' 'A-Z_' <<<"$1"; }
+
+# e2e_ports VAR...: set each VAR to a free loopback port, all distinct
+# (promenv_free_port alone may return a port twice, since nothing binds it in between).
+e2e_ports() {
+    # Names unlikely to be the caller's: printf -v would set our local instead.
+    local _e2e_var _e2e_port
+    for _e2e_var in "$@"; do
+        while :; do
+            _e2e_port=$(promenv_free_port) || return 1
+            [[ $E2E_PORTS_GIVEN == *" $_e2e_port "* ]] || break
+        done
+        E2E_PORTS_GIVEN+="$_e2e_port "
+        printf -v "$_e2e_var" '%s' "$_e2e_port"
+    done
+}
 
 # e2e_spawn ROLE LOG CMD...: start CMD in the background, remember its PID.
 e2e_spawn() {
@@ -141,11 +157,9 @@ e2e_rollout_scrape_port() {
 e2e_start_jaeger() {
     local attempt
     for attempt in 1 2 3; do
-        E2E_JAEGER_OTLP_GRPC_PORT=$(promenv_free_port) &&
-            E2E_JAEGER_UI_PORT=$(promenv_free_port) &&
-            E2E_JAEGER_QUERY_GRPC_PORT=$(promenv_free_port) &&
-            E2E_JAEGER_HEALTH_PORT=$(promenv_free_port) &&
-            E2E_JAEGER_SELF_METRICS_PORT=$(promenv_free_port) || return 1
+        e2e_ports E2E_JAEGER_OTLP_GRPC_PORT E2E_JAEGER_UI_PORT E2E_JAEGER_QUERY_GRPC_PORT \
+            E2E_JAEGER_HEALTH_PORT E2E_JAEGER_SELF_METRICS_PORT || return 1
+        # tests/e2e/jaeger.yaml reads them (${env:...}).
         export E2E_JAEGER_OTLP_GRPC_PORT E2E_JAEGER_UI_PORT E2E_JAEGER_QUERY_GRPC_PORT \
             E2E_JAEGER_HEALTH_PORT E2E_JAEGER_SELF_METRICS_PORT
         e2e_spawn jaeger "$E2E_DIR/jaeger.log" "$E2E_JAEGER_BIN" --config "$E2E_REPO/tests/e2e/jaeger.yaml"
@@ -164,8 +178,8 @@ e2e_start_jaeger() {
 e2e_start_trace_sink() {
     local attempt
     for attempt in 1 2 3; do
-        E2E_JAEGER_OTLP_GRPC_PORT=$(promenv_free_port) || return 1
-        export E2E_JAEGER_OTLP_GRPC_PORT
+        e2e_ports E2E_JAEGER_OTLP_GRPC_PORT || return 1
+        export E2E_JAEGER_OTLP_GRPC_PORT # tests/e2e/trace-sink.yaml and collector-overlay.yaml read it
         e2e_spawn trace-sink "$E2E_DIR/trace-sink.log" "$E2E_OTELCOL_BIN" --config "$E2E_REPO/tests/e2e/trace-sink.yaml"
         e2e_wait_listen 20 "$E2E_JAEGER_OTLP_GRPC_PORT" && e2e_alive trace-sink && return 0
         e2e_log "trace sink attempt $attempt failed: $(tail -n 3 "$E2E_DIR/trace-sink.log")"
@@ -180,10 +194,8 @@ e2e_start_collector() {
     e2e_shipped_collector_config "$E2E_DIR/collector/shipped.yaml" || return 1
     local attempt
     for attempt in 1 2 3; do
-        E2E_OTLP_HTTP_PORT=$(promenv_free_port) &&
-            E2E_PROM_EXPORTER_PORT=$(promenv_free_port) &&
-            E2E_HEALTH_PORT=$(promenv_free_port) &&
-            E2E_SELF_METRICS_PORT=$(promenv_free_port) || return 1
+        e2e_ports E2E_OTLP_HTTP_PORT E2E_PROM_EXPORTER_PORT E2E_HEALTH_PORT E2E_SELF_METRICS_PORT || return 1
+        # tests/e2e/collector-overlay.yaml reads them (${env:...}).
         export E2E_OTLP_HTTP_PORT E2E_PROM_EXPORTER_PORT E2E_HEALTH_PORT E2E_SELF_METRICS_PORT
         e2e_spawn collector "$E2E_DIR/collector/collector.log" "$E2E_OTELCOL_BIN" \
             --config "$E2E_DIR/collector/shipped.yaml" \
@@ -212,7 +224,7 @@ e2e_start_hotrod() {
     [[ $mode == slow ]] && flags+=("--fix-db-query-delay=$E2E_SLOW_DB_DELAY")
     local attempt f c d r
     for attempt in 1 2 3; do
-        f=$(promenv_free_port) && c=$(promenv_free_port) && d=$(promenv_free_port) && r=$(promenv_free_port) || return 1
+        e2e_ports f c d r || return 1
         e2e_spawn "hotrod-$name" "$E2E_DIR/hotrod-$name.log" env \
             OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$E2E_OTLP_HTTP_PORT" \
             OTEL_RESOURCE_ATTRIBUTES="$attrs" \
@@ -307,7 +319,7 @@ e2e_start_prometheus() {
     prom_bin=$(command -v prometheus || echo /usr/bin/prometheus)
     e2e_prometheus_config "$E2E_DIR/prometheus.yml" || return 1
     for attempt in 1 2 3; do
-        port=$(promenv_free_port) || return 1
+        e2e_ports port || return 1
         e2e_spawn prometheus "$E2E_DIR/prometheus.log" "$prom_bin" \
             --config.file="$E2E_DIR/prometheus.yml" \
             --storage.tsdb.path="$E2E_DIR/prometheus-data" \
