@@ -113,6 +113,15 @@ e2e_build_collector() {
         e2e_quiet "$out.log" "$E2E_OCB_BIN" --config "$out.yaml" ||
         { tail -n 30 "$out.log" >&2; return 1; }
     mv "$out/otelcol-canary-gate" "$E2E_OTELCOL_BIN"
+    e2e_prune "$E2E_OTELCOL_BIN"
+}
+
+# e2e_prune BIN: remove the binaries of the same name built for other keys.
+e2e_prune() {
+    local stale
+    for stale in "${1%-*}"-*; do
+        [[ $stale == "$1" || $stale == *.tmp ]] || rm -f "$stale"
+    done
 }
 
 # e2e_build_tool NAME PACKAGE: one tool of tests/e2e/tools, keyed on go.mod/go.sum.
@@ -124,6 +133,7 @@ e2e_build_tool() {
         (cd "$dir" && e2e_timed "go build $pkg (key $key)" e2e_go build -o "$bin.tmp" "$pkg") ||
             { rm -f "$bin.tmp"; return 1; }
         mv "$bin.tmp" "$bin"
+        e2e_prune "$bin"
     fi
     printf '%s' "$bin"
 }
