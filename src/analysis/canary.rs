@@ -26,22 +26,46 @@ use crate::time::Time;
 /// Most distinct plugin configs whose parsed form is kept (oldest dropped first).
 pub const MAX_CACHED_CONFIGS: usize = 256;
 
-/// Argo's success / failure conditions of a metric (empty = not set).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Most distinct (successCondition, failureCondition) pairs whose parsed
+/// form is kept (oldest dropped first).
+pub const MAX_CACHED_CONDITIONS: usize = 256;
+
+/// Argo's success / failure conditions of a metric (empty = not set),
+/// parsed once: a Run evaluates the prepared pair.
+#[derive(Clone, Debug)]
 pub struct Conditions {
     /// `successCondition`.
     pub success: String,
     /// `failureCondition`.
     pub failure: String,
+    parsed: Result<condition::Pair, condition::FieldError>,
+}
+
+impl PartialEq for Conditions {
+    fn eq(&self, other: &Conditions) -> bool {
+        (&self.success, &self.failure) == (&other.success, &other.failure)
+    }
+}
+
+impl Default for Conditions {
+    fn default() -> Conditions {
+        Conditions::new("", "")
+    }
 }
 
 impl Conditions {
+    /// Parses both conditions (an error names the field and quotes the value).
+    pub fn new(success: &str, failure: &str) -> Conditions {
+        Conditions {
+            success: success.to_owned(),
+            failure: failure.to_owned(),
+            parsed: condition::Pair::parse(success, failure),
+        }
+    }
+
     /// The metric's conditions.
     pub fn from_metric(metric: &Metric) -> Conditions {
-        Conditions {
-            success: metric.success_condition.clone(),
-            failure: metric.failure_condition.clone(),
-        }
+        Conditions::new(&metric.success_condition, &metric.failure_condition)
     }
 
     /// True when neither is set.
@@ -69,32 +93,30 @@ impl Conditions {
 
     /// Evaluates them with Argo's semantics; a missing index is never an Error.
     pub fn evaluate(&self, input: &ConditionInput) -> ConditionOutcome {
+        let pair = match &self.parsed {
+            Ok(p) => p,
+            Err(e) => return ConditionOutcome::Error(e.to_string()),
+        };
         let value = match input {
             ConditionInput::Scalar(v) => condition::ResultValue::Scalar(*v),
             ConditionInput::Vector(v) => condition::ResultValue::Vector(v.clone()),
         };
-        match condition::evaluate(&self.success, &self.failure, &value) {
-            Ok(phase) => ConditionOutcome::Decided(phase, self.explain(phase)),
-            Err(e @ condition::Error::IndexOutOfRange { .. }) => {
-                ConditionOutcome::IndexOutOfRange(e.to_string())
-            }
-            Err(e) => {
-                // Name the field: a parse error is in the first one that fails to parse.
-                let field = if !self.success.is_empty()
-                    && condition::Condition::parse(&self.success).is_err()
-                {
-                    format!("successCondition {:?}", self.success)
-                } else if !self.failure.is_empty()
-                    && condition::Condition::parse(&self.failure).is_err()
-                {
-                    format!("failureCondition {:?}", self.failure)
-                } else {
-                    "the conditions".to_owned()
-                };
-                ConditionOutcome::Error(format!("{field}: {e}"))
-            }
+        match pair.verdicts(&value) {
+            Ok(v) => ConditionOutcome::Decided(v, self.explain(v.phase())),
+            Err(e @ condition::FieldError {
+                error: condition::Error::IndexOutOfRange { .. },
+                ..
+            }) => ConditionOutcome::IndexOutOfRange(e.to_string()),
+            Err(e) => ConditionOutcome::Error(e.to_string()),
         }
     }
+}
+
+/// Parsed conditions by their text, so each distinct pair is parsed once.
+#[derive(Default)]
+struct ConditionCache {
+    map: HashMap<(String, String), Arc<Conditions>>,
+    order: VecDeque<(String, String)>,
 }
 
 type Prepared = Result<Arc<PreparedCheck>, Arc<PrepareError>>;
@@ -110,6 +132,7 @@ struct ConfigCache {
 pub struct CanaryProvider {
     pool: ClientPool,
     cache: Mutex<ConfigCache>,
+    conditions: Mutex<ConditionCache>,
 }
 
 impl CanaryProvider {
@@ -145,6 +168,31 @@ impl CanaryProvider {
             cache.map.insert(raw.0.clone(), prepared.clone());
         }
         prepared
+    }
+
+    /// The metric's conditions, parsed once per distinct pair.
+    pub fn conditions(&self, metric: &Metric) -> Arc<Conditions> {
+        let key = (
+            metric.success_condition.clone(),
+            metric.failure_condition.clone(),
+        );
+        // The cache holds plain data; a panic elsewhere cannot leave it inconsistent.
+        let lock = || self.conditions.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(hit) = lock().map.get(&key) {
+            return hit.clone();
+        }
+        let parsed = Arc::new(Conditions::new(&key.0, &key.1));
+        let mut cache = lock();
+        if !cache.map.contains_key(&key) {
+            if cache.order.len() >= MAX_CACHED_CONDITIONS
+                && let Some(oldest) = cache.order.pop_front()
+            {
+                cache.map.remove(&oldest);
+            }
+            cache.order.push_back(key.clone());
+            cache.map.insert(key, parsed.clone());
+        }
+        parsed
     }
 
     /// How many distinct configs are cached (at most [`MAX_CACHED_CONFIGS`]).
@@ -398,7 +446,7 @@ impl Provider for CanaryProvider {
         let started = Time::now();
         match self.prepare(metric) {
             Ok(p) => {
-                self.execute(&p, &Conditions::from_metric(metric), started)
+                self.execute(&p, &self.conditions(metric), started)
                     .await
             }
             Err(e) => prepare_error("", &e, started),

@@ -1,312 +1,354 @@
-//! Pure layer: runs a checked condition against one measurement with expr
-//! 1.8.9's run-time rules (int/float arithmetic, short-circuit `&&`/`||` that
-//! return the right operand unchanged, Go's float→int conversion in `asInt`).
+//! Pure layer: runs a checked, folded condition against one measurement with
+//! expr-lang/expr v1.17's run-time rules: short-circuit `&&`/`||` that return
+//! the right operand unchanged, `??` and optional chains, predicates with
+//! `#` and `#index`, and every step counted against [`MAX_CONDITION_STEPS`]
+//! so no condition can run long.
 
-use super::check::is_arithmetic;
-use super::parser::{BinOp, Builtin, Expr, Func, UnOp};
-use super::{Error, ResultValue};
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
-/// A run-time value; vectors borrow the measurement.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Val<'a> {
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Nil,
-    Vec(&'a [f64]),
+use super::ast::{BinOp, Expr, Pred, UnOp};
+use super::library::{self, MAX_BUILT_LEN};
+use super::value::{self, Elem, FetchFail, Value, arith, compare, contains, equal, to_int};
+use super::{Error, MAX_CONDITION_STEPS};
+
+/// Why evaluation stopped early.
+pub(crate) enum Stop {
+    Fail(Error),
+    /// A nil met by `?.`: the enclosing chain is nil.
+    NilChain,
 }
 
-impl Val<'_> {
-    pub(crate) fn go_name(&self) -> &'static str {
-        match self {
-            Val::Bool(_) => "bool",
-            Val::Int(_) => "int",
-            Val::Float(_) => "float64",
-            Val::Nil => "<nil>",
-            Val::Vec(_) => "[]float64",
-        }
+impl From<Error> for Stop {
+    fn from(e: Error) -> Stop {
+        Stop::Fail(e)
     }
 }
 
-fn runtime(message: String) -> Error {
-    Error::Runtime { message }
+type Out<'a> = Result<Value<'a>, Stop>;
+
+fn runtime(message: String) -> Stop {
+    Stop::Fail(Error::Runtime { message })
 }
 
-fn as_bool(v: Val<'_>) -> Result<bool, Error> {
+fn not_bool(v: &Value<'_>) -> Stop {
+    runtime(format!(
+        "interface conversion: interface {{}} is {}, not bool",
+        v.go_type()
+    ))
+}
+
+fn as_bool(v: &Value<'_>) -> Result<bool, Stop> {
     match v {
-        Val::Bool(b) => Ok(b),
-        other => Err(runtime(format!(
-            "interface conversion: interface {{}} is {}, not bool",
-            other.go_name()
-        ))),
+        Value::Bool(b) => Ok(*b),
+        other => Err(not_bool(other)),
     }
 }
 
-/// Go's `int64(f)` on amd64 (CVTTSD2SQ): NaN and out-of-range values give
-/// the "integer indefinite" value, i64::MIN. (arm64 saturates instead.)
-pub(crate) fn go_f64_to_i64(f: f64) -> i64 {
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
-    if f.is_nan() || !(-LIMIT..LIMIT).contains(&f) {
-        i64::MIN
-    } else {
-        f as i64
-    }
+struct Scope<'a> {
+    elem: Value<'a>,
+    index: i64,
 }
 
-pub(crate) struct Env<'a> {
-    result: Val<'a>,
-    pointer: Vec<Val<'a>>,
+pub(crate) struct Env<'a, 'e> {
+    result: Value<'a>,
+    vars: Vec<(&'e str, Value<'a>)>,
+    scopes: Vec<Scope<'a>>,
+    regexes: &'e [(String, regex::Regex)],
+    steps: usize,
 }
 
-impl<'a> Env<'a> {
-    pub(crate) fn new(result: &'a ResultValue) -> Env<'a> {
-        let result = match result {
-            ResultValue::Scalar(f) => Val::Float(*f),
-            ResultValue::Vector(v) => Val::Vec(v),
-        };
+impl<'a, 'e> Env<'a, 'e> {
+    pub(crate) fn new(result: Value<'a>, regexes: &'e [(String, regex::Regex)]) -> Env<'a, 'e> {
         Env {
             result,
-            pointer: Vec::new(),
+            vars: Vec::new(),
+            scopes: Vec::new(),
+            regexes,
+            steps: 0,
         }
     }
 
-    /// `float_ctx`: integer literals here were retyped to float64 by expr's
-    /// checker (arguments of `isNaN`/`isInf` built from `+ - * /` and literals).
-    pub(crate) fn eval(&mut self, e: &Expr, float_ctx: bool) -> Result<Val<'a>, Error> {
+    fn step(&mut self, n: usize) -> Result<(), Stop> {
+        self.steps = self.steps.saturating_add(n);
+        if self.steps > MAX_CONDITION_STEPS {
+            return Err(Stop::Fail(Error::TooExpensive {
+                max: MAX_CONDITION_STEPS,
+            }));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn eval(&mut self, e: &'e Expr) -> Out<'a> {
+        self.step(1)?;
         Ok(match e {
-            Expr::Int(i) if float_ctx => Val::Float(*i as f64),
-            Expr::Int(i) => Val::Int(*i),
-            Expr::Float(f) => Val::Float(*f),
-            Expr::Bool(b) => Val::Bool(*b),
-            Expr::Nil => Val::Nil,
-            Expr::Result => self.result,
-            Expr::Pointer => *self.pointer.last().unwrap_or(&Val::Nil),
-            Expr::Unary(op, inner) => {
-                let arith = matches!(op, UnOp::Neg | UnOp::Plus) && float_ctx;
-                let v = self.eval(inner, arith)?;
+            Expr::Nil => Value::Nil,
+            Expr::Bool(b) => Value::Bool(*b),
+            Expr::Int(i) => Value::Int(*i),
+            Expr::Float(f) => Value::Float(*f),
+            Expr::Str(s) => Value::str(s),
+            Expr::Ident(name) => match self.vars.iter().rev().find(|(n, _)| n == name) {
+                Some((_, v)) => v.clone(),
+                None if name == "result" => self.result.clone(),
+                None => Value::Func,
+            },
+            Expr::Pointer(name) => {
+                let Some(scope) = self.scopes.last() else {
+                    return Err(runtime("no predicate scope".into()));
+                };
+                match name {
+                    None => scope.elem.clone(),
+                    Some(_) => Value::Int(scope.index),
+                }
+            }
+            Expr::Unary(op, x) => {
+                let v = self.eval(x)?;
                 match op {
-                    UnOp::Not => Val::Bool(!as_bool(v)?),
-                    // expr compiles unary plus to nothing.
+                    UnOp::Not => Value::Bool(!as_bool(&v)?),
                     UnOp::Plus => v,
                     UnOp::Neg => match v {
-                        Val::Int(i) => Val::Int(i.wrapping_neg()),
-                        Val::Float(f) => Val::Float(-f),
-                        other => {
-                            return Err(runtime(format!(
-                                "invalid operation: - {}",
-                                other.go_name()
-                            )));
-                        }
+                        Value::Int(i) => Value::Int(i.wrapping_neg()),
+                        Value::Float(f) => Value::Float(-f),
+                        other => return Err(runtime(format!("invalid operation: - {}", other.go_type()))),
                     },
                 }
             }
-            Expr::Binary(op, l, r) => self.binary(*op, l, r, float_ctx)?,
-            Expr::Index(base, index) => {
-                let b = self.eval(base, false)?;
-                let i = self.eval(index, false)?;
-                index_into(b, i)?
+            Expr::Binary(op, l, r) => self.binary(*op, l, r)?,
+            Expr::Chain(x) => match self.eval(x) {
+                Err(Stop::NilChain) => Value::Nil,
+                other => other?,
+            },
+            Expr::Member {
+                base,
+                prop,
+                optional,
+                args,
+            } => {
+                let b = self.eval(base)?;
+                if *optional && b.is_nil() {
+                    return Err(Stop::NilChain);
+                }
+                let p = self.eval(prop)?;
+                let v = value::fetch(&b, &p).map_err(|f| match f {
+                    FetchFail::Index { index, len } => Stop::Fail(Error::IndexOutOfRange { index, len }),
+                    FetchFail::Other(m) => runtime(m),
+                })?;
+                if args.is_some() {
+                    return Err(runtime(format!(
+                        "invalid operation: cannot call non-function of type {}",
+                        v.go_type()
+                    )));
+                }
+                v
             }
-            Expr::Call(f, args) => self.call(*f, args)?,
-            Expr::Builtin(b, coll, body) => self.builtin(*b, coll, body.as_deref())?,
+            Expr::Slice { base, from, to } => {
+                let b = self.eval(base)?;
+                let to = match to {
+                    Some(t) => Some(to_int(&self.eval(t)?).map_err(runtime)?),
+                    None => match &b {
+                        Value::Str(s) => Some(s.len() as i64),
+                        other => Some(other.array_len().ok_or_else(|| {
+                            runtime(format!("invalid argument for len (type {})", other.go_type()))
+                        })? as i64),
+                    },
+                };
+                let from = match from {
+                    Some(f) => to_int(&self.eval(f)?).map_err(runtime)?,
+                    None => 0,
+                };
+                value::slice(&b, from, to).map_err(runtime)?
+            }
+            Expr::Call(name, args) => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(self.eval(a)?);
+                }
+                if let Some(n) = vals.iter().filter_map(Value::array_len).max() {
+                    self.step(n)?;
+                }
+                if super::check::ENV_FUNCS.contains(&name.as_str()) {
+                    library::env(name, &vals, &self.result).map_err(runtime)?
+                } else {
+                    library::call(name, vals).map_err(runtime)?
+                }
+            }
+            Expr::Predicate { pred, coll, body } => self.predicate(*pred, coll, body.as_deref())?,
+            Expr::Cond(c, a, b) => {
+                if as_bool(&self.eval(c)?)? {
+                    self.eval(a)?
+                } else {
+                    self.eval(b)?
+                }
+            }
+            Expr::Let(name, value, body) => {
+                let v = self.eval(value)?;
+                self.vars.push((name, v));
+                let out = self.eval(body);
+                self.vars.pop();
+                out?
+            }
+            Expr::Seq(nodes) => {
+                let mut last = Value::Nil;
+                for n in nodes {
+                    last = self.eval(n)?;
+                }
+                last
+            }
+            Expr::Array(nodes) => {
+                let mut items = Vec::with_capacity(nodes.len());
+                for n in nodes {
+                    items.push(self.eval(n)?);
+                }
+                Value::any_array(items)
+            }
+            Expr::Map(pairs) => {
+                let mut m = BTreeMap::new();
+                for (k, v) in pairs {
+                    let key = match self.eval(k)? {
+                        Value::Str(s) => s.to_string(),
+                        other => {
+                            return Err(runtime(format!(
+                                "interface conversion: interface {{}} is {}, not string",
+                                other.go_type()
+                            )));
+                        }
+                    };
+                    let val = self.eval(v)?;
+                    m.insert(key, val);
+                }
+                Value::Map(Rc::new(m))
+            }
         })
     }
 
-    fn binary(&mut self, op: BinOp, l: &Expr, r: &Expr, float_ctx: bool) -> Result<Val<'a>, Error> {
+    fn binary(&mut self, op: BinOp, l: &'e Expr, r: &'e Expr) -> Out<'a> {
         match op {
             BinOp::And | BinOp::Or => {
-                let lv = as_bool(self.eval(l, false)?)?;
+                let lv = self.eval(l)?;
                 // Short circuit; otherwise the right value is the result as is.
-                if lv == (op == BinOp::Or) {
-                    return Ok(Val::Bool(lv));
+                if as_bool(&lv)? == (op == BinOp::Or) {
+                    return Ok(lv);
                 }
-                return self.eval(r, false);
+                return self.eval(r);
+            }
+            BinOp::Coalesce => {
+                let lv = match self.eval(l) {
+                    Err(Stop::NilChain) => Value::Nil,
+                    other => other?,
+                };
+                return if lv.is_nil() { self.eval(r) } else { Ok(lv) };
             }
             _ => {}
         }
-        let arith = float_ctx && matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div);
-        let lv = self.eval(l, arith)?;
-        let rv = self.eval(r, arith)?;
-        arith_op(op, lv, rv)
-    }
-
-    fn call(&mut self, f: Func, args: &[Expr]) -> Result<Val<'a>, Error> {
-        let mut vals = Vec::with_capacity(args.len());
-        for a in args {
-            let float_ctx = matches!(f, Func::IsNaN | Func::IsInf) && is_arithmetic(a);
-            vals.push(self.eval(a, float_ctx)?);
-        }
-        let first = vals.first().copied().unwrap_or(Val::Nil);
-        Ok(match f {
-            Func::IsNaN | Func::IsInf => {
-                let Val::Float(x) = first else {
-                    return Err(runtime(format!(
-                        "reflect: Call using {} as type float64",
-                        first.go_name()
-                    )));
-                };
-                Val::Bool(if f == Func::IsNaN {
-                    x.is_nan()
-                } else {
-                    x.is_infinite()
-                })
+        let lv = self.eval(l)?;
+        let rv = self.eval(r)?;
+        Ok(match op {
+            BinOp::Eq => Value::Bool(equal(&lv, &rv)),
+            BinOp::Ne => Value::Bool(!equal(&lv, &rv)),
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                Value::Bool(compare(op, &lv, &rv).map_err(runtime)?)
             }
-            Func::AsInt => match first {
-                Val::Float(x) => Val::Int(go_f64_to_i64(x)),
-                Val::Int(i) => Val::Int(i),
-                other => {
-                    return Err(runtime(format!(
-                        "asInt() not supported on {}",
-                        other.go_name()
-                    )));
+            BinOp::In => {
+                if let Some(n) = rv.array_len() {
+                    self.step(n)?;
                 }
-            },
-            Func::AsFloat => match first {
-                Val::Float(x) => Val::Float(x),
-                Val::Int(i) => Val::Float(i as f64),
-                other => {
-                    return Err(runtime(format!(
-                        "asFloat() not supported on {}",
-                        other.go_name()
-                    )));
+                Value::Bool(contains(&lv, &rv).map_err(runtime)?)
+            }
+            BinOp::Matches | BinOp::Contains | BinOp::StartsWith | BinOp::EndsWith => {
+                self.string_op(op, &lv, &rv)?
+            }
+            BinOp::Range => {
+                let (a, b) = (to_int(&lv).map_err(runtime)?, to_int(&rv).map_err(runtime)?);
+                let size = b.saturating_sub(a).saturating_add(1).max(0);
+                if size as u64 > MAX_BUILT_LEN as u64 {
+                    return Err(runtime("memory budget exceeded".into()));
                 }
-            },
-            // Argo's isNil and default look at the measurement, not the
-            // argument; a Prometheus result is never nil (an empty vector is
-            // a non-nil slice), so isNil is false and default returns result.
-            Func::IsNil => Val::Bool(false),
-            Func::Default => self.result,
+                self.step(size as usize)?;
+                Value::Array(Elem::Int, Rc::new((a..=b).map(Value::Int).collect()))
+            }
+            _ => arith(op, &lv, &rv).map_err(runtime)?,
         })
     }
 
-    fn builtin(&mut self, b: Builtin, coll: &Expr, body: Option<&Expr>) -> Result<Val<'a>, Error> {
-        let c = self.eval(coll, false)?;
-        let Val::Vec(items) = c else {
+    fn string_op(&self, op: BinOp, l: &Value<'a>, r: &Value<'a>) -> Out<'a> {
+        if l.is_nil() || r.is_nil() {
+            return Ok(Value::Bool(false));
+        }
+        let s = |v: &Value<'a>| match v {
+            Value::Str(s) => Ok(s.clone()),
+            other => Err(runtime(format!(
+                "interface conversion: interface {{}} is {}, not string",
+                other.go_type()
+            ))),
+        };
+        let (a, b) = (s(l)?, s(r)?);
+        Ok(Value::Bool(match op {
+            BinOp::Contains => a.contains(&*b),
+            BinOp::StartsWith => a.starts_with(&*b),
+            BinOp::EndsWith => a.ends_with(&*b),
+            _ => match self.regexes.iter().find(|(p, _)| **p == *b) {
+                Some((_, re)) => re.is_match(&a),
+                None => regex::Regex::new(&b)
+                    .map_err(|e| runtime(e.to_string()))?
+                    .is_match(&a),
+            },
+        }))
+    }
+
+    fn predicate(&mut self, pred: Pred, coll: &'e Expr, body: Option<&'e Expr>) -> Out<'a> {
+        let c = self.eval(coll)?;
+        let Some(len) = c.array_len() else {
             return Err(runtime(format!(
-                "invalid argument for {} (type {})",
-                b.name(),
-                c.go_name()
+                "reflect: call of reflect.Value.Len on {} Value",
+                c.go_type()
             )));
         };
-        let Some(body) = body else {
-            return Ok(Val::Int(items.len() as i64));
-        };
+        let backwards = matches!(pred, Pred::FindLast | Pred::FindLastIndex);
         let mut hits: i64 = 0;
-        for &x in items {
-            self.pointer.push(Val::Float(x));
-            let v = self.eval(body, false);
-            self.pointer.pop();
-            let hit = as_bool(v?)?;
-            match b {
-                Builtin::All if !hit => return Ok(Val::Bool(false)),
-                Builtin::Any if hit => return Ok(Val::Bool(true)),
-                Builtin::None if hit => return Ok(Val::Bool(false)),
-                _ => {}
+        let mut acc = Value::Int(0);
+        let mut out = Vec::new();
+        for k in 0..len {
+            let i = if backwards { len - 1 - k } else { k };
+            self.step(1)?;
+            let elem = c.at(i);
+            let v = match body {
+                Some(b) => {
+                    self.scopes.push(Scope {
+                        elem: elem.clone(),
+                        index: i as i64,
+                    });
+                    let v = self.eval(b);
+                    self.scopes.pop();
+                    v?
+                }
+                None => elem.clone(),
+            };
+            match pred {
+                Pred::Map => out.push(v),
+                Pred::Sum => acc = arith(BinOp::Add, &v, &acc).map_err(runtime)?,
+                _ => {
+                    let hit = as_bool(&v)?;
+                    match pred {
+                        Pred::All if !hit => return Ok(Value::Bool(false)),
+                        Pred::None if hit => return Ok(Value::Bool(false)),
+                        Pred::Any if hit => return Ok(Value::Bool(true)),
+                        Pred::Find | Pred::FindLast if hit => return Ok(elem),
+                        Pred::FindIndex | Pred::FindLastIndex if hit => return Ok(Value::Int(i as i64)),
+                        Pred::Filter if hit => out.push(elem),
+                        _ => {}
+                    }
+                    hits += i64::from(hit);
+                }
             }
-            hits += i64::from(hit);
         }
-        Ok(match b {
-            Builtin::All | Builtin::None => Val::Bool(true),
-            Builtin::Any => Val::Bool(false),
-            Builtin::One => Val::Bool(hits == 1),
-            Builtin::Count | Builtin::Len => Val::Int(hits),
+        Ok(match pred {
+            Pred::All | Pred::None => Value::Bool(true),
+            Pred::Any => Value::Bool(false),
+            Pred::One => Value::Bool(hits == 1),
+            Pred::Count => Value::Int(hits),
+            Pred::Sum => acc,
+            Pred::Filter | Pred::Map => Value::any_array(out),
+            Pred::Find | Pred::FindLast | Pred::FindIndex | Pred::FindLastIndex => Value::Nil,
         })
     }
-}
-
-fn index_into<'a>(base: Val<'a>, index: Val<'a>) -> Result<Val<'a>, Error> {
-    let i = match index {
-        Val::Int(i) => i,
-        // expr's toInt truncates a float index (only reachable through default()).
-        Val::Float(f) => go_f64_to_i64(f),
-        other => {
-            return Err(runtime(format!("cannot use {} as index", other.go_name())));
-        }
-    };
-    match base {
-        Val::Vec(items) => usize::try_from(i)
-            .ok()
-            .and_then(|u| items.get(u))
-            .map(|x| Val::Float(*x))
-            .ok_or(Error::IndexOutOfRange {
-                index: i,
-                len: items.len(),
-            }),
-        other => Err(runtime(format!(
-            "cannot fetch {i} from {}",
-            other.go_name()
-        ))),
-    }
-}
-
-fn num_pair(a: Val<'_>, b: Val<'_>) -> Option<(f64, f64)> {
-    let f = |v: Val<'_>| match v {
-        Val::Int(i) => Some(i as f64),
-        Val::Float(x) => Some(x),
-        _ => None,
-    };
-    Some((f(a)?, f(b)?))
-}
-
-/// expr's `equal`: numbers by value (int and float mixed), otherwise Go's
-/// DeepEqual. The only slice in the environment is the measurement itself, and
-/// DeepEqual says a slice equals itself (same backing array) even with NaNs.
-fn equal(a: Val<'_>, b: Val<'_>) -> bool {
-    if let (Val::Int(x), Val::Int(y)) = (a, b) {
-        return x == y;
-    }
-    if let Some((x, y)) = num_pair(a, b) {
-        return x == y;
-    }
-    match (a, b) {
-        (Val::Nil, Val::Nil) => true,
-        (Val::Bool(x), Val::Bool(y)) => x == y,
-        (Val::Vec(x), Val::Vec(y)) => std::ptr::eq(x, y) || x == y,
-        _ => false,
-    }
-}
-
-fn arith_op<'a>(op: BinOp, l: Val<'a>, r: Val<'a>) -> Result<Val<'a>, Error> {
-    let invalid = || {
-        runtime(format!(
-            "invalid operation: {} {} {}",
-            l.go_name(),
-            op.symbol(),
-            r.go_name()
-        ))
-    };
-    if matches!(op, BinOp::Eq | BinOp::Ne) {
-        return Ok(Val::Bool(equal(l, r) == (op == BinOp::Eq)));
-    }
-    if let (Val::Int(a), Val::Int(b)) = (l, r) {
-        let div0 = || runtime("runtime error: integer divide by zero".into());
-        return Ok(match op {
-            BinOp::Lt => Val::Bool(a < b),
-            BinOp::Le => Val::Bool(a <= b),
-            BinOp::Gt => Val::Bool(a > b),
-            BinOp::Ge => Val::Bool(a >= b),
-            BinOp::Add => Val::Int(a.wrapping_add(b)),
-            BinOp::Sub => Val::Int(a.wrapping_sub(b)),
-            BinOp::Mul => Val::Int(a.wrapping_mul(b)),
-            BinOp::Div if b == 0 => return Err(div0()),
-            BinOp::Div => Val::Int(a.wrapping_div(b)),
-            BinOp::Mod if b == 0 => return Err(div0()),
-            BinOp::Mod => Val::Int(a.wrapping_rem(b)),
-            BinOp::Pow => Val::Float((a as f64).powf(b as f64)),
-            BinOp::Eq | BinOp::Ne | BinOp::And | BinOp::Or => return Err(invalid()),
-        });
-    }
-    let (a, b) = num_pair(l, r).ok_or_else(invalid)?;
-    Ok(match op {
-        BinOp::Lt => Val::Bool(a < b),
-        BinOp::Le => Val::Bool(a <= b),
-        BinOp::Gt => Val::Bool(a > b),
-        BinOp::Ge => Val::Bool(a >= b),
-        BinOp::Add => Val::Float(a + b),
-        BinOp::Sub => Val::Float(a - b),
-        BinOp::Mul => Val::Float(a * b),
-        BinOp::Div => Val::Float(a / b),
-        BinOp::Pow => Val::Float(a.powf(b)),
-        // `%` is integer-only in expr; floats get here only through default().
-        BinOp::Mod | BinOp::Eq | BinOp::Ne | BinOp::And | BinOp::Or => return Err(invalid()),
-    })
 }
