@@ -144,7 +144,7 @@ fn check(name: &str, report: &Report) {
         report
             .disagreements
             .iter()
-            .take(40)
+            .take(600)
             .cloned()
             .collect::<Vec<_>>()
             .join("\n"),

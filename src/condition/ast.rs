@@ -31,6 +31,12 @@ pub(crate) enum BinOp {
     Mod,
     Pow,
     Coalesce,
+    /// `==` / `!=` between two `int` (or two `string`) natures: expr compiles
+    /// them to OpEqualInt / OpEqualString, which assert the run-time types.
+    EqInt,
+    NeInt,
+    EqStr,
+    NeStr,
 }
 
 impl BinOp {
@@ -85,6 +91,8 @@ impl BinOp {
             BinOp::Mod => "%",
             BinOp::Pow => "**",
             BinOp::Coalesce => "??",
+            BinOp::EqInt | BinOp::EqStr => "==",
+            BinOp::NeInt | BinOp::NeStr => "!=",
         }
     }
 
@@ -185,6 +193,11 @@ pub(crate) enum Expr {
         pred: Pred,
         coll: Box<Expr>,
         body: Option<Box<Expr>>,
+        /// filter/find/findLast: what to yield for a match instead of the
+        /// element (expr's optimizer folds `map(filter(..), m)` into it).
+        map: Option<Box<Expr>>,
+        /// find/findLast from `filter(..)[0]` / `filter(..)[-1]`: no match is an index error.
+        throws: bool,
     },
     Cond(Box<Expr>, Box<Expr>, Box<Expr>),
     Let(String, Box<Expr>, Box<Expr>),
@@ -218,9 +231,10 @@ impl Expr {
                 v
             }
             Expr::Call(_, args) | Expr::Seq(args) | Expr::Array(args) => args.iter().collect(),
-            Expr::Predicate { coll, body, .. } => {
+            Expr::Predicate { coll, body, map, .. } => {
                 let mut v: Vec<&Expr> = vec![coll];
                 v.extend(body.iter().map(|b| &**b));
+                v.extend(map.iter().map(|b| &**b));
                 v
             }
             Expr::Cond(c, a, b) => vec![c, a, b],

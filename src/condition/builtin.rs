@@ -5,7 +5,7 @@
 //! `library`.
 
 use super::ast::Expr;
-use super::nature::Nature;
+use super::nature::{Nature, Slice};
 
 /// The builtins canary-gate evaluates (besides the predicates in `ast::Pred`).
 const SUPPORTED: &[&str] = &[
@@ -64,10 +64,10 @@ impl P {
             P::Str => Nature::Str,
             P::Int => Nature::Int,
             P::Any => Nature::Unknown,
-            P::StrArr => Nature::array_of(Nature::Str),
-            P::AnyArr => Nature::any_array(),
-            P::IntArr => Nature::array_of(Nature::Int),
-            P::FloatArr => Nature::array_of(Nature::Float),
+            P::StrArr => Nature::slice(Slice::Str),
+            P::AnyArr => Nature::slice(Slice::Any),
+            P::IntArr => Nature::slice(Slice::Int),
+            P::FloatArr => Nature::slice(Slice::Float),
         }
     }
 }
@@ -94,7 +94,8 @@ fn overloads(name: &str, args: &[Nature], sigs: &[&[P]], out: Nature) -> Checked
                 last = format!("cannot use nil as argument (type {}) to call {name}", want.go_name());
                 continue 'sig;
             }
-            if !a.assignable_to(&want) && !a.unknown() {
+            // expr accepts any integer kind for an integer parameter.
+            if !a.assignable_to(&want) && !a.unknown() && !(a.integer() && want.integer()) {
                 last = format!(
                     "cannot use {} as argument (type {}) to call {name} ",
                     a.go_name(),
@@ -125,7 +126,7 @@ fn aggregate(name: &str, args: &[Nature]) -> Checked {
             return Err(format!("invalid argument for {name} (type {})", a.go_name()));
         }
     }
-    Ok(args[0].clone())
+    Ok(args[0].retyped())
 }
 
 fn arrayish(name: &str, verb: &str, args: &[Nature]) -> Checked {
@@ -155,7 +156,7 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
         "abs" => {
             count(name, args, 1)?;
             if numeric_or_unknown(&a0) {
-                Ok(a0)
+                Ok(a0.retyped())
             } else {
                 Err(format!("invalid argument for abs (type {})", a0.go_name()))
             }
@@ -184,7 +185,7 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
             name,
             args,
             &[&[Str, Str], &[Str, Str, Int]],
-            Nature::array_of(Nature::Str),
+            Nature::slice(Slice::Str),
         ),
         "replace" => overloads(name, args, &[&[Str, Str, Str, Int], &[Str, Str, Str]], Nature::Str),
         "repeat" => overloads(name, args, &[&[Str, Int]], Nature::Str),
@@ -201,7 +202,7 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
             count(name, args, 1)?;
             match &a0 {
                 Nature::Unknown => Ok(Nature::Unknown),
-                Nature::Array(e) => Ok((**e).clone()),
+                Nature::Array(..) => Ok(a0.go_elem()),
                 other => Err(format!(
                     "cannot get {name} element from {}",
                     other.go_name()
@@ -213,8 +214,8 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
             let prop = &args[1];
             match &a0 {
                 Nature::Unknown => Ok(Nature::Unknown),
-                Nature::Array(e) if prop.integer() || prop.unknown() => Ok((**e).clone()),
-                Nature::Array(_) => Err(format!("non-integer slice index {}", prop.go_name())),
+                Nature::Array(_, e) if prop.integer() || prop.unknown() => Ok((**e).clone()),
+                Nature::Array(..) => Err(format!("non-integer slice index {}", prop.go_name())),
                 Nature::Map if prop.assignable_to(&Nature::Str) || prop.unknown() => {
                     Ok(Nature::Unknown)
                 }
@@ -233,7 +234,7 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
             if !(args[1].unknown() || args[1].integer()) {
                 return Err(format!("cannot take {} elements", args[1].go_name()));
             }
-            Ok(a0)
+            Ok(a0.retyped())
         }
         "keys" | "values" => {
             count(name, args, 1)?;

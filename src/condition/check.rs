@@ -71,7 +71,21 @@ impl Checker {
                 };
                 let lt = self.visit(l)?;
                 let rt = self.visit(r)?;
-                binary(op, &lt, &rt, right_literal.as_deref())?
+                let t = binary(op, &lt, &rt, right_literal.as_deref())?;
+                // expr compiles == between two int (or two string) natures to
+                // OpEqualInt / OpEqualString, which assert the run-time types.
+                let both = |n: Nature| lt == n && rt == n;
+                let special = match op {
+                    BinOp::Eq if both(Nature::Int) => Some(BinOp::EqInt),
+                    BinOp::Ne if both(Nature::Int) => Some(BinOp::NeInt),
+                    BinOp::Eq if both(Nature::Str) => Some(BinOp::EqStr),
+                    BinOp::Ne if both(Nature::Str) => Some(BinOp::NeStr),
+                    _ => None,
+                };
+                if let (Some(sp), Expr::Binary(o, _, _)) = (special, &mut *e) {
+                    *o = sp;
+                }
+                t
             }
             Expr::Chain(x) => self.visit(x)?,
             Expr::Member {
@@ -97,7 +111,9 @@ impl Checker {
                 t
             }
             Expr::Call(name, args) => self.call(name, args)?,
-            Expr::Predicate { pred, coll, body } => self.predicate(*pred, coll, body.as_deref_mut())?,
+            Expr::Predicate {
+                pred, coll, body, ..
+            } => self.predicate(*pred, coll, body.as_deref_mut())?,
             Expr::Cond(c, a, b) => {
                 let ct = self.visit(c)?;
                 if !ct.bool() && !ct.unknown() {
@@ -110,7 +126,14 @@ impl Checker {
                 match (t1.nil(), t2.nil()) {
                     (true, false) => t2,
                     (false, true) | (true, true) => t1,
-                    _ if t1.assignable_to(&t2) => t1,
+                    _ if t1.assignable_to(&t2) => {
+                        let (e1, e2) = (t1.elem(), t2.elem());
+                        if t1.array() && t2.array() && !(e1.assignable_to(&e2) && e2.assignable_to(&e1)) {
+                            Nature::any_array()
+                        } else {
+                            t1
+                        }
+                    }
                     _ => Nature::Unknown,
                 }
             }
@@ -226,7 +249,7 @@ impl Checker {
                 }
                 Ok(Nature::Unknown)
             }
-            Nature::Array(elem) => {
+            Nature::Array(_, elem) => {
                 if !pt.integer() && !pt.unknown() {
                     return Err(err(format!(
                         "array elements can only be selected using an integer (got {})",
@@ -270,7 +293,7 @@ impl Checker {
     fn env_call(&mut self, name: &str, args: &mut [Expr]) -> Result<Nature, Error> {
         let (float_param, want, out) = match name {
             "isNaN" | "isInf" => (true, 1, Nature::Bool),
-            "asInt" => (false, 1, Nature::Int),
+            "asInt" => (false, 1, Nature::Int64),
             "asFloat" => (false, 1, Nature::Float),
             "isNil" => (false, 1, Nature::Bool),
             _ => (false, 2, Nature::Unknown),
@@ -379,7 +402,9 @@ fn binary(op: BinOp, l: &Nature, r: &Nature, right_literal: Option<&str>) -> Res
         }
     };
     let t = match op {
-        BinOp::Eq | BinOp::Ne => l.comparable_to(r).then_some(Nature::Bool),
+        BinOp::Eq | BinOp::Ne | BinOp::EqInt | BinOp::NeInt | BinOp::EqStr | BinOp::NeStr => {
+            l.comparable_to(r).then_some(Nature::Bool)
+        }
         BinOp::Or | BinOp::And => {
             ((l.bool() && r.bool()) || l.maybe_compatible(r, Nature::bool)).then_some(Nature::Bool)
         }
@@ -428,7 +453,7 @@ fn in_operator(l: &Nature, r: &Nature) -> Result<Nature, Error> {
         }
         return Ok(Nature::Bool);
     }
-    if let Nature::Array(elem) = r {
+    if let Nature::Array(_, elem) = r {
         if !l.comparable_to(elem) {
             return Err(err(format!(
                 "cannot use {} as type {} in array",

@@ -1,8 +1,11 @@
-//! Pure layer: runs a checked, folded condition against one measurement with
-//! expr-lang/expr v1.17's run-time rules: short-circuit `&&`/`||` that return
-//! the right operand unchanged, `??` and optional chains, predicates with
-//! `#` and `#index`, and every step counted against [`MAX_CONDITION_STEPS`]
-//! so no condition can run long.
+//! Pure layer: runs a checked, optimised condition against one measurement
+//! the way expr-lang/expr v1.17's VM runs its bytecode. Each node pushes its
+//! value on a value stack with exactly the pushes and pops expr's compiler
+//! emits for it, so even the VM's quirks agree: `&&`/`||` return the right
+//! operand unchanged, and `findLast` / `findLastIndex` (also what
+//! `last(filter(..))` becomes) leave their loop flags on the stack, where
+//! an enclosing operator picks them up. Every node and every element walked
+//! counts against [`MAX_CONDITION_STEPS`], so no condition runs long.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -25,15 +28,15 @@ impl From<Error> for Stop {
     }
 }
 
-type Out<'a> = Result<Value<'a>, Stop>;
+type Step = Result<(), Stop>;
 
 fn runtime(message: String) -> Stop {
     Stop::Fail(Error::Runtime { message })
 }
 
-fn not_bool(v: &Value<'_>) -> Stop {
+fn assert_type(v: &Value<'_>, want: &str) -> Stop {
     runtime(format!(
-        "interface conversion: interface {{}} is {}, not bool",
+        "interface conversion: interface {{}} is {}, not {want}",
         v.go_type()
     ))
 }
@@ -41,17 +44,19 @@ fn not_bool(v: &Value<'_>) -> Stop {
 fn as_bool(v: &Value<'_>) -> Result<bool, Stop> {
     match v {
         Value::Bool(b) => Ok(*b),
-        other => Err(not_bool(other)),
+        other => Err(assert_type(other, "bool")),
     }
 }
 
 struct Scope<'a> {
-    elem: Value<'a>,
-    index: i64,
+    coll: Value<'a>,
+    index: usize,
+    count: i64,
 }
 
 pub(crate) struct Env<'a, 'e> {
     result: Value<'a>,
+    stack: Vec<Value<'a>>,
     vars: Vec<(&'e str, Value<'a>)>,
     scopes: Vec<Scope<'a>>,
     regexes: &'e [(String, regex::Regex)],
@@ -62,6 +67,7 @@ impl<'a, 'e> Env<'a, 'e> {
     pub(crate) fn new(result: Value<'a>, regexes: &'e [(String, regex::Regex)]) -> Env<'a, 'e> {
         Env {
             result,
+            stack: Vec::new(),
             vars: Vec::new(),
             scopes: Vec::new(),
             regexes,
@@ -69,7 +75,13 @@ impl<'a, 'e> Env<'a, 'e> {
         }
     }
 
-    fn step(&mut self, n: usize) -> Result<(), Stop> {
+    /// Runs `e` and returns the top of the stack, as expr's VM does.
+    pub(crate) fn run(&mut self, e: &'e Expr) -> Result<Value<'a>, Stop> {
+        self.eval(e)?;
+        Ok(self.pop())
+    }
+
+    fn step(&mut self, n: usize) -> Step {
         self.steps = self.steps.saturating_add(n);
         if self.steps > MAX_CONDITION_STEPS {
             return Err(Stop::Fail(Error::TooExpensive {
@@ -79,56 +91,79 @@ impl<'a, 'e> Env<'a, 'e> {
         Ok(())
     }
 
-    pub(crate) fn eval(&mut self, e: &'e Expr) -> Out<'a> {
+    fn push(&mut self, v: Value<'a>) {
+        self.stack.push(v);
+    }
+
+    fn pop(&mut self) -> Value<'a> {
+        self.stack.pop().unwrap_or(Value::Nil)
+    }
+
+    fn current(&self) -> Value<'a> {
+        self.stack.last().cloned().unwrap_or(Value::Nil)
+    }
+
+    fn eval(&mut self, e: &'e Expr) -> Step {
         self.step(1)?;
-        Ok(match e {
-            Expr::Nil => Value::Nil,
-            Expr::Bool(b) => Value::Bool(*b),
-            Expr::Int(i) => Value::Int(*i),
-            Expr::Float(f) => Value::Float(*f),
-            Expr::Str(s) => Value::str(s),
-            Expr::Ident(name) => match self.vars.iter().rev().find(|(n, _)| n == name) {
-                Some((_, v)) => v.clone(),
-                None if name == "result" => self.result.clone(),
-                None => Value::Func,
-            },
-            Expr::Pointer(name) => {
-                let Some(scope) = self.scopes.last() else {
-                    return Err(runtime("no predicate scope".into()));
+        match e {
+            Expr::Nil => self.push(Value::Nil),
+            Expr::Bool(b) => self.push(Value::Bool(*b)),
+            Expr::Int(i) => self.push(Value::Int(*i)),
+            Expr::Float(f) => self.push(Value::Float(*f)),
+            Expr::Str(s) => self.push(Value::str(s)),
+            Expr::Ident(name) => {
+                let v = match self.vars.iter().rev().find(|(n, _)| n == name) {
+                    Some((_, v)) => v.clone(),
+                    None if name == "result" => self.result.clone(),
+                    None => Value::Func,
                 };
-                match name {
-                    None => scope.elem.clone(),
-                    Some(_) => Value::Int(scope.index),
-                }
+                self.push(v);
+            }
+            Expr::Pointer(name) => {
+                let v = match self.scopes.last() {
+                    None => return Err(runtime("no predicate scope".into())),
+                    Some(s) if name.is_none() => s.coll.at(s.index),
+                    Some(s) => Value::Int(s.index as i64),
+                };
+                self.push(v);
             }
             Expr::Unary(op, x) => {
-                let v = self.eval(x)?;
-                match op {
-                    UnOp::Not => Value::Bool(!as_bool(&v)?),
-                    UnOp::Plus => v,
-                    UnOp::Neg => match v {
-                        Value::Int(i) => Value::Int(i.wrapping_neg()),
-                        Value::Float(f) => Value::Float(-f),
-                        other => return Err(runtime(format!("invalid operation: - {}", other.go_type()))),
-                    },
-                }
+                self.eval(x)?;
+                let v = self.pop();
+                let out = match (op, v) {
+                    (UnOp::Not, v) => Value::Bool(!as_bool(&v)?),
+                    (UnOp::Plus, v) => v,
+                    (UnOp::Neg, Value::Int(i)) => Value::Int(i.wrapping_neg()),
+                    (UnOp::Neg, Value::Float(f)) => Value::Float(-f),
+                    (UnOp::Neg, other) => {
+                        return Err(runtime(format!("invalid operation: - {}", other.go_type())));
+                    }
+                };
+                self.push(out);
             }
             Expr::Binary(op, l, r) => self.binary(*op, l, r)?,
-            Expr::Chain(x) => match self.eval(x) {
-                Err(Stop::NilChain) => Value::Nil,
-                other => other?,
-            },
+            Expr::Chain(x) => {
+                let height = self.stack.len();
+                match self.eval(x) {
+                    Err(Stop::NilChain) => {
+                        self.stack.truncate(height);
+                        self.push(Value::Nil);
+                    }
+                    other => other?,
+                }
+            }
             Expr::Member {
                 base,
                 prop,
                 optional,
                 args,
             } => {
-                let b = self.eval(base)?;
-                if *optional && b.is_nil() {
+                self.eval(base)?;
+                if *optional && self.current().is_nil() {
                     return Err(Stop::NilChain);
                 }
-                let p = self.eval(prop)?;
+                self.eval(prop)?;
+                let (p, b) = (self.pop(), self.pop());
                 let v = value::fetch(&b, &p).map_err(|f| match f {
                     FetchFail::Index { index, len } => Stop::Fail(Error::IndexOutOfRange { index, len }),
                     FetchFail::Other(m) => runtime(m),
@@ -139,112 +174,159 @@ impl<'a, 'e> Env<'a, 'e> {
                         v.go_type()
                     )));
                 }
-                v
+                self.push(v);
             }
             Expr::Slice { base, from, to } => {
-                let b = self.eval(base)?;
-                let to = match to {
-                    Some(t) => Some(to_int(&self.eval(t)?).map_err(runtime)?),
-                    None => match &b {
-                        Value::Str(s) => Some(s.len() as i64),
-                        other => Some(other.array_len().ok_or_else(|| {
-                            runtime(format!("invalid argument for len (type {})", other.go_type()))
-                        })? as i64),
-                    },
-                };
-                let from = match from {
-                    Some(f) => to_int(&self.eval(f)?).map_err(runtime)?,
-                    None => 0,
-                };
-                value::slice(&b, from, to).map_err(runtime)?
+                self.eval(base)?;
+                match to {
+                    Some(t) => self.eval(t)?,
+                    None => {
+                        let len = match self.current() {
+                            Value::Str(s) => s.len(),
+                            Value::Map(m) => m.len(),
+                            other => other.array_len().ok_or_else(|| {
+                                runtime(format!("invalid argument for len (type {})", other.go_type()))
+                            })?,
+                        };
+                        self.push(Value::Int(len as i64));
+                    }
+                }
+                match from {
+                    Some(f) => self.eval(f)?,
+                    None => self.push(Value::Int(0)),
+                }
+                let (from, to, node) = (self.pop(), self.pop(), self.pop());
+                let from = to_int(&from).map_err(runtime)?;
+                let to = to_int(&to).map_err(runtime)?;
+                let v = value::slice(&node, from, Some(to)).map_err(runtime)?;
+                self.push(v);
             }
             Expr::Call(name, args) => {
-                let mut vals = Vec::with_capacity(args.len());
                 for a in args {
-                    vals.push(self.eval(a)?);
+                    self.eval(a)?;
                 }
+                let at = self.stack.len().saturating_sub(args.len());
+                let vals: Vec<Value<'a>> = self.stack.split_off(at);
                 if let Some(n) = vals.iter().filter_map(Value::array_len).max() {
                     self.step(n)?;
                 }
-                if super::check::ENV_FUNCS.contains(&name.as_str()) {
-                    library::env(name, &vals, &self.result).map_err(runtime)?
+                let v = if super::check::ENV_FUNCS.contains(&name.as_str()) {
+                    library::env(name, &vals, &self.result)
                 } else {
-                    library::call(name, vals).map_err(runtime)?
-                }
+                    library::call(name, vals)
+                };
+                self.push(v.map_err(runtime)?);
             }
-            Expr::Predicate { pred, coll, body } => self.predicate(*pred, coll, body.as_deref())?,
-            Expr::Cond(c, a, b) => {
-                if as_bool(&self.eval(c)?)? {
-                    self.eval(a)?
-                } else {
-                    self.eval(b)?
+            Expr::Predicate {
+                pred,
+                coll,
+                body,
+                map,
+                throws,
+            } => {
+                self.eval(coll)?;
+                let c = self.pop();
+                if c.array_len().is_none() {
+                    return Err(runtime(format!(
+                        "reflect: call of reflect.Value.Len on {} Value",
+                        c.go_type()
+                    )));
                 }
+                self.scopes.push(Scope {
+                    coll: c,
+                    index: 0,
+                    count: 0,
+                });
+                let out = self.predicate(*pred, body.as_deref(), map.as_deref(), *throws);
+                self.scopes.pop();
+                out?;
+            }
+            Expr::Cond(c, a, b) => {
+                self.eval(c)?;
+                let yes = as_bool(&self.current())?;
+                self.pop();
+                self.eval(if yes { a } else { b })?;
             }
             Expr::Let(name, value, body) => {
-                let v = self.eval(value)?;
+                self.eval(value)?;
+                let v = self.pop();
                 self.vars.push((name, v));
                 let out = self.eval(body);
                 self.vars.pop();
-                out?
+                out?;
             }
             Expr::Seq(nodes) => {
-                let mut last = Value::Nil;
-                for n in nodes {
-                    last = self.eval(n)?;
+                for (i, n) in nodes.iter().enumerate() {
+                    self.eval(n)?;
+                    if i + 1 < nodes.len() {
+                        self.pop();
+                    }
                 }
-                last
             }
             Expr::Array(nodes) => {
-                let mut items = Vec::with_capacity(nodes.len());
                 for n in nodes {
-                    items.push(self.eval(n)?);
+                    self.eval(n)?;
                 }
-                Value::any_array(items)
+                let at = self.stack.len().saturating_sub(nodes.len());
+                let items = self.stack.split_off(at);
+                self.push(Value::any_array(items));
             }
             Expr::Map(pairs) => {
-                let mut m = BTreeMap::new();
                 for (k, v) in pairs {
-                    let key = match self.eval(k)? {
-                        Value::Str(s) => s.to_string(),
-                        other => {
-                            return Err(runtime(format!(
-                                "interface conversion: interface {{}} is {}, not string",
-                                other.go_type()
-                            )));
-                        }
-                    };
-                    let val = self.eval(v)?;
-                    m.insert(key, val);
+                    self.eval(k)?;
+                    self.eval(v)?;
                 }
-                Value::Map(Rc::new(m))
+                let at = self.stack.len().saturating_sub(2 * pairs.len());
+                let flat = self.stack.split_off(at);
+                let mut m = BTreeMap::new();
+                for kv in flat.chunks(2) {
+                    let key = match &kv[0] {
+                        Value::Str(s) => s.to_string(),
+                        other => return Err(assert_type(other, "string")),
+                    };
+                    m.insert(key, kv[1].clone());
+                }
+                self.push(Value::Map(Rc::new(m)));
             }
-        })
+        }
+        Ok(())
     }
 
-    fn binary(&mut self, op: BinOp, l: &'e Expr, r: &'e Expr) -> Out<'a> {
+    fn binary(&mut self, op: BinOp, l: &'e Expr, r: &'e Expr) -> Step {
         match op {
             BinOp::And | BinOp::Or => {
-                let lv = self.eval(l)?;
-                // Short circuit; otherwise the right value is the result as is.
-                if as_bool(&lv)? == (op == BinOp::Or) {
-                    return Ok(lv);
+                self.eval(l)?;
+                // Jump on the value left on the stack; otherwise pop it and run the right.
+                if as_bool(&self.current())? == (op == BinOp::Or) {
+                    return Ok(());
                 }
+                self.pop();
                 return self.eval(r);
             }
             BinOp::Coalesce => {
-                let lv = match self.eval(l) {
-                    Err(Stop::NilChain) => Value::Nil,
-                    other => other?,
-                };
-                return if lv.is_nil() { self.eval(r) } else { Ok(lv) };
+                self.eval(l)?;
+                if !self.current().is_nil() {
+                    return Ok(());
+                }
+                self.pop();
+                return self.eval(r);
             }
             _ => {}
         }
-        let lv = self.eval(l)?;
-        let rv = self.eval(r)?;
-        Ok(match op {
+        self.eval(l)?;
+        self.eval(r)?;
+        let (rv, lv) = (self.pop(), self.pop());
+        let out = match op {
             BinOp::Eq => Value::Bool(equal(&lv, &rv)),
             BinOp::Ne => Value::Bool(!equal(&lv, &rv)),
+            BinOp::EqInt | BinOp::NeInt => match (&lv, &rv) {
+                (Value::Int(a), Value::Int(b)) => Value::Bool((a == b) == (op == BinOp::EqInt)),
+                (Value::Int(_), other) | (other, _) => return Err(assert_type(other, "int")),
+            },
+            BinOp::EqStr | BinOp::NeStr => match (&lv, &rv) {
+                (Value::Str(a), Value::Str(b)) => Value::Bool((a == b) == (op == BinOp::EqStr)),
+                (Value::Str(_), other) | (other, _) => return Err(assert_type(other, "string")),
+            },
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 Value::Bool(compare(op, &lv, &rv).map_err(runtime)?)
             }
@@ -267,19 +349,18 @@ impl<'a, 'e> Env<'a, 'e> {
                 Value::Array(Elem::Int, Rc::new((a..=b).map(Value::Int).collect()))
             }
             _ => arith(op, &lv, &rv).map_err(runtime)?,
-        })
+        };
+        self.push(out);
+        Ok(())
     }
 
-    fn string_op(&self, op: BinOp, l: &Value<'a>, r: &Value<'a>) -> Out<'a> {
+    fn string_op(&self, op: BinOp, l: &Value<'a>, r: &Value<'a>) -> Result<Value<'a>, Stop> {
         if l.is_nil() || r.is_nil() {
             return Ok(Value::Bool(false));
         }
         let s = |v: &Value<'a>| match v {
             Value::Str(s) => Ok(s.clone()),
-            other => Err(runtime(format!(
-                "interface conversion: interface {{}} is {}, not string",
-                other.go_type()
-            ))),
+            other => Err(assert_type(other, "string")),
         };
         let (a, b) = (s(l)?, s(r)?);
         Ok(Value::Bool(match op {
@@ -295,60 +376,137 @@ impl<'a, 'e> Env<'a, 'e> {
         }))
     }
 
-    fn predicate(&mut self, pred: Pred, coll: &'e Expr, body: Option<&'e Expr>) -> Out<'a> {
-        let c = self.eval(coll)?;
-        let Some(len) = c.array_len() else {
-            return Err(runtime(format!(
-                "reflect: call of reflect.Value.Len on {} Value",
-                c.go_type()
-            )));
-        };
-        let backwards = matches!(pred, Pred::FindLast | Pred::FindLastIndex);
-        let mut hits: i64 = 0;
-        let mut acc = Value::Int(0);
-        let mut out = Vec::new();
-        for k in 0..len {
-            let i = if backwards { len - 1 - k } else { k };
-            self.step(1)?;
-            let elem = c.at(i);
-            let v = match body {
-                Some(b) => {
-                    self.scopes.push(Scope {
-                        elem: elem.clone(),
-                        index: i as i64,
-                    });
-                    let v = self.eval(b);
-                    self.scopes.pop();
-                    v?
-                }
-                None => elem.clone(),
-            };
+    fn scope(&mut self) -> &mut Scope<'a> {
+        let last = self.scopes.len() - 1;
+        &mut self.scopes[last]
+    }
+
+    /// Runs the predicate body (or pushes the element) for the current index.
+    fn body(&mut self, body: Option<&'e Expr>) -> Step {
+        self.step(1)?;
+        match body {
+            Some(b) => self.eval(b),
+            None => {
+                let s = self.scope();
+                let v = s.coll.at(s.index);
+                self.push(v);
+                Ok(())
+            }
+        }
+    }
+
+    /// What a match yields: the mapped value, the element or its index.
+    fn yield_match(&mut self, pred: Pred, map: Option<&'e Expr>) -> Step {
+        match (pred, map) {
+            (Pred::FindIndex | Pred::FindLastIndex, _) => {
+                let i = self.scope().index as i64;
+                self.push(Value::Int(i));
+                Ok(())
+            }
+            (_, Some(m)) => self.eval(m),
+            (_, None) => {
+                let s = self.scope();
+                let v = s.coll.at(s.index);
+                self.push(v);
+                Ok(())
+            }
+        }
+    }
+
+    /// The loop of one predicate builtin, as expr's compiler emits it; the
+    /// collection is the innermost scope.
+    fn predicate(&mut self, pred: Pred, body: Option<&'e Expr>, map: Option<&'e Expr>, throws: bool) -> Step {
+        let len = self.scope().coll.array_len().unwrap_or(0);
+        if matches!(pred, Pred::FindLast | Pred::FindLastIndex) {
+            return self.backwards(pred, body, map, throws, len);
+        }
+        if pred == Pred::Sum {
+            let mut acc = Value::Int(0);
+            for i in 0..len {
+                self.scope().index = i;
+                self.body(body)?;
+                let v = self.pop();
+                acc = arith(BinOp::Add, &v, &acc).map_err(runtime)?;
+            }
+            self.push(acc);
+            return Ok(());
+        }
+        let mut produced = 0usize;
+        for i in 0..len {
+            self.scope().index = i;
+            self.body(body)?;
+            if pred == Pred::Map {
+                produced += 1;
+                continue;
+            }
+            if pred == Pred::None {
+                let v = self.pop();
+                self.push(Value::Bool(!as_bool(&v)?));
+            }
+            let hit = as_bool(&self.current())?;
             match pred {
-                Pred::Map => out.push(v),
-                Pred::Sum => acc = arith(BinOp::Add, &v, &acc).map_err(runtime)?,
-                _ => {
-                    let hit = as_bool(&v)?;
-                    match pred {
-                        Pred::All if !hit => return Ok(Value::Bool(false)),
-                        Pred::None if hit => return Ok(Value::Bool(false)),
-                        Pred::Any if hit => return Ok(Value::Bool(true)),
-                        Pred::Find | Pred::FindLast if hit => return Ok(elem),
-                        Pred::FindIndex | Pred::FindLastIndex if hit => return Ok(Value::Int(i as i64)),
-                        Pred::Filter if hit => out.push(elem),
-                        _ => {}
+                Pred::All | Pred::None if !hit => return Ok(()),
+                Pred::Any if hit => return Ok(()),
+                Pred::All | Pred::None | Pred::Any => {
+                    self.pop();
+                }
+                Pred::Find | Pred::FindIndex => {
+                    self.pop();
+                    if hit {
+                        return self.yield_match(pred, map);
                     }
-                    hits += i64::from(hit);
+                }
+                _ => {
+                    self.pop();
+                    if hit {
+                        self.scope().count += 1;
+                        if pred == Pred::Filter {
+                            self.yield_match(pred, map)?;
+                            produced += 1;
+                        }
+                    }
                 }
             }
         }
-        Ok(match pred {
+        let count = self.scope().count;
+        let out = match pred {
             Pred::All | Pred::None => Value::Bool(true),
             Pred::Any => Value::Bool(false),
-            Pred::One => Value::Bool(hits == 1),
-            Pred::Count => Value::Int(hits),
-            Pred::Sum => acc,
-            Pred::Filter | Pred::Map => Value::any_array(out),
-            Pred::Find | Pred::FindLast | Pred::FindIndex | Pred::FindLastIndex => Value::Nil,
-        })
+            Pred::One => Value::Bool(count == 1),
+            Pred::Count => Value::Int(count),
+            Pred::Filter | Pred::Map => {
+                let at = self.stack.len().saturating_sub(produced);
+                let items = self.stack.split_off(at);
+                Value::any_array(items)
+            }
+            _ if throws => {
+                return Err(Stop::Fail(Error::IndexOutOfRange { index: 0, len: 0 }));
+            }
+            _ => Value::Nil,
+        };
+        self.push(out);
+        Ok(())
+    }
+
+    /// findLast / findLastIndex: emitLoopBackwards pushes `index >= 0` before
+    /// each round and never pops it, so each round leaves a `true`, the end
+    /// of the loop a `false`.
+    fn backwards(&mut self, pred: Pred, body: Option<&'e Expr>, map: Option<&'e Expr>, throws: bool, len: usize) -> Step {
+        for i in (0..len).rev() {
+            self.scope().index = i;
+            self.push(Value::Bool(true));
+            self.body(body)?;
+            let hit = as_bool(&self.current())?;
+            self.pop();
+            if hit {
+                return self.yield_match(pred, map);
+            }
+        }
+        self.push(Value::Bool(false));
+        if throws {
+            return Err(Stop::Fail(Error::IndexOutOfRange { index: -1, len: 0 }));
+        }
+        self.push(Value::Nil);
+        Ok(())
     }
 }

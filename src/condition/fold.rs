@@ -10,6 +10,7 @@ use super::ast::{BinOp, Expr, Pred, UnOp};
 /// Optimizes `e` in place.
 pub(crate) fn optimize(e: &mut Expr) -> Result<(), Error> {
     fold(e)?;
+    filter_map_last(e);
     combine_predicates(e);
     sum_array(e);
     Ok(())
@@ -31,9 +32,10 @@ fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
             v
         }
         Expr::Call(_, args) | Expr::Seq(args) | Expr::Array(args) => args.iter_mut().collect(),
-        Expr::Predicate { coll, body, .. } => {
+        Expr::Predicate { coll, body, map, .. } => {
             let mut v: Vec<&mut Expr> = vec![coll];
             v.extend(body.iter_mut().map(|b| &mut **b));
+            v.extend(map.iter_mut().map(|b| &mut **b));
             v
         }
         Expr::Cond(c, a, b) => vec![c, a, b],
@@ -140,6 +142,72 @@ fn fold_binary(op: BinOp, l: &mut Box<Expr>, r: &mut Box<Expr>) -> Result<Option
     })
 }
 
+fn has_index_pointer(e: &Expr) -> bool {
+    matches!(e, Expr::Pointer(Some(n)) if n == "index") || e.children().into_iter().any(has_index_pointer)
+}
+
+/// filterMap and filterLast: `map(filter(x, p), m)` becomes one filter
+/// yielding `m`; `last(filter(..))` and `filter(..)[-1]` become findLast,
+/// which (in expr v1.17's VM) leaves its loop flags on the stack.
+fn filter_map_last(e: &mut Expr) {
+    for c in children_mut(e) {
+        filter_map_last(c);
+    }
+    let replacement = match e {
+        Expr::Predicate {
+            pred: Pred::Map,
+            coll,
+            body: Some(m),
+            ..
+        } if !has_index_pointer(m) => match &**coll {
+            Expr::Predicate {
+                pred: Pred::Filter,
+                coll: x,
+                body: p @ Some(_),
+                map: None,
+                ..
+            } => Some(Expr::Predicate {
+                pred: Pred::Filter,
+                coll: x.clone(),
+                body: p.clone(),
+                map: Some(m.clone()),
+                throws: false,
+            }),
+            _ => None,
+        },
+        Expr::Call(name, args) if name == "last" && args.len() == 1 => find_last(&args[0], false),
+        Expr::Member {
+            base,
+            prop,
+            optional: false,
+            args: None,
+        } if matches!(**prop, Expr::Int(-1)) => find_last(base, true),
+        _ => None,
+    };
+    if let Some(r) = replacement {
+        *e = r;
+    }
+}
+
+fn find_last(filter: &Expr, throws: bool) -> Option<Expr> {
+    match filter {
+        Expr::Predicate {
+            pred: Pred::Filter,
+            coll,
+            body: body @ Some(_),
+            map,
+            ..
+        } => Some(Expr::Predicate {
+            pred: Pred::FindLast,
+            coll: coll.clone(),
+            body: body.clone(),
+            map: map.clone(),
+            throws,
+        }),
+        _ => None,
+    }
+}
+
 /// predicateCombination: `all(x, p) && all(x, q)` → `all(x, p && q)`,
 /// `any(x, p) || any(x, q)` → `any(x, p || q)`, `none(x, p) && none(x, q)`
 /// → `none(x, p || q)`, when both collections are written the same.
@@ -153,11 +221,15 @@ fn combine_predicates(e: &mut Expr) {
             pred: p1,
             coll: c1,
             body: Some(b1),
+            map: None,
+            ..
         },
         Expr::Predicate {
             pred: p2,
             coll: c2,
             body: Some(b2),
+            map: None,
+            ..
         },
     ) = (&**l, &**r)
     else {
@@ -178,6 +250,8 @@ fn combine_predicates(e: &mut Expr) {
         pred: *p1,
         coll: c1.clone(),
         body: Some(Box::new(body)),
+        map: None,
+        throws: false,
     };
 }
 
@@ -190,6 +264,7 @@ fn sum_array(e: &mut Expr) {
         pred: Pred::Sum,
         coll,
         body: None,
+        ..
     } = e
         && let Expr::Array(items) = &**coll
         && items.len() >= 2

@@ -186,7 +186,7 @@ impl Condition {
         }
         let tokens = lexer::lex(src)?;
         let expr = parser::parse(&tokens)?;
-        let vector = compile(expr.clone(), &nature::Nature::array_of(nature::Nature::Float));
+        let vector = compile(expr.clone(), &nature::Nature::slice(nature::Slice::Float));
         let scalar = compile(expr, &nature::Nature::Float);
         Ok(Condition { vector, scalar })
     }
@@ -199,7 +199,7 @@ impl Condition {
         };
         let compiled = compiled.as_ref().map_err(Clone::clone)?;
         let mut env = eval::Env::new(value, &compiled.regexes);
-        match env.eval(&compiled.expr) {
+        match env.run(&compiled.expr) {
             Ok(value::Value::Bool(b)) => Ok(b),
             Ok(other) => Err(Error::NotBool {
                 got: other.go_type(),

@@ -2,6 +2,16 @@
 //! sees Argo's environment, and the relations its checker uses
 //! (comparable, assignable, "maybe compatible").
 
+/// The Go type of a slice, which decides assignability; its element nature
+/// (expr's `Ref`) may be more precise (`[1, 2]` is a `[]any` of ints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slice {
+    Any,
+    Float,
+    Int,
+    Str,
+}
+
 /// A static type.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Nature {
@@ -9,12 +19,14 @@ pub(crate) enum Nature {
     Unknown,
     Nil,
     Bool,
-    /// `int` (and `int64`, what `asInt` returns: expr treats both as integers).
     Int,
+    /// What `asInt` returns; an integer, but not `int` (no OpEqualInt, no
+    /// assignment to an `int` slot).
+    Int64,
     Float,
     Str,
-    /// A slice; the element nature (`Unknown` for `[]any`).
-    Array(Box<Nature>),
+    /// A slice: its Go type and its element nature.
+    Array(Slice, Box<Nature>),
     /// `map[string]any`, what map literals build.
     Map,
     /// A function used as a value.
@@ -22,20 +34,43 @@ pub(crate) enum Nature {
 }
 
 impl Nature {
+    /// A `[]any` whose elements are known to be `elem` (expr's MakeArrayOf).
     pub(crate) fn array_of(elem: Nature) -> Nature {
-        Nature::Array(Box::new(elem))
+        Nature::Array(Slice::Any, Box::new(elem))
     }
+    /// A plain `[]any`.
     pub(crate) fn any_array() -> Nature {
         Nature::array_of(Nature::Unknown)
+    }
+    /// The slice type `s` with nothing more known (expr's FromType).
+    pub(crate) fn slice(s: Slice) -> Nature {
+        let elem = match s {
+            Slice::Any => Nature::Unknown,
+            Slice::Float => Nature::Float,
+            Slice::Int => Nature::Int,
+            Slice::Str => Nature::Str,
+        };
+        Nature::Array(s, Box::new(elem))
+    }
+    /// This nature reduced to its Go type, as a builtin's Validate returns it.
+    pub(crate) fn retyped(&self) -> Nature {
+        match self {
+            Nature::Array(s, _) => Nature::slice(*s),
+            other => other.clone(),
+        }
+    }
+    /// The element of the Go slice type (reflect's Elem), not the known one.
+    pub(crate) fn go_elem(&self) -> Nature {
+        self.retyped().elem()
     }
     pub(crate) fn unknown(&self) -> bool {
         matches!(self, Nature::Unknown)
     }
     pub(crate) fn number(&self) -> bool {
-        matches!(self, Nature::Int | Nature::Float)
+        matches!(self, Nature::Int | Nature::Int64 | Nature::Float)
     }
     pub(crate) fn integer(&self) -> bool {
-        matches!(self, Nature::Int)
+        matches!(self, Nature::Int | Nature::Int64)
     }
     pub(crate) fn bool(&self) -> bool {
         matches!(self, Nature::Bool)
@@ -44,7 +79,7 @@ impl Nature {
         matches!(self, Nature::Str)
     }
     pub(crate) fn array(&self) -> bool {
-        matches!(self, Nature::Array(_))
+        matches!(self, Nature::Array(..))
     }
     pub(crate) fn map(&self) -> bool {
         matches!(self, Nature::Map)
@@ -56,7 +91,7 @@ impl Nature {
     /// The element of an array (or a map's value); `Unknown` otherwise.
     pub(crate) fn elem(&self) -> Nature {
         match self {
-            Nature::Array(e) => (**e).clone(),
+            Nature::Array(_, e) => (**e).clone(),
             _ => Nature::Unknown,
         }
     }
@@ -68,10 +103,13 @@ impl Nature {
             Nature::Nil => "nil".into(),
             Nature::Bool => "bool".into(),
             Nature::Int => "int".into(),
+            Nature::Int64 => "int64".into(),
             Nature::Float => "float64".into(),
             Nature::Str => "string".into(),
-            Nature::Array(e) if e.unknown() => "[]interface {}".into(),
-            Nature::Array(e) => format!("[]{}", e.go_name()),
+            Nature::Array(Slice::Any, _) => "[]interface {}".into(),
+            Nature::Array(Slice::Float, _) => "[]float64".into(),
+            Nature::Array(Slice::Int, _) => "[]int".into(),
+            Nature::Array(Slice::Str, _) => "[]string".into(),
             Nature::Map => "map[string]interface {}".into(),
             Nature::Func => "func".into(),
         }
@@ -87,13 +125,13 @@ impl Nature {
     /// Go's assignability of this nature to a parameter or slot of `to`.
     pub(crate) fn assignable_to(&self, to: &Nature) -> bool {
         match (self, to) {
-            (Nature::Nil, Nature::Array(_) | Nature::Map | Nature::Func | Nature::Unknown) => true,
+            (Nature::Nil, Nature::Array(..) | Nature::Map | Nature::Func | Nature::Unknown) => true,
             (Nature::Nil, _) => false,
             // An untyped value has no type to assign.
             (Nature::Unknown, Nature::Unknown) => true,
             (Nature::Unknown, _) => false,
             (_, Nature::Unknown) => true,
-            (Nature::Array(a), Nature::Array(b)) => a == b,
+            (Nature::Array(a, _), Nature::Array(b, _)) => a == b,
             (a, b) => a == b,
         }
     }

@@ -377,6 +377,8 @@ impl<'a> Parser<'a> {
             pred,
             coll: Box::new(coll),
             body: it.next().map(Box::new),
+            map: None,
+            throws: false,
         })
     }
 

@@ -163,7 +163,6 @@ const RUNTIME: &[&str] = &[
     "strconv.",
     "memory budget",
     "cannot convert",
-    "cannot get",
     "operator \"in\" not defined",
     "invalid operation: int(",
     "invalid operation: float(",
@@ -177,6 +176,9 @@ impl Class {
             Class::Index
         } else if msg.starts_with("expected bool, but got") {
             Class::NotBool
+        } else if msg.contains(" literal: ") {
+            // The parser's message quotes strconv's, which is not a run-time one.
+            Class::Compile
         } else if RUNTIME.iter().any(|p| msg.contains(p)) {
             Class::Runtime
         } else if COMPILE.iter().any(|p| msg.contains(p)) {
