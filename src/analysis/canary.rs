@@ -103,10 +103,12 @@ impl Conditions {
         };
         match pair.verdicts(&value) {
             Ok(v) => ConditionOutcome::Decided(v, self.explain(v.phase())),
-            Err(e @ condition::FieldError {
-                error: condition::Error::IndexOutOfRange { .. },
-                ..
-            }) => ConditionOutcome::IndexOutOfRange(e.to_string()),
+            Err(
+                e @ condition::FieldError {
+                    error: condition::Error::IndexOutOfRange { .. },
+                    ..
+                },
+            ) => ConditionOutcome::IndexOutOfRange(e.to_string()),
             Err(e) => ConditionOutcome::Error(e.to_string()),
         }
     }
@@ -177,7 +179,11 @@ impl CanaryProvider {
             metric.failure_condition.clone(),
         );
         // The cache holds plain data; a panic elsewhere cannot leave it inconsistent.
-        let lock = || self.conditions.lock().unwrap_or_else(PoisonError::into_inner);
+        let lock = || {
+            self.conditions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
         if let Some(hit) = lock().map.get(&key) {
             return hit.clone();
         }
@@ -445,10 +451,7 @@ impl Provider for CanaryProvider {
     async fn run(&self, _run: &AnalysisRun, metric: &Metric) -> Measurement {
         let started = Time::now();
         match self.prepare(metric) {
-            Ok(p) => {
-                self.execute(&p, &self.conditions(metric), started)
-                    .await
-            }
+            Ok(p) => self.execute(&p, &self.conditions(metric), started).await,
             Err(e) => prepare_error("", &e, started),
         }
     }

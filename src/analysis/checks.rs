@@ -263,7 +263,11 @@ pub(crate) fn non_finite(cfg: &Config, bad: f64, count: usize) -> Outcome {
     } else {
         (
             Reason::Inf,
-            format!("the query returned {} for {}", super::format::go_float(bad), scope(cfg)),
+            format!(
+                "the query returned {} for {}",
+                super::format::go_float(bad),
+                scope(cfg)
+            ),
         )
     };
     (on_empty(cfg), reason, why, count)

@@ -219,7 +219,9 @@ impl Expr {
             | Expr::Pointer(_) => Vec::new(),
             Expr::Unary(_, x) | Expr::Chain(x) => vec![x],
             Expr::Binary(_, l, r) | Expr::Let(_, l, r) => vec![l, r],
-            Expr::Member { base, prop, args, .. } => {
+            Expr::Member {
+                base, prop, args, ..
+            } => {
                 let mut v: Vec<&Expr> = vec![base, prop];
                 v.extend(args.iter().flatten());
                 v
@@ -231,7 +233,9 @@ impl Expr {
                 v
             }
             Expr::Call(_, args) | Expr::Seq(args) | Expr::Array(args) => args.iter().collect(),
-            Expr::Predicate { coll, body, map, .. } => {
+            Expr::Predicate {
+                coll, body, map, ..
+            } => {
                 let mut v: Vec<&Expr> = vec![coll];
                 v.extend(body.iter().map(|b| &**b));
                 v.extend(map.iter().map(|b| &**b));

@@ -9,10 +9,42 @@ use super::nature::{Nature, Slice};
 
 /// The builtins canary-gate evaluates (besides the predicates in `ast::Pred`).
 const SUPPORTED: &[&str] = &[
-    "len", "type", "abs", "ceil", "floor", "round", "int", "float", "string", "trim",
-    "trimPrefix", "trimSuffix", "upper", "lower", "split", "replace", "repeat", "join",
-    "indexOf", "lastIndexOf", "hasPrefix", "hasSuffix", "max", "min", "mean", "median",
-    "first", "last", "get", "take", "keys", "values", "reverse", "uniq", "concat", "flatten",
+    "len",
+    "type",
+    "abs",
+    "ceil",
+    "floor",
+    "round",
+    "int",
+    "float",
+    "string",
+    "trim",
+    "trimPrefix",
+    "trimSuffix",
+    "upper",
+    "lower",
+    "split",
+    "replace",
+    "repeat",
+    "join",
+    "indexOf",
+    "lastIndexOf",
+    "hasPrefix",
+    "hasSuffix",
+    "max",
+    "min",
+    "mean",
+    "median",
+    "first",
+    "last",
+    "get",
+    "take",
+    "keys",
+    "values",
+    "reverse",
+    "uniq",
+    "concat",
+    "flatten",
     "sort",
 ];
 
@@ -20,9 +52,28 @@ const SUPPORTED: &[&str] = &[
 /// rejected with a named "unsupported" error (time, JSON, base64, bit
 /// operations and pair conversions have no use on a metric's result).
 pub(crate) const UNSUPPORTED: &[&str] = &[
-    "splitAfter", "toJSON", "fromJSON", "toBase64", "fromBase64", "now", "duration", "date",
-    "timezone", "toPairs", "fromPairs", "bitand", "bitor", "bitxor", "bitnand", "bitshl",
-    "bitshr", "bitushr", "bitnot", "groupBy", "sortBy", "reduce",
+    "splitAfter",
+    "toJSON",
+    "fromJSON",
+    "toBase64",
+    "fromBase64",
+    "now",
+    "duration",
+    "date",
+    "timezone",
+    "toPairs",
+    "fromPairs",
+    "bitand",
+    "bitor",
+    "bitxor",
+    "bitnand",
+    "bitshl",
+    "bitshr",
+    "bitushr",
+    "bitnot",
+    "groupBy",
+    "sortBy",
+    "reduce",
 ];
 
 /// A name expr reserves for a builtin.
@@ -91,7 +142,10 @@ fn overloads(name: &str, args: &[Nature], sigs: &[&[P]], out: Nature) -> Checked
                 if matches!(p, P::Any) {
                     continue;
                 }
-                last = format!("cannot use nil as argument (type {}) to call {name}", want.go_name());
+                last = format!(
+                    "cannot use nil as argument (type {}) to call {name}",
+                    want.go_name()
+                );
                 continue 'sig;
             }
             // expr accepts any integer kind for an integer parameter.
@@ -123,7 +177,10 @@ fn aggregate(name: &str, args: &[Nature]) -> Checked {
             return Ok(Nature::Unknown);
         }
         if !a.number() {
-            return Err(format!("invalid argument for {name} (type {})", a.go_name()));
+            return Err(format!(
+                "invalid argument for {name} (type {})",
+                a.go_name()
+            ));
         }
     }
     Ok(args[0].retyped())
@@ -166,15 +223,25 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
             if numeric_or_unknown(&a0) {
                 Ok(Nature::Float)
             } else {
-                Err(format!("invalid argument for {name} (type {})", a0.go_name()))
+                Err(format!(
+                    "invalid argument for {name} (type {})",
+                    a0.go_name()
+                ))
             }
         }
         "int" | "float" => {
             count(name, args, 1)?;
             if numeric_or_unknown(&a0) || a0.string() {
-                Ok(if name == "int" { Nature::Int } else { Nature::Float })
+                Ok(if name == "int" {
+                    Nature::Int
+                } else {
+                    Nature::Float
+                })
             } else {
-                Err(format!("invalid argument for {name} (type {})", a0.go_name()))
+                Err(format!(
+                    "invalid argument for {name} (type {})",
+                    a0.go_name()
+                ))
             }
         }
         "trim" | "trimPrefix" | "trimSuffix" => {
@@ -187,12 +254,23 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
             &[&[Str, Str], &[Str, Str, Int]],
             Nature::slice(Slice::Str),
         ),
-        "replace" => overloads(name, args, &[&[Str, Str, Str, Int], &[Str, Str, Str]], Nature::Str),
+        "replace" => overloads(
+            name,
+            args,
+            &[&[Str, Str, Str, Int], &[Str, Str, Str]],
+            Nature::Str,
+        ),
         "repeat" => overloads(name, args, &[&[Str, Int]], Nature::Str),
         "join" => overloads(
             name,
             args,
-            &[&[StrArr, Str], &[AnyArr, Str], &[AnyArr], &[StrArr, Str], &[StrArr]],
+            &[
+                &[StrArr, Str],
+                &[AnyArr, Str],
+                &[AnyArr],
+                &[StrArr, Str],
+                &[StrArr],
+            ],
             Nature::Str,
         ),
         "indexOf" | "lastIndexOf" => overloads(name, args, &[&[Str, Str]], Nature::Int),
@@ -223,7 +301,10 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
                     "cannot use {} to get an element from map[string]interface {{}}",
                     prop.go_name()
                 )),
-                other => Err(format!("type {} does not support indexing", other.go_name())),
+                other => Err(format!(
+                    "type {} does not support indexing",
+                    other.go_name()
+                )),
             }
         }
         "take" => {

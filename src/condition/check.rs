@@ -128,7 +128,10 @@ impl Checker {
                     (false, true) | (true, true) => t1,
                     _ if t1.assignable_to(&t2) => {
                         let (e1, e2) = (t1.elem(), t2.elem());
-                        if t1.array() && t2.array() && !(e1.assignable_to(&e2) && e2.assignable_to(&e1)) {
+                        if t1.array()
+                            && t2.array()
+                            && !(e1.assignable_to(&e2) && e2.assignable_to(&e1))
+                        {
                             Nature::any_array()
                         } else {
                             t1
@@ -302,7 +305,11 @@ impl Checker {
             for a in args.iter_mut() {
                 self.visit(a)?;
             }
-            let which = if args.len() > want { "too many" } else { "not enough" };
+            let which = if args.len() > want {
+                "too many"
+            } else {
+                "not enough"
+            };
             return Err(err(format!("{which} arguments to call {name}")));
         }
         for a in args.iter_mut() {
@@ -326,7 +333,12 @@ impl Checker {
         Ok(out)
     }
 
-    fn predicate(&mut self, pred: Pred, coll: &mut Expr, body: Option<&mut Expr>) -> Result<Nature, Error> {
+    fn predicate(
+        &mut self,
+        pred: Pred,
+        coll: &mut Expr,
+        body: Option<&mut Expr>,
+    ) -> Result<Nature, Error> {
         let ct = self.visit(coll)?;
         if !ct.array() && !ct.unknown() {
             return Err(err(format!(
@@ -347,7 +359,9 @@ impl Checker {
         self.scopes.pop();
         let bt = bt?;
         if bt.nil() {
-            return Err(err("predicate should has one input and one output param".into()));
+            return Err(err(
+                "predicate should has one input and one output param".into()
+            ));
         }
         let boolean = !matches!(pred, Pred::Map | Pred::Sum);
         if boolean && !bt.bool() && !bt.unknown() {
@@ -413,7 +427,9 @@ fn binary(op: BinOp, l: &Nature, r: &Nature, right_literal: Option<&str>) -> Res
             || l.maybe_compatible(r, |n| n.number() || n.string()))
         .then_some(Nature::Bool),
         BinOp::Sub | BinOp::Mul if num => Some(promote()),
-        BinOp::Sub | BinOp::Mul => l.maybe_compatible(r, Nature::number).then_some(Nature::Unknown),
+        BinOp::Sub | BinOp::Mul => l
+            .maybe_compatible(r, Nature::number)
+            .then_some(Nature::Unknown),
         BinOp::Div | BinOp::Pow => {
             (num || l.maybe_compatible(r, Nature::number)).then_some(Nature::Float)
         }
@@ -429,11 +445,12 @@ fn binary(op: BinOp, l: &Nature, r: &Nature, right_literal: Option<&str>) -> Res
             if let Some(re) = right_literal {
                 regex::Regex::new(re).map_err(|e| err(e.to_string()))?;
             }
-            ((l.string() && r.string()) || l.maybe_compatible(r, Nature::string)).then_some(Nature::Bool)
+            ((l.string() && r.string()) || l.maybe_compatible(r, Nature::string))
+                .then_some(Nature::Bool)
         }
-        BinOp::Contains | BinOp::StartsWith | BinOp::EndsWith => {
-            ((l.string() && r.string()) || l.maybe_compatible(r, Nature::string)).then_some(Nature::Bool)
-        }
+        BinOp::Contains | BinOp::StartsWith | BinOp::EndsWith => ((l.string() && r.string())
+            || l.maybe_compatible(r, Nature::string))
+        .then_some(Nature::Bool),
         BinOp::Range => ((l.integer() && r.integer()) || l.maybe_compatible(r, Nature::integer))
             .then(|| Nature::array_of(Nature::Int)),
         BinOp::Coalesce => Some(match (l.nil(), r.nil()) {
@@ -449,7 +466,10 @@ fn binary(op: BinOp, l: &Nature, r: &Nature, right_literal: Option<&str>) -> Res
 fn in_operator(l: &Nature, r: &Nature) -> Result<Nature, Error> {
     if r.map() {
         if !l.unknown() && !l.assignable_to(&Nature::Str) {
-            return Err(err(format!("cannot use {} as type string in map key", l.go_name())));
+            return Err(err(format!(
+                "cannot use {} as type string in map key",
+                l.go_name()
+            )));
         }
         return Ok(Nature::Bool);
     }

@@ -165,7 +165,9 @@ impl<'a, 'e> Env<'a, 'e> {
                 self.eval(prop)?;
                 let (p, b) = (self.pop(), self.pop());
                 let v = value::fetch(&b, &p).map_err(|f| match f {
-                    FetchFail::Index { index, len } => Stop::Fail(Error::IndexOutOfRange { index, len }),
+                    FetchFail::Index { index, len } => {
+                        Stop::Fail(Error::IndexOutOfRange { index, len })
+                    }
                     FetchFail::Other(m) => runtime(m),
                 })?;
                 if args.is_some() {
@@ -185,7 +187,10 @@ impl<'a, 'e> Env<'a, 'e> {
                             Value::Str(s) => s.len(),
                             Value::Map(m) => m.len(),
                             other => other.array_len().ok_or_else(|| {
-                                runtime(format!("invalid argument for len (type {})", other.go_type()))
+                                runtime(format!(
+                                    "invalid argument for len (type {})",
+                                    other.go_type()
+                                ))
                             })?,
                         };
                         self.push(Value::Int(len as i64));
@@ -415,7 +420,13 @@ impl<'a, 'e> Env<'a, 'e> {
 
     /// The loop of one predicate builtin, as expr's compiler emits it; the
     /// collection is the innermost scope.
-    fn predicate(&mut self, pred: Pred, body: Option<&'e Expr>, map: Option<&'e Expr>, throws: bool) -> Step {
+    fn predicate(
+        &mut self,
+        pred: Pred,
+        body: Option<&'e Expr>,
+        map: Option<&'e Expr>,
+        throws: bool,
+    ) -> Step {
         let len = self.scope().coll.array_len().unwrap_or(0);
         if matches!(pred, Pred::FindLast | Pred::FindLastIndex) {
             return self.backwards(pred, body, map, throws, len);
@@ -491,7 +502,14 @@ impl<'a, 'e> Env<'a, 'e> {
     /// findLast / findLastIndex: emitLoopBackwards pushes `index >= 0` before
     /// each round and never pops it, so each round leaves a `true`, the end
     /// of the loop a `false`.
-    fn backwards(&mut self, pred: Pred, body: Option<&'e Expr>, map: Option<&'e Expr>, throws: bool, len: usize) -> Step {
+    fn backwards(
+        &mut self,
+        pred: Pred,
+        body: Option<&'e Expr>,
+        map: Option<&'e Expr>,
+        throws: bool,
+        len: usize,
+    ) -> Step {
         for i in (0..len).rev() {
             self.scope().index = i;
             self.push(Value::Bool(true));

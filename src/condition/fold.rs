@@ -20,7 +20,9 @@ fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
     match e {
         Expr::Unary(_, x) | Expr::Chain(x) => vec![x],
         Expr::Binary(_, l, r) | Expr::Let(_, l, r) => vec![l, r],
-        Expr::Member { base, prop, args, .. } => {
+        Expr::Member {
+            base, prop, args, ..
+        } => {
             let mut v: Vec<&mut Expr> = vec![base, prop];
             v.extend(args.iter_mut().flatten());
             v
@@ -32,7 +34,9 @@ fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
             v
         }
         Expr::Call(_, args) | Expr::Seq(args) | Expr::Array(args) => args.iter_mut().collect(),
-        Expr::Predicate { coll, body, map, .. } => {
+        Expr::Predicate {
+            coll, body, map, ..
+        } => {
             let mut v: Vec<&mut Expr> = vec![coll];
             v.extend(body.iter_mut().map(|b| &mut **b));
             v.extend(map.iter_mut().map(|b| &mut **b));
@@ -143,7 +147,8 @@ fn fold_binary(op: BinOp, l: &mut Box<Expr>, r: &mut Box<Expr>) -> Result<Option
 }
 
 fn has_index_pointer(e: &Expr) -> bool {
-    matches!(e, Expr::Pointer(Some(n)) if n == "index") || e.children().into_iter().any(has_index_pointer)
+    matches!(e, Expr::Pointer(Some(n)) if n == "index")
+        || e.children().into_iter().any(has_index_pointer)
 }
 
 /// filterMap and filterLast: `map(filter(x, p), m)` becomes one filter

@@ -265,7 +265,9 @@ impl Lexer<'_> {
                 None | Some('\n') => return Err(bad("literal not terminated")),
                 Some(c) if c == quote => return Ok(out),
                 Some('\\') => {
-                    let c = self.escape(quote).ok_or_else(|| bad("invalid char escape"))?;
+                    let c = self
+                        .escape(quote)
+                        .ok_or_else(|| bad("invalid char escape"))?;
                     out.push(c);
                 }
                 Some(c) => out.push(c),

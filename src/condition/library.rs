@@ -22,12 +22,19 @@ fn string_arg<'v>(v: &'v Value<'_>) -> Result<&'v str, Fail> {
 }
 
 fn strings<'a>(items: Vec<String>) -> Value<'a> {
-    Value::Array(Elem::Str, Rc::new(items.into_iter().map(|s| Value::Str(Rc::from(s))).collect()))
+    Value::Array(
+        Elem::Str,
+        Rc::new(items.into_iter().map(|s| Value::Str(Rc::from(s))).collect()),
+    )
 }
 
 /// Argo's functions at run time. `result_nil` is what Argo's isNil says of
 /// the measurement (never true for a Prometheus result).
-pub(crate) fn env<'a>(name: &str, args: &[Value<'a>], result: &Value<'a>) -> Result<Value<'a>, Fail> {
+pub(crate) fn env<'a>(
+    name: &str,
+    args: &[Value<'a>],
+    result: &Value<'a>,
+) -> Result<Value<'a>, Fail> {
     let a0 = args.first().cloned().unwrap_or(Value::Nil);
     match name {
         "isNaN" | "isInf" => match a0 {
@@ -48,7 +55,11 @@ pub(crate) fn env<'a>(name: &str, args: &[Value<'a>], result: &Value<'a>) -> Res
                 .parse::<i64>()
                 .map(Value::Int)
                 .map_err(|_| format!("strconv.ParseInt: parsing {s:?}: invalid syntax")),
-            other => Err(format!("asInt() not supported on {} {}", other.go_type(), format_value(&other))),
+            other => Err(format!(
+                "asInt() not supported on {} {}",
+                other.go_type(),
+                format_value(&other)
+            )),
         },
         "asFloat" => match a0 {
             Value::Float(f) => Ok(Value::Float(f)),
@@ -56,7 +67,11 @@ pub(crate) fn env<'a>(name: &str, args: &[Value<'a>], result: &Value<'a>) -> Res
             Value::Str(s) => parse_go_float(&s)
                 .map(Value::Float)
                 .ok_or_else(|| format!("strconv.ParseFloat: parsing {s:?}: invalid syntax")),
-            other => Err(format!("asFloat() not supported on {} {}", other.go_type(), format_value(&other))),
+            other => Err(format!(
+                "asFloat() not supported on {} {}",
+                other.go_type(),
+                format_value(&other)
+            )),
         },
         // A Prometheus result is never nil (an empty vector is a non-nil slice).
         "isNil" => Ok(Value::Bool(false)),
@@ -89,7 +104,12 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
             Value::Map(m) => Value::Int(m.len() as i64),
             other => match other.array_len() {
                 Some(n) => Value::Int(n as i64),
-                None => return Err(format!("invalid argument for len (type {})", other.go_type())),
+                None => {
+                    return Err(format!(
+                        "invalid argument for len (type {})",
+                        other.go_type()
+                    ));
+                }
             },
         },
         "type" => Value::str(match &a0 {
@@ -105,7 +125,12 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
         "abs" => match a0 {
             Value::Int(i) => Value::Int(if i < 0 { i.wrapping_neg() } else { i }),
             Value::Float(f) => Value::Float(if f < 0.0 { -f } else { f }),
-            other => return Err(format!("invalid argument for abs (type {})", other.go_type())),
+            other => {
+                return Err(format!(
+                    "invalid argument for abs (type {})",
+                    other.go_type()
+                ));
+            }
         },
         "ceil" | "floor" | "round" => match a0 {
             Value::Int(i) => Value::Float(i as f64),
@@ -114,18 +139,28 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
                 "floor" => f.floor(),
                 _ => f.round(),
             }),
-            other => return Err(format!("invalid argument for {name} (type {})", other.go_type())),
+            other => {
+                return Err(format!(
+                    "invalid argument for {name} (type {})",
+                    other.go_type()
+                ));
+            }
         },
         "int" => match a0 {
             Value::Int(i) => Value::Int(i),
             Value::Float(f) => Value::Int(go_f64_to_i64(f)),
-            Value::Str(s) => Value::Int(s.parse::<i64>().map_err(|_| format!("invalid operation: int({s})"))?),
+            Value::Str(s) => Value::Int(
+                s.parse::<i64>()
+                    .map_err(|_| format!("invalid operation: int({s})"))?,
+            ),
             other => return Err(format!("invalid operation: int({})", other.go_type())),
         },
         "float" => match a0 {
             Value::Int(i) => Value::Float(i as f64),
             Value::Float(f) => Value::Float(f),
-            Value::Str(s) => Value::Float(parse_go_float(&s).ok_or_else(|| format!("invalid operation: float({s})"))?),
+            Value::Str(s) => Value::Float(
+                parse_go_float(&s).ok_or_else(|| format!("invalid operation: float({s})"))?,
+            ),
             other => return Err(format!("invalid operation: float({})", other.go_type())),
         },
         "string" => Value::Str(Rc::from(format_value(&a0))),
@@ -136,8 +171,16 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
         }
         "trimPrefix" | "trimSuffix" => {
             let s = string_arg(&a0)?;
-            let p = if args.len() == 2 { string_arg(&a1)? } else { " " };
-            let out = if name == "trimPrefix" { s.strip_prefix(p) } else { s.strip_suffix(p) };
+            let p = if args.len() == 2 {
+                string_arg(&a1)?
+            } else {
+                " "
+            };
+            let out = if name == "trimPrefix" {
+                s.strip_prefix(p)
+            } else {
+                s.strip_suffix(p)
+            };
             Value::str(out.unwrap_or(s))
         }
         "upper" => Value::str(&string_arg(&a0)?.to_uppercase()),
@@ -152,7 +195,9 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
         "replace" => {
             let (s, old, new) = (string_arg(&a0)?, string_arg(&a1)?, string_arg(&args[2])?);
             match args.get(3) {
-                Some(n) if to_int(n)? >= 0 => Value::str(&s.replacen(old, new, to_int(n)? as usize)),
+                Some(n) if to_int(n)? >= 0 => {
+                    Value::str(&s.replacen(old, new, to_int(n)? as usize))
+                }
                 _ => Value::str(&s.replace(old, new)),
             }
         }
@@ -160,27 +205,51 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
             let s = string_arg(&a0)?;
             let n = to_int(&a1)?;
             if n < 0 {
-                return Err(format!("invalid argument for repeat (expected positive integer, got {n})"));
+                return Err(format!(
+                    "invalid argument for repeat (expected positive integer, got {n})"
+                ));
             }
-            if n as u64 > MAX_BUILT_LEN as u64 || s.len().saturating_mul(n as usize) > MAX_BUILT_LEN {
+            if n as u64 > MAX_BUILT_LEN as u64 || s.len().saturating_mul(n as usize) > MAX_BUILT_LEN
+            {
                 return Err("memory budget exceeded".into());
             }
             Value::str(&s.repeat(n as usize))
         }
         "join" => {
-            let glue = if args.len() == 2 { string_arg(&a1)?.to_owned() } else { String::new() };
-            let items = a0.items().ok_or_else(|| format!("invalid argument for join (type {})", a0.go_type()))?;
-            let parts = items.iter().map(|v| string_arg(v).map(str::to_owned)).collect::<Result<Vec<_>, _>>()?;
+            let glue = if args.len() == 2 {
+                string_arg(&a1)?.to_owned()
+            } else {
+                String::new()
+            };
+            let items = a0
+                .items()
+                .ok_or_else(|| format!("invalid argument for join (type {})", a0.go_type()))?;
+            let parts = items
+                .iter()
+                .map(|v| string_arg(v).map(str::to_owned))
+                .collect::<Result<Vec<_>, _>>()?;
             Value::str(&parts.join(&glue))
         }
-        "indexOf" => Value::Int(string_arg(&a0)?.find(string_arg(&a1)?).map_or(-1, |i| i as i64)),
-        "lastIndexOf" => Value::Int(string_arg(&a0)?.rfind(string_arg(&a1)?).map_or(-1, |i| i as i64)),
+        "indexOf" => Value::Int(
+            string_arg(&a0)?
+                .find(string_arg(&a1)?)
+                .map_or(-1, |i| i as i64),
+        ),
+        "lastIndexOf" => Value::Int(
+            string_arg(&a0)?
+                .rfind(string_arg(&a1)?)
+                .map_or(-1, |i| i as i64),
+        ),
         "hasPrefix" => Value::Bool(string_arg(&a0)?.starts_with(string_arg(&a1)?)),
         "hasSuffix" => Value::Bool(string_arg(&a0)?.ends_with(string_arg(&a1)?)),
         "max" | "min" => min_max(name, &args)?,
         "mean" => {
             let xs = numbers(name, &args)?;
-            if xs.is_empty() { Value::Float(0.0) } else { Value::Float(xs.iter().sum::<f64>() / xs.len() as f64) }
+            if xs.is_empty() {
+                Value::Float(0.0)
+            } else {
+                Value::Float(xs.iter().sum::<f64>() / xs.len() as f64)
+            }
         }
         "median" => median(numbers(name, &args)?),
         "first" | "last" => {
@@ -190,17 +259,23 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
         "get" => get(&a0, &a1)?,
         "take" => take(&a0, &a1)?,
         "keys" | "values" => match &a0 {
-            Value::Map(m) if name == "keys" => Value::any_array(m.keys().map(|k| Value::str(k)).collect()),
+            Value::Map(m) if name == "keys" => {
+                Value::any_array(m.keys().map(|k| Value::str(k)).collect())
+            }
             Value::Map(m) => Value::any_array(m.values().cloned().collect()),
             other => return Err(format!("cannot get {name} from {}", other.go_type())),
         },
         "reverse" => {
-            let mut items = a0.items().ok_or_else(|| format!("cannot reverse {}", a0.go_type()))?;
+            let mut items = a0
+                .items()
+                .ok_or_else(|| format!("cannot reverse {}", a0.go_type()))?;
             items.reverse();
             Value::any_array(items)
         }
         "uniq" => {
-            let items = a0.items().ok_or_else(|| format!("cannot uniq {}", a0.go_type()))?;
+            let items = a0
+                .items()
+                .ok_or_else(|| format!("cannot uniq {}", a0.go_type()))?;
             let mut out: Vec<Value<'a>> = Vec::new();
             for v in items {
                 if !out.iter().any(|r| equal(&v, r)) {
@@ -212,7 +287,10 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
         "concat" => {
             let mut out = Vec::new();
             for a in &args {
-                out.extend(a.items().ok_or_else(|| format!("cannot concat {}", a.go_type()))?);
+                out.extend(
+                    a.items()
+                        .ok_or_else(|| format!("cannot concat {}", a.go_type()))?,
+                );
                 if out.len() > MAX_BUILT_LEN {
                     return Err("memory budget exceeded".into());
                 }
@@ -241,7 +319,11 @@ fn go_split(s: &str, sep: &str, n: i64) -> Vec<String> {
     };
     if n > 0 && parts.len() > n as usize {
         let n = n as usize;
-        let rest = if sep.is_empty() { parts[n - 1..].concat() } else { parts[n - 1..].join(sep) };
+        let rest = if sep.is_empty() {
+            parts[n - 1..].concat()
+        } else {
+            parts[n - 1..].join(sep)
+        };
         parts.truncate(n - 1);
         parts.push(rest);
     }
@@ -269,13 +351,21 @@ fn min_max<'a>(name: &str, args: &[Value<'a>]) -> Result<Value<'a>, Fail> {
                 flatten(arr, &mut flat)?;
                 for v in flat {
                     if !matches!(v, Value::Int(_) | Value::Float(_)) {
-                        return Err(format!("invalid argument for {name} (type {})", v.go_type()));
+                        return Err(format!(
+                            "invalid argument for {name} (type {})",
+                            v.go_type()
+                        ));
                     }
                     consider(v)?;
                 }
             }
             other if args.len() == 1 => return Ok(other.clone()),
-            other => return Err(format!("invalid argument for {name} (type {})", other.go_type())),
+            other => {
+                return Err(format!(
+                    "invalid argument for {name} (type {})",
+                    other.go_type()
+                ));
+            }
         }
     }
     Ok(best.unwrap_or(Value::Nil))
@@ -291,7 +381,10 @@ fn numbers(name: &str, args: &[Value<'_>]) -> Result<Vec<f64>, Fail> {
         }
     }
     flat.iter()
-        .map(|v| v.as_f64().ok_or_else(|| format!("invalid argument for {name} (type {})", v.go_type())))
+        .map(|v| {
+            v.as_f64()
+                .ok_or_else(|| format!("invalid argument for {name} (type {})", v.go_type()))
+        })
         .collect()
 }
 
@@ -312,7 +405,9 @@ fn median<'a>(mut xs: Vec<f64>) -> Value<'a> {
 }
 
 fn flatten<'a>(v: &Value<'a>, out: &mut Vec<Value<'a>>) -> Result<(), Fail> {
-    let items = v.items().ok_or_else(|| format!("cannot flatten {}", v.go_type()))?;
+    let items = v
+        .items()
+        .ok_or_else(|| format!("cannot flatten {}", v.go_type()))?;
     for item in items {
         if item.array_len().is_some() {
             flatten(&item, out)?;
@@ -337,7 +432,11 @@ fn get<'a>(from: &Value<'a>, i: &Value<'a>) -> Result<Value<'a>, Fail> {
             let len = arr.array_len().unwrap_or(0) as i64;
             let idx = to_int(i)?;
             let j = if idx < 0 { idx.wrapping_add(len) } else { idx };
-            Ok(if (0..len).contains(&j) { arr.at(j as usize) } else { Value::Nil })
+            Ok(if (0..len).contains(&j) {
+                arr.at(j as usize)
+            } else {
+                Value::Nil
+            })
         }
         Value::Str(_) => {
             to_int(i)?;
@@ -364,7 +463,9 @@ fn take<'a>(v: &Value<'a>, n: &Value<'a>) -> Result<Value<'a>, Fail> {
 /// expr's sort: a copy as `[]any`, ordered with runtime.Less (insertion
 /// sort for short arrays, as Go's sort.Sort does).
 fn sort<'a>(v: &Value<'a>, order: Option<&Value<'a>>) -> Result<Value<'a>, Fail> {
-    let mut items = v.items().ok_or_else(|| "invalid argument for sort".to_owned())?;
+    let mut items = v
+        .items()
+        .ok_or_else(|| "invalid argument for sort".to_owned())?;
     let desc = match order {
         None => false,
         Some(o) => match string_arg(o)? {
@@ -374,7 +475,11 @@ fn sort<'a>(v: &Value<'a>, order: Option<&Value<'a>>) -> Result<Value<'a>, Fail>
         },
     };
     let less = |a: &Value<'a>, b: &Value<'a>| {
-        if desc { compare(BinOp::Lt, b, a) } else { compare(BinOp::Lt, a, b) }
+        if desc {
+            compare(BinOp::Lt, b, a)
+        } else {
+            compare(BinOp::Lt, a, b)
+        }
     };
     for i in 1..items.len() {
         let mut j = i;

@@ -159,7 +159,12 @@ impl<'a> Parser<'a> {
                             break;
                         }
                     }
-                    _ => return Err(syntax(after.pos, format!("unexpected token {}", describe(&after.kind)))),
+                    _ => {
+                        return Err(syntax(
+                            after.pos,
+                            format!("unexpected token {}", describe(&after.kind)),
+                        ));
+                    }
                 }
             }
             let Tok::Op(op) = &op_tok.kind else { break };
@@ -179,7 +184,9 @@ impl<'a> Parser<'a> {
             if prev == Some("??") && bin != BinOp::Coalesce {
                 return Err(syntax(
                     op_tok.pos,
-                    format!("Operator ({op}) and coalesce expressions (??) cannot be mixed. Wrap either by parentheses."),
+                    format!(
+                        "Operator ({op}) and coalesce expressions (??) cannot be mixed. Wrap either by parentheses."
+                    ),
                 ));
             }
             if bin.is_comparison() {
@@ -226,7 +233,10 @@ impl<'a> Parser<'a> {
     fn pipe(&mut self, left: Expr) -> Result<Expr, Error> {
         let t = self.next();
         let Tok::Ident(name) = &t.kind else {
-            return Err(syntax(t.pos, format!("unexpected token {}", describe(&t.kind))));
+            return Err(syntax(
+                t.pos,
+                format!("unexpected token {}", describe(&t.kind)),
+            ));
         };
         self.call(name, t.pos, vec![left])
     }
@@ -235,7 +245,10 @@ impl<'a> Parser<'a> {
         self.expect_op("let")?;
         let t = self.next();
         let Tok::Ident(name) = &t.kind else {
-            return Err(syntax(t.pos, format!("unexpected token {}", describe(&t.kind))));
+            return Err(syntax(
+                t.pos,
+                format!("unexpected token {}", describe(&t.kind)),
+            ));
         };
         self.expect_op("=")?;
         let value = self.expression(0)?;
@@ -327,7 +340,12 @@ impl<'a> Parser<'a> {
             Tok::Str(s) => Expr::Str(s.clone()),
             Tok::Bracket('[') => self.array()?,
             Tok::Bracket('{') => self.map()?,
-            _ => return Err(syntax(t.pos, format!("unexpected token {}", describe(&t.kind)))),
+            _ => {
+                return Err(syntax(
+                    t.pos,
+                    format!("unexpected token {}", describe(&t.kind)),
+                ));
+            }
         };
         self.postfix(node)
     }
@@ -409,7 +427,10 @@ impl<'a> Parser<'a> {
         } else {
             self.expression(0).and_then(|e| {
                 if self.peek().kind.is_op(";") {
-                    Err(syntax(self.peek().pos, "wrap predicate with brackets { and }".into()))
+                    Err(syntax(
+                        self.peek().pos,
+                        "wrap predicate with brackets { and }".into(),
+                    ))
                 } else {
                     Ok(e)
                 }
@@ -460,7 +481,10 @@ impl<'a> Parser<'a> {
                 _ => {
                     return Err(syntax(
                         t.pos,
-                        format!("a map key must be a quoted string, a number, a identifier, or an expression enclosed in parentheses (unexpected token {})", describe(&t.kind)),
+                        format!(
+                            "a map key must be a quoted string, a number, a identifier, or an expression enclosed in parentheses (unexpected token {})",
+                            describe(&t.kind)
+                        ),
                     ));
                 }
             };
@@ -548,7 +572,11 @@ impl<'a> Parser<'a> {
                     optional,
                     args: None,
                 };
-                if optional { Expr::Chain(Box::new(m)) } else { m }
+                if optional {
+                    Expr::Chain(Box::new(m))
+                } else {
+                    m
+                }
             }
         };
         self.expect_bracket(']')?;

@@ -136,7 +136,9 @@ pub(crate) fn to_int(v: &Value<'_>) -> Result<i64, Fail> {
 pub(crate) fn equal(a: &Value<'_>, b: &Value<'_>) -> bool {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => x == y,
-        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => a.as_f64() == b.as_f64(),
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+            a.as_f64() == b.as_f64()
+        }
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Nil, Value::Nil) => true,
@@ -158,7 +160,8 @@ fn deep_equal(a: &Value<'_>, b: &Value<'_>) -> bool {
     match (a, b) {
         (Value::Map(x), Value::Map(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
         }
         (Value::Int(x), Value::Int(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
@@ -228,7 +231,11 @@ pub(crate) fn arith<'a>(op: BinOp, a: &Value<'a>, b: &Value<'a>) -> Result<Value
         return Err(match op {
             BinOp::Pow => format!(
                 "invalid operation: float({})",
-                if a.as_f64().is_none() { a.go_type() } else { b.go_type() }
+                if a.as_f64().is_none() {
+                    a.go_type()
+                } else {
+                    b.go_type()
+                }
             ),
             _ => invalid(),
         });
@@ -248,7 +255,11 @@ pub(crate) fn fetch<'a>(from: &Value<'a>, i: &Value<'a>) -> Result<Value<'a>, Fe
     if let Some(len) = from.array_len() {
         let idx = to_int(i).map_err(FetchFail::Other)?;
         let len_i = len as i64;
-        let j = if idx < 0 { idx.wrapping_add(len_i) } else { idx };
+        let j = if idx < 0 {
+            idx.wrapping_add(len_i)
+        } else {
+            idx
+        };
         if j < 0 || j >= len_i {
             return Err(FetchFail::Index { index: j, len });
         }
@@ -285,7 +296,10 @@ pub(crate) fn fetch<'a>(from: &Value<'a>, i: &Value<'a>) -> Result<Value<'a>, Fe
 #[derive(Debug)]
 pub(crate) enum FetchFail {
     /// Past either end.
-    Index { index: i64, len: usize },
+    Index {
+        index: i64,
+        len: usize,
+    },
     Other(Fail),
 }
 
@@ -361,7 +375,10 @@ pub(crate) fn format_value(v: &Value<'_>) -> String {
         Value::Float(f) => format_float(*f),
         Value::Str(s) => s.to_string(),
         Value::Map(m) => {
-            let inner: Vec<String> = m.iter().map(|(k, v)| format!("{k}:{}", format_value(v))).collect();
+            let inner: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{k}:{}", format_value(v)))
+                .collect();
             format!("map[{}]", inner.join(" "))
         }
         Value::Func => "func".into(),

@@ -5,16 +5,16 @@
 //! the wrong type), so type errors and run-time errors are compared too.
 
 /// xorshift64*: a fixed-seed generator, so a failure reproduces.
-pub struct Rng(pub u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    pub fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
@@ -27,10 +27,10 @@ impl Rng {
 
 /// Generation state: the random source, how often to go wrong on purpose,
 /// and whether `#` (the predicate's element) and `x` (a `let`) are in scope.
-pub struct Gen {
-    pub rng: Rng,
+pub(crate) struct Gen {
+    pub(crate) rng: Rng,
     /// Percent of sub-expressions replaced by one of another type.
-    pub wrong: u64,
+    pub(crate) wrong: u64,
     in_pred: bool,
     lets: u32,
 }
@@ -90,7 +90,7 @@ const ARRAY_ATOMS: &[&str] = &[
 const STR_ATOMS: &[&str] = &["\"a\"", "'b'", "\"0.5\"", "string(result[0])", "\"\""];
 
 impl Gen {
-    pub fn new(seed: u64, wrong: u64) -> Gen {
+    pub(crate) fn new(seed: u64, wrong: u64) -> Gen {
         Gen {
             rng: Rng(seed),
             wrong,
@@ -100,7 +100,7 @@ impl Gen {
     }
 
     /// A condition meant to be boolean.
-    pub fn condition(&mut self, depth: u32) -> String {
+    pub(crate) fn condition(&mut self, depth: u32) -> String {
         self.boolean(depth)
     }
 
@@ -149,7 +149,9 @@ impl Gen {
                 format!("{} {op} {}", self.number(d), self.array(d))
             }
             9 => {
-                let op = self.rng.pick(&["==", "!=", "<", ">", "contains", "startsWith"]);
+                let op = self
+                    .rng
+                    .pick(&["==", "!=", "<", ">", "contains", "startsWith"]);
                 format!("{} {op} {}", self.string(d), self.string(d))
             }
             10 if self.lets < 2 => {
@@ -191,7 +193,12 @@ impl Gen {
             return "#".to_owned();
         }
         if self.lets > 0 && self.rng.chance(20) {
-            return if self.lets > 1 && self.rng.chance(50) { "y" } else { "x" }.to_owned();
+            return if self.lets > 1 && self.rng.chance(50) {
+                "y"
+            } else {
+                "x"
+            }
+            .to_owned();
         }
         if depth == 0 || self.rng.chance(25) {
             return self.rng.pick(NUM_ATOMS).to_owned();
@@ -204,7 +211,9 @@ impl Gen {
             }
             4 => format!("-{}", self.number(d)),
             5 => {
-                let f = self.rng.pick(&["abs", "int", "float", "round", "ceil", "floor"]);
+                let f = self
+                    .rng
+                    .pick(&["abs", "int", "float", "round", "ceil", "floor"]);
                 format!("{f}({})", self.number(d))
             }
             6 => {
@@ -212,7 +221,9 @@ impl Gen {
                 format!("{f}({}, {})", self.number(d), self.number(d))
             }
             7 => {
-                let f = self.rng.pick(&["sum", "mean", "median", "max", "min", "len", "count"]);
+                let f = self
+                    .rng
+                    .pick(&["sum", "mean", "median", "max", "min", "len", "count"]);
                 format!("{f}({})", self.array(d))
             }
             8 => format!("{}[{}]", self.array(d), self.index(d)),
@@ -280,7 +291,11 @@ impl Gen {
         let d = depth - 1;
         match self.rng.below(3) {
             0 => format!("{} + {}", self.string(d), self.string(d)),
-            1 => format!("{}({})", self.rng.pick(&["upper", "lower", "trim"]), self.string(d)),
+            1 => format!(
+                "{}({})",
+                self.rng.pick(&["upper", "lower", "trim"]),
+                self.string(d)
+            ),
             _ => format!("string({})", self.number(d)),
         }
     }

@@ -12,13 +12,13 @@ use super::argopeer::{Line, argo_peer};
 
 /// What Argo's EvalCondition answered.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Argo {
+pub(crate) enum Argo {
     Bool(bool),
     Error(String),
 }
 
 /// A number as the peer reads it (JSON has no NaN or Inf).
-pub fn encode(f: f64) -> String {
+pub(crate) fn encode(f: f64) -> String {
     if f.is_nan() {
         "NaN".into()
     } else if f == f64::INFINITY {
@@ -33,12 +33,14 @@ pub fn encode(f: f64) -> String {
 fn shape_json(r: &ResultValue) -> Value {
     match r {
         ResultValue::Scalar(f) => json!({ "scalar": encode(*f) }),
-        ResultValue::Vector(v) => json!({ "vector": v.iter().map(|f| encode(*f)).collect::<Vec<_>>() }),
+        ResultValue::Vector(v) => {
+            json!({ "vector": v.iter().map(|f| encode(*f)).collect::<Vec<_>>() })
+        }
     }
 }
 
 /// The `data` of a Prometheus answer that Argo's provider turns into `r`.
-pub fn prometheus_data(r: &ResultValue) -> Value {
+pub(crate) fn prometheus_data(r: &ResultValue) -> Value {
     match r {
         ResultValue::Scalar(f) => json!({ "resultType": "scalar", "result": [1, encode(*f)] }),
         ResultValue::Vector(v) => json!({
@@ -52,7 +54,7 @@ pub fn prometheus_data(r: &ResultValue) -> Value {
 }
 
 /// Runs raw cases through the peer of `line`; one JSON object per case.
-pub fn run(line: Line, cases: &[Value]) -> Vec<Value> {
+pub(crate) fn run(line: Line, cases: &[Value]) -> Vec<Value> {
     let bin = argo_peer(line);
     let mut child = Command::new(bin)
         .arg("eval")
@@ -81,24 +83,29 @@ pub fn run(line: Line, cases: &[Value]) -> Vec<Value> {
 }
 
 /// EvalCondition on each (condition, result).
-pub fn argo_conditions(line: Line, cases: &[(String, ResultValue)]) -> Vec<Argo> {
+pub(crate) fn argo_conditions(line: Line, cases: &[(String, ResultValue)]) -> Vec<Argo> {
     let raw: Vec<Value> = cases
         .iter()
         .map(|(c, r)| json!({ "cond": c, "result": shape_json(r) }))
         .collect();
     run(line, &raw)
         .into_iter()
-        .map(|v| match (v.get("value").and_then(Value::as_bool), v.get("error").and_then(Value::as_str)) {
-            (Some(b), None) => Argo::Bool(b),
-            (None, Some(e)) => Argo::Error(e.to_owned()),
-            _ => panic!("unexpected oracle answer {v}"),
+        .map(|v| {
+            match (
+                v.get("value").and_then(Value::as_bool),
+                v.get("error").and_then(Value::as_str),
+            ) {
+                (Some(b), None) => Argo::Bool(b),
+                (None, Some(e)) => Argo::Error(e.to_owned()),
+                _ => panic!("unexpected oracle answer {v}"),
+            }
         })
         .collect()
 }
 
 /// Error classes that can be told apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Class {
+pub(crate) enum Class {
     /// An index past either end.
     Index,
     /// The condition ran but gave something other than a boolean.
@@ -150,6 +157,7 @@ const COMPILE: &[&str] = &[
     "does not support indexing",
     "type nil has no field",
     "closure should return",
+    "element from",
     "unexpected ",
 ];
 
@@ -171,7 +179,7 @@ const RUNTIME: &[&str] = &[
 
 impl Class {
     /// The class of one of Argo's messages.
-    pub fn of_go(msg: &str) -> Class {
+    pub(crate) fn of_go(msg: &str) -> Class {
         if msg.contains("index out of range") {
             Class::Index
         } else if msg.starts_with("expected bool, but got") {
@@ -189,7 +197,7 @@ impl Class {
     }
 
     /// The class of one of our errors.
-    pub fn of_ours(e: &Error) -> Class {
+    pub(crate) fn of_ours(e: &Error) -> Class {
         match e {
             Error::IndexOutOfRange { .. } => Class::Index,
             Error::NotBool { .. } => Class::NotBool,
@@ -199,21 +207,81 @@ impl Class {
     }
 }
 
-/// Whether two lines gave the same outcome (both errors count as the same
-/// when they are of one class).
-pub fn same(a: &Argo, b: &Argo) -> bool {
+/// Whether two lines gave the same outcome for canary-gate's purposes: the
+/// same boolean, or both an error, both or neither an index past the end
+/// (which canary-gate turns into Inconclusive).
+pub(crate) fn same(a: &Argo, b: &Argo) -> bool {
     match (a, b) {
         (Argo::Bool(x), Argo::Bool(y)) => x == y,
-        (Argo::Error(x), Argo::Error(y)) => Class::of_go(x) == Class::of_go(y),
+        (Argo::Error(x), Argo::Error(y)) => {
+            (Class::of_go(x) == Class::Index) == (Class::of_go(y) == Class::Index)
+        }
         _ => false,
     }
 }
 
 /// The name of a v1.9/v1.10 difference not in the README's list.
-pub const UNCLASSIFIED: &str = "unclassified";
+pub(crate) const UNCLASSIFIED: &str = "unclassified";
 
-/// Sorts a v1.9/v1.10 difference into the classes the README lists.
-pub fn line_difference(cond: &str, v19: &Argo, v110: &Argo) -> &'static str {
-    let _ = (cond, v19, v110);
-    UNCLASSIFIED
+/// The classes of v1.9 (antonmedv/expr v1.15.5) vs v1.10 (expr-lang/expr
+/// v1.17.7) differences, in the order they are tried; the README lists them.
+pub(crate) const LINE_CLASSES: &[&str] = &[
+    "builtins new in v1.10 (reverse, concat, uniq, flatten)",
+    "count(xs) without a predicate, sum(xs, predicate)",
+    "syntax new in v1.10 (if/else, `;`, `?.[`, backquoted strings, postfix on literals)",
+    "max/min accept arrays, mean/median accept numbers",
+    "comparison chains (`a < b < c`)",
+    "`not in` after a unary minus (v1.9 drops the `not`)",
+    "array equality element by element (v1.9: reflect.DeepEqual)",
+    "static types of builtins (a compile-time error on one line only)",
+];
+
+fn error(a: &Argo) -> Option<&str> {
+    match a {
+        Argo::Error(e) => Some(e),
+        Argo::Bool(_) => None,
+    }
+}
+
+/// Sorts a v1.9/v1.10 difference into [`LINE_CLASSES`], or [`UNCLASSIFIED`].
+pub(crate) fn line_difference(cond: &str, v19: &Argo, v110: &Argo) -> &'static str {
+    let e19 = error(v19).unwrap_or_default();
+    let e110 = error(v110).unwrap_or_default();
+    let new_builtin = ["reverse", "concat", "uniq", "flatten"]
+        .iter()
+        .any(|b| e19.contains(&format!("unknown name {b}")));
+    let predicate_forms = e19.contains("pointer accessor outside closure")
+        || (e19.contains(r#"unexpected token Bracket(")")"#) && cond.contains("count("));
+    let syntax =
+        e19.contains("unexpected token") || e19.contains("expected name") || e19.contains("U+0060");
+    let aggregate_arg = |e: &str| {
+        ["max", "min", "mean", "median"]
+            .iter()
+            .any(|f| e.starts_with(&format!("invalid argument for {f} ")))
+    };
+    let aggregates = aggregate_arg(e19)
+        || aggregate_arg(e110)
+        || e19.starts_with("cannot avg")
+        || e19.starts_with("cannot median")
+        || ((cond.contains("max(") || cond.contains("min(")) && e19.contains(" < []"));
+    let chain = e19.contains("(mismatched types bool and");
+    let both_bool = error(v19).is_none() && error(v110).is_none();
+    let negated_minus = both_bool && cond.contains("not in") && cond.contains('-');
+    let equality = both_bool && (cond.contains("==") || cond.contains("!="));
+    let compile = |e: &str| !e.is_empty() && Class::of_go(e) == Class::Compile;
+    let static_types = compile(e19) != compile(e110);
+    let classes = [
+        new_builtin,
+        predicate_forms,
+        syntax,
+        aggregates,
+        chain,
+        negated_minus,
+        equality,
+        static_types,
+    ];
+    classes
+        .iter()
+        .position(|c| *c)
+        .map_or(UNCLASSIFIED, |i| LINE_CLASSES[i])
 }
