@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use canary_gate::analysis::Phase;
 use canary_gate::analysis::checks::{
-    ConditionInput, ConditionOutcome, Inputs, Presence, Reason, decide,
+    ConditionInput, ConditionOutcome, Inputs, Presence, Reason, Verdicts, decide,
 };
 use canary_gate::config::Config;
 use canary_gate::prometheus::{QueryData, Sample, Series};
@@ -51,14 +51,16 @@ fn lt_005(input: &ConditionInput) -> ConditionOutcome {
             None => return ConditionOutcome::IndexOutOfRange("index 0, len 0".into()),
         },
     };
-    let phase = if v < 0.05 {
-        Phase::Successful
-    } else {
-        Phase::Failed
+    let verdicts = Verdicts {
+        success: Some(v < 0.05),
+        failure: None,
     };
     ConditionOutcome::Decided(
-        phase,
-        format!("test condition `result[0] < 0.05` gave {phase}"),
+        verdicts,
+        format!(
+            "test condition `result[0] < 0.05` gave {}",
+            verdicts.phase()
+        ),
     )
 }
 
@@ -386,7 +388,10 @@ fn decisions() {
             .want(Failed, Reason::ConditionFailed, "[0.2]", &[]),
         row("condition inconclusive", cfg("traffic", ""), vector(&[0.2]))
             .cond(always(ConditionOutcome::Decided(
-                Inconclusive,
+                Verdicts {
+                    success: Some(false),
+                    failure: Some(false),
+                },
                 "neither held".into(),
             )))
             .want(
@@ -550,13 +555,10 @@ fn conditions_explain_which_one_decided() {
         ),
     ];
     for (success, failure, v, want_phase, want_text) in cases {
-        let c = Conditions {
-            success: (*success).into(),
-            failure: (*failure).into(),
-        };
+        let c = Conditions::new(success, failure);
         match c.evaluate(&ConditionInput::Vector(vec![*v])) {
-            ConditionOutcome::Decided(phase, why) => {
-                assert_eq!(phase, *want_phase, "{success:?} {failure:?} {v}");
+            ConditionOutcome::Decided(verdicts, why) => {
+                assert_eq!(verdicts.phase(), *want_phase, "{success:?} {failure:?} {v}");
                 assert!(
                     why.contains(want_text),
                     "{success:?} {failure:?} {v}: {why:?} lacks {want_text:?}"

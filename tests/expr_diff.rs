@@ -15,7 +15,14 @@
 
 use std::collections::BTreeMap;
 
+use canary_gate::analysis::Phase;
+use canary_gate::analysis::canary::Conditions;
+use canary_gate::analysis::checks::{
+    ConditionInput, ConditionOutcome, Decision, Inputs, Reason, decide,
+};
 use canary_gate::condition::{Condition, Error, ResultValue};
+use canary_gate::config::Config;
+use canary_gate::prometheus::{QueryData, Sample};
 use serde_json::json;
 
 #[path = "support/argopeer.rs"]
@@ -244,4 +251,162 @@ fn oracle_feeds_results_as_argos_provider_does() {
             );
         }
     }
+}
+
+/// Success/failure pairs for the phase-level comparison.
+const PAIRS: &[(&str, &str)] = &[
+    ("result[0] < 0.05", ""),
+    ("", "result[0] > 0.05"),
+    ("result[0] < 0.05", "result[0] > 0.5"),
+    ("isNaN(result[0]) || result[0] < 0.05", ""),
+    ("len(result) == 0 || result[0] < 0.05", ""),
+    ("result[0] < 1000", ""),
+    ("isInf(result[0])", ""),
+    ("all(result, # < 1)", ""),
+    ("", "any(result, isNaN(#))"),
+    ("result < 1", ""),
+    ("len(result) > 0", ""),
+    ("result[1] > 0", ""),
+    ("result[-1] < 1", "result[0] > 2"),
+    ("foo > 1", ""),
+    ("", "result[0] ^ 2 > 1"),
+    ("", ""),
+];
+
+/// canary-gate's improvements over Argo, the only phase differences allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Improvement {
+    /// An index past the end is Inconclusive (Argo: Error).
+    IndexPastTheEnd,
+    /// A NaN that leaves no condition true is Inconclusive with the NaN reason.
+    NaN,
+    /// An empty result that no condition holds on is `onEmpty` (Inconclusive).
+    Empty,
+}
+
+fn improvement(
+    result: &ResultValue,
+    argo: &serde_json::Value,
+    ours: &Decision,
+) -> Option<Improvement> {
+    let argo_msg = argo["message"].as_str().unwrap_or_default();
+    let index_error = argo["phase"] == "Error"
+        && (argo_msg.contains("index out of range") || argo_msg.contains("nil or empty"));
+    let values: &[f64] = match result {
+        ResultValue::Scalar(f) => std::slice::from_ref(f),
+        ResultValue::Vector(v) => v,
+    };
+    if ours.phase != Phase::Inconclusive {
+        return None;
+    }
+    if values.is_empty() && ours.reason == Reason::NoData {
+        return Some(Improvement::Empty);
+    }
+    if values.iter().any(|v| v.is_nan()) && ours.reason == Reason::NaN {
+        return Some(Improvement::NaN);
+    }
+    (index_error && ours.reason == Reason::ConditionInconclusive)
+        .then_some(Improvement::IndexPastTheEnd)
+}
+
+/// canary-gate's whole decision for a query-mode metric.
+fn decide_query(success: &str, failure: &str, result: &ResultValue) -> Decision {
+    let cfg = Config::from_json_with_env(
+        br#"{"address": "http://p:1", "check": "query", "query": "up"}"#,
+        None,
+    )
+    .expect("config");
+    let data = match result {
+        ResultValue::Scalar(f) => QueryData::Scalar(*f),
+        ResultValue::Vector(v) => QueryData::Vector(
+            v.iter()
+                .map(|value| Sample {
+                    labels: Default::default(),
+                    value: *value,
+                })
+                .collect(),
+        ),
+    };
+    let conditions = Conditions::new(success, failure);
+    let eval = |input: &ConditionInput| conditions.evaluate(input);
+    decide(
+        &cfg,
+        &Inputs {
+            result: &data,
+            presence: None,
+            requests_in_window: None,
+            no_error_series: false,
+            conditions: (!conditions.is_empty())
+                .then_some(&eval as &dyn Fn(&ConditionInput) -> ConditionOutcome),
+        },
+    )
+}
+
+#[test]
+fn phases_agree_with_argos_provider_apart_from_the_improvements() {
+    let shapes = shapes();
+    let mut cases = Vec::new();
+    let mut raw = Vec::new();
+    for (s, f) in PAIRS {
+        for r in &shapes {
+            cases.push((*s, *f, r.clone()));
+            raw.push(json!({ "success": s, "failure": f, "response": oracle::prometheus_data(r) }));
+        }
+    }
+    for line in Line::ALL {
+        let argo = oracle::run(line, &raw);
+        let mut counts: BTreeMap<Improvement, usize> = BTreeMap::new();
+        let mut failures = Vec::new();
+        for ((s, f, r), a) in cases.iter().zip(&argo) {
+            let ours = decide_query(s, f, r);
+            if a["phase"].as_str() == Some(ours.phase.as_str()) {
+                continue;
+            }
+            match improvement(r, a, &ours) {
+                Some(i) => *counts.entry(i).or_default() += 1,
+                None => failures.push(format!(
+                    "{line:?} success {s:?} failure {f:?} on {r:?}: argo {a}, canary-gate {ours:?}"
+                )),
+            }
+        }
+        eprintln!(
+            "expr_diff phases {line:?}: {} cases, documented improvements {counts:?}",
+            cases.len()
+        );
+        assert!(
+            failures.is_empty(),
+            "{} undocumented phase differences:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        assert!(
+            counts.len() == 3,
+            "each improvement is exercised: {counts:?}"
+        );
+    }
+}
+
+/// The recorded +Inf answer for `histogram_quantile(1.5, …)` through Argo's
+/// own Prometheus provider: Failed at both lines, as in canary-gate
+/// (`tests/checks_fixtures.rs` runs it through ours).
+#[test]
+fn an_infinite_quantile_fails_in_argo_too() {
+    let body = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/prometheus/quantile_above_one.json"
+    ))
+    .expect("fixture");
+    let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let case = json!({ "success": "result[0] < 1000", "response": doc["data"] });
+    for line in Line::ALL {
+        let a = &oracle::run(line, std::slice::from_ref(&case))[0];
+        assert_eq!(a["phase"], "Failed", "{line:?}: {a}");
+        assert_eq!(a["measurement"], "[+Inf]", "{line:?}: {a}");
+    }
+    let ours = decide_query(
+        "result[0] < 1000",
+        "",
+        &ResultValue::Vector(vec![f64::INFINITY]),
+    );
+    assert_eq!((ours.phase, ours.value.as_str()), (Phase::Failed, "[+Inf]"));
 }

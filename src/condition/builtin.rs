@@ -149,7 +149,7 @@ fn overloads(name: &str, args: &[Nature], sigs: &[&[P]], out: Nature) -> Checked
                 continue 'sig;
             }
             // expr accepts any integer kind for an integer parameter.
-            if !a.assignable_to(&want) && !a.unknown() && !(a.integer() && want.integer()) {
+            if !(a.assignable_to(&want) || a.unknown() || (a.integer() && want.integer())) {
                 last = format!(
                     "cannot use {} as argument (type {}) to call {name} ",
                     a.go_name(),

@@ -103,45 +103,44 @@ impl<'a, 'e> Env<'a, 'e> {
         self.stack.last().cloned().unwrap_or(Value::Nil)
     }
 
+    /// Runs `e`, pushing its value. Only the recursion lives here; the work
+    /// of each node is in a helper, so a deep condition uses little stack.
     fn eval(&mut self, e: &'e Expr) -> Step {
         self.step(1)?;
         match e {
-            Expr::Nil => self.push(Value::Nil),
-            Expr::Bool(b) => self.push(Value::Bool(*b)),
-            Expr::Int(i) => self.push(Value::Int(*i)),
-            Expr::Float(f) => self.push(Value::Float(*f)),
-            Expr::Str(s) => self.push(Value::str(s)),
-            Expr::Ident(name) => {
-                let v = match self.vars.iter().rev().find(|(n, _)| n == name) {
-                    Some((_, v)) => v.clone(),
-                    None if name == "result" => self.result.clone(),
-                    None => Value::Func,
-                };
-                self.push(v);
-            }
-            Expr::Pointer(name) => {
-                let v = match self.scopes.last() {
-                    None => return Err(runtime("no predicate scope".into())),
-                    Some(s) if name.is_none() => s.coll.at(s.index),
-                    Some(s) => Value::Int(s.index as i64),
-                };
-                self.push(v);
-            }
+            Expr::Nil
+            | Expr::Bool(_)
+            | Expr::Int(_)
+            | Expr::Float(_)
+            | Expr::Str(_)
+            | Expr::Ident(_)
+            | Expr::Pointer(_) => self.leaf(e)?,
             Expr::Unary(op, x) => {
                 self.eval(x)?;
-                let v = self.pop();
-                let out = match (op, v) {
-                    (UnOp::Not, v) => Value::Bool(!as_bool(&v)?),
-                    (UnOp::Plus, v) => v,
-                    (UnOp::Neg, Value::Int(i)) => Value::Int(i.wrapping_neg()),
-                    (UnOp::Neg, Value::Float(f)) => Value::Float(-f),
-                    (UnOp::Neg, other) => {
-                        return Err(runtime(format!("invalid operation: - {}", other.go_type())));
-                    }
-                };
-                self.push(out);
+                self.unary(*op)?;
             }
-            Expr::Binary(op, l, r) => self.binary(*op, l, r)?,
+            Expr::Binary(op, l, r) => match op {
+                BinOp::And | BinOp::Or => {
+                    self.eval(l)?;
+                    // Jump on the value left on the stack; otherwise pop it and run the right.
+                    if as_bool(&self.current())? != (*op == BinOp::Or) {
+                        self.pop();
+                        self.eval(r)?;
+                    }
+                }
+                BinOp::Coalesce => {
+                    self.eval(l)?;
+                    if self.current().is_nil() {
+                        self.pop();
+                        self.eval(r)?;
+                    }
+                }
+                _ => {
+                    self.eval(l)?;
+                    self.eval(r)?;
+                    self.binary(*op)?;
+                }
+            },
             Expr::Chain(x) => {
                 let height = self.stack.len();
                 match self.eval(x) {
@@ -163,64 +162,25 @@ impl<'a, 'e> Env<'a, 'e> {
                     return Err(Stop::NilChain);
                 }
                 self.eval(prop)?;
-                let (p, b) = (self.pop(), self.pop());
-                let v = value::fetch(&b, &p).map_err(|f| match f {
-                    FetchFail::Index { index, len } => {
-                        Stop::Fail(Error::IndexOutOfRange { index, len })
-                    }
-                    FetchFail::Other(m) => runtime(m),
-                })?;
-                if args.is_some() {
-                    return Err(runtime(format!(
-                        "invalid operation: cannot call non-function of type {}",
-                        v.go_type()
-                    )));
-                }
-                self.push(v);
+                self.fetch(args.is_some())?;
             }
             Expr::Slice { base, from, to } => {
                 self.eval(base)?;
                 match to {
                     Some(t) => self.eval(t)?,
-                    None => {
-                        let len = match self.current() {
-                            Value::Str(s) => s.len(),
-                            Value::Map(m) => m.len(),
-                            other => other.array_len().ok_or_else(|| {
-                                runtime(format!(
-                                    "invalid argument for len (type {})",
-                                    other.go_type()
-                                ))
-                            })?,
-                        };
-                        self.push(Value::Int(len as i64));
-                    }
+                    None => self.push_len()?,
                 }
                 match from {
                     Some(f) => self.eval(f)?,
                     None => self.push(Value::Int(0)),
                 }
-                let (from, to, node) = (self.pop(), self.pop(), self.pop());
-                let from = to_int(&from).map_err(runtime)?;
-                let to = to_int(&to).map_err(runtime)?;
-                let v = value::slice(&node, from, Some(to)).map_err(runtime)?;
-                self.push(v);
+                self.slice()?;
             }
             Expr::Call(name, args) => {
                 for a in args {
                     self.eval(a)?;
                 }
-                let at = self.stack.len().saturating_sub(args.len());
-                let vals: Vec<Value<'a>> = self.stack.split_off(at);
-                if let Some(n) = vals.iter().filter_map(Value::array_len).max() {
-                    self.step(n)?;
-                }
-                let v = if super::check::ENV_FUNCS.contains(&name.as_str()) {
-                    library::env(name, &vals, &self.result)
-                } else {
-                    library::call(name, vals)
-                };
-                self.push(v.map_err(runtime)?);
+                self.call(name, args.len())?;
             }
             Expr::Predicate {
                 pred,
@@ -230,18 +190,7 @@ impl<'a, 'e> Env<'a, 'e> {
                 throws,
             } => {
                 self.eval(coll)?;
-                let c = self.pop();
-                if c.array_len().is_none() {
-                    return Err(runtime(format!(
-                        "reflect: call of reflect.Value.Len on {} Value",
-                        c.go_type()
-                    )));
-                }
-                self.scopes.push(Scope {
-                    coll: c,
-                    index: 0,
-                    count: 0,
-                });
+                self.begin()?;
                 let out = self.predicate(*pred, body.as_deref(), map.as_deref(), *throws);
                 self.scopes.pop();
                 out?;
@@ -272,54 +221,162 @@ impl<'a, 'e> Env<'a, 'e> {
                 for n in nodes {
                     self.eval(n)?;
                 }
-                let at = self.stack.len().saturating_sub(nodes.len());
-                let items = self.stack.split_off(at);
-                self.push(Value::any_array(items));
+                self.array(nodes.len());
             }
             Expr::Map(pairs) => {
                 for (k, v) in pairs {
                     self.eval(k)?;
                     self.eval(v)?;
                 }
-                let at = self.stack.len().saturating_sub(2 * pairs.len());
-                let flat = self.stack.split_off(at);
-                let mut m = BTreeMap::new();
-                for kv in flat.chunks(2) {
-                    let key = match &kv[0] {
-                        Value::Str(s) => s.to_string(),
-                        other => return Err(assert_type(other, "string")),
-                    };
-                    m.insert(key, kv[1].clone());
-                }
-                self.push(Value::Map(Rc::new(m)));
+                self.map(pairs.len())?;
             }
         }
         Ok(())
     }
 
-    fn binary(&mut self, op: BinOp, l: &'e Expr, r: &'e Expr) -> Step {
-        match op {
-            BinOp::And | BinOp::Or => {
-                self.eval(l)?;
-                // Jump on the value left on the stack; otherwise pop it and run the right.
-                if as_bool(&self.current())? == (op == BinOp::Or) {
-                    return Ok(());
-                }
-                self.pop();
-                return self.eval(r);
+    #[inline(never)]
+    fn leaf(&mut self, e: &'e Expr) -> Step {
+        let v = match e {
+            Expr::Bool(b) => Value::Bool(*b),
+            Expr::Int(i) => Value::Int(*i),
+            Expr::Float(f) => Value::Float(*f),
+            Expr::Str(s) => Value::str(s),
+            Expr::Ident(name) => match self.vars.iter().rev().find(|(n, _)| n == name) {
+                Some((_, v)) => v.clone(),
+                None if name == "result" => self.result.clone(),
+                None => Value::Func,
+            },
+            Expr::Pointer(name) => match self.scopes.last() {
+                None => return Err(runtime("no predicate scope".into())),
+                Some(s) if name.is_none() => s.coll.at(s.index),
+                Some(s) => Value::Int(s.index as i64),
+            },
+            _ => Value::Nil,
+        };
+        self.push(v);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn unary(&mut self, op: UnOp) -> Step {
+        let v = self.pop();
+        let out = match (op, v) {
+            (UnOp::Not, v) => Value::Bool(!as_bool(&v)?),
+            (UnOp::Plus, v) => v,
+            (UnOp::Neg, Value::Int(i)) => Value::Int(i.wrapping_neg()),
+            (UnOp::Neg, Value::Float(f)) => Value::Float(-f),
+            (UnOp::Neg, other) => {
+                return Err(runtime(format!("invalid operation: - {}", other.go_type())));
             }
-            BinOp::Coalesce => {
-                self.eval(l)?;
-                if !self.current().is_nil() {
-                    return Ok(());
-                }
-                self.pop();
-                return self.eval(r);
-            }
-            _ => {}
+        };
+        self.push(out);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn fetch(&mut self, call: bool) -> Step {
+        let (p, b) = (self.pop(), self.pop());
+        let v = value::fetch(&b, &p).map_err(|f| match f {
+            FetchFail::Index { index, len } => Stop::Fail(Error::IndexOutOfRange { index, len }),
+            FetchFail::Other(m) => runtime(m),
+        })?;
+        if call {
+            return Err(runtime(format!(
+                "invalid operation: cannot call non-function of type {}",
+                v.go_type()
+            )));
         }
-        self.eval(l)?;
-        self.eval(r)?;
+        self.push(v);
+        Ok(())
+    }
+
+    /// OpLen: the length of the value on top, pushed above it.
+    #[inline(never)]
+    fn push_len(&mut self) -> Step {
+        let len = match self.current() {
+            Value::Str(s) => s.len(),
+            Value::Map(m) => m.len(),
+            other => other.array_len().ok_or_else(|| {
+                runtime(format!(
+                    "invalid argument for len (type {})",
+                    other.go_type()
+                ))
+            })?,
+        };
+        self.push(Value::Int(len as i64));
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn slice(&mut self) -> Step {
+        let (from, to, node) = (self.pop(), self.pop(), self.pop());
+        let from = to_int(&from).map_err(runtime)?;
+        let to = to_int(&to).map_err(runtime)?;
+        let v = value::slice(&node, from, Some(to)).map_err(runtime)?;
+        self.push(v);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn call(&mut self, name: &str, argc: usize) -> Step {
+        let at = self.stack.len().saturating_sub(argc);
+        let vals: Vec<Value<'a>> = self.stack.split_off(at);
+        if let Some(n) = vals.iter().filter_map(Value::array_len).max() {
+            self.step(n)?;
+        }
+        let v = if super::check::ENV_FUNCS.contains(&name) {
+            library::env(name, &vals, &self.result)
+        } else {
+            library::call(name, vals)
+        };
+        self.push(v.map_err(runtime)?);
+        Ok(())
+    }
+
+    /// OpBegin: the collection on top becomes the innermost scope.
+    #[inline(never)]
+    fn begin(&mut self) -> Step {
+        let c = self.pop();
+        if c.array_len().is_none() {
+            return Err(runtime(format!(
+                "reflect: call of reflect.Value.Len on {} Value",
+                c.go_type()
+            )));
+        }
+        self.scopes.push(Scope {
+            coll: c,
+            index: 0,
+            count: 0,
+        });
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn array(&mut self, n: usize) {
+        let at = self.stack.len().saturating_sub(n);
+        let items = self.stack.split_off(at);
+        self.push(Value::any_array(items));
+    }
+
+    #[inline(never)]
+    fn map(&mut self, n: usize) -> Step {
+        let at = self.stack.len().saturating_sub(2 * n);
+        let flat = self.stack.split_off(at);
+        let mut m = BTreeMap::new();
+        for kv in flat.chunks(2) {
+            let key = match &kv[0] {
+                Value::Str(s) => s.to_string(),
+                other => return Err(assert_type(other, "string")),
+            };
+            m.insert(key, kv[1].clone());
+        }
+        self.push(Value::Map(Rc::new(m)));
+        Ok(())
+    }
+
+    /// A binary operator on the two values on top.
+    #[inline(never)]
+    fn binary(&mut self, op: BinOp) -> Step {
         let (rv, lv) = (self.pop(), self.pop());
         let out = match op {
             BinOp::Eq => Value::Bool(equal(&lv, &rv)),

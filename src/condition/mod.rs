@@ -185,6 +185,12 @@ impl Condition {
             });
         }
         let tokens = lexer::lex(src)?;
+        if tokens.len() == 1 {
+            return Err(Error::Syntax {
+                pos: 0,
+                message: "empty condition".into(),
+            });
+        }
         let expr = parser::parse(&tokens)?;
         let vector = compile(expr.clone(), &nature::Nature::slice(nature::Slice::Float));
         let scalar = compile(expr, &nature::Nature::Float);

@@ -9,9 +9,6 @@ use super::ast::{BinOp, Expr, Pred, UnOp};
 use super::lexer::{Tok, Token};
 use super::{Error, MAX_CONDITION_DEPTH};
 
-/// Builtins that take a predicate but are outside what canary-gate supports.
-const UNSUPPORTED_PREDICATES: &[&str] = &["groupBy", "sortBy", "reduce"];
-
 pub(crate) fn parse(tokens: &[Token]) -> Result<Expr, Error> {
     let mut p = Parser {
         tokens,
@@ -52,7 +49,7 @@ struct Parser<'a> {
 
 fn describe(t: &Tok) -> String {
     match t {
-        Tok::Eof => "end of expression".into(),
+        Tok::Eof => "end of input".into(),
         Tok::Number(n) => format!("Number({n:?})"),
         Tok::Str(s) => format!("String({s:?})"),
         Tok::Ident(s) => format!("Identifier({s:?})"),
@@ -63,6 +60,13 @@ fn describe(t: &Tok) -> String {
 
 fn syntax(pos: usize, message: String) -> Error {
     Error::Syntax { pos, message }
+}
+
+fn unexpected(t: &Token) -> Error {
+    match t.kind {
+        Tok::Eof => syntax(t.pos, "unexpected end of input".into()),
+        ref k => syntax(t.pos, format!("unexpected token {}", describe(k))),
+    }
 }
 
 impl<'a> Parser<'a> {
@@ -77,8 +81,7 @@ impl<'a> Parser<'a> {
     }
 
     fn unexpected(&self) -> Error {
-        let t = self.peek();
-        syntax(t.pos, format!("unexpected token {}", describe(&t.kind)))
+        unexpected(self.peek())
     }
 
     fn expect_op(&mut self, op: &str) -> Result<(), Error> {
@@ -160,10 +163,7 @@ impl<'a> Parser<'a> {
                         }
                     }
                     _ => {
-                        return Err(syntax(
-                            after.pos,
-                            format!("unexpected token {}", describe(&after.kind)),
-                        ));
+                        return Err(unexpected(after));
                     }
                 }
             }
@@ -233,10 +233,7 @@ impl<'a> Parser<'a> {
     fn pipe(&mut self, left: Expr) -> Result<Expr, Error> {
         let t = self.next();
         let Tok::Ident(name) = &t.kind else {
-            return Err(syntax(
-                t.pos,
-                format!("unexpected token {}", describe(&t.kind)),
-            ));
+            return Err(unexpected(t));
         };
         self.call(name, t.pos, vec![left])
     }
@@ -245,10 +242,7 @@ impl<'a> Parser<'a> {
         self.expect_op("let")?;
         let t = self.next();
         let Tok::Ident(name) = &t.kind else {
-            return Err(syntax(
-                t.pos,
-                format!("unexpected token {}", describe(&t.kind)),
-            ));
+            return Err(unexpected(t));
         };
         self.expect_op("=")?;
         let value = self.expression(0)?;
@@ -341,17 +335,14 @@ impl<'a> Parser<'a> {
             Tok::Bracket('[') => self.array()?,
             Tok::Bracket('{') => self.map()?,
             _ => {
-                return Err(syntax(
-                    t.pos,
-                    format!("unexpected token {}", describe(&t.kind)),
-                ));
+                return Err(unexpected(t));
             }
         };
         self.postfix(node)
     }
 
     fn call(&mut self, name: &str, pos: usize, mut args: Vec<Expr>) -> Result<Expr, Error> {
-        if UNSUPPORTED_PREDICATES.contains(&name) {
+        if super::builtin::UNSUPPORTED.contains(&name) {
             return Err(Error::Unsupported {
                 construct: format!("builtin {name}"),
                 pos,
