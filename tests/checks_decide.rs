@@ -443,6 +443,113 @@ fn decisions() {
         row("query empty", query_cfg(), vector(&[]))
             .cond(lt_005)
             .want(Inconclusive, Reason::NoData, "[]", &["no data"]),
+        // ±Inf is a number: the conditions decide (`+Inf < 0.05` is false).
+        row("query +Inf, condition decides", query_cfg(), vector(&[inf]))
+            .cond(lt_005)
+            .want(
+                Failed,
+                Reason::ConditionFailed,
+                "[+Inf]",
+                &["for result [+Inf]"],
+            ),
+        row(
+            "traffic +Inf with conditions",
+            cfg("traffic", ""),
+            vector(&[inf]),
+        )
+        .cond(lt_005)
+        .want(Failed, Reason::ConditionFailed, "[+Inf]", &[]),
+        row("query +Inf, no conditions", query_cfg(), vector(&[inf])).want(
+            Successful,
+            Reason::Passed,
+            "[+Inf]",
+            &["as in Argo"],
+        ),
+        // A NaN that leaves no condition true is Inconclusive with the NaN reason...
+        row("query NaN, condition false", query_cfg(), vector(&[nan]))
+            .cond(lt_005)
+            .want(Inconclusive, Reason::NaN, "[NaN]", &["NaN"]),
+        row(
+            "query NaN, failure condition false",
+            query_cfg(),
+            vector(&[nan]),
+        )
+        .cond(always(ConditionOutcome::Decided(
+            Verdicts {
+                success: None,
+                failure: Some(false),
+            },
+            "failureCondition did not hold".into(),
+        )))
+        .want(Inconclusive, Reason::NaN, "[NaN]", &["NaN"]),
+        row(
+            "error rate 0/0 with conditions",
+            cfg("error-rate", ""),
+            vector(&[nan]),
+        )
+        .cond(lt_005)
+        .want(Inconclusive, Reason::NoTraffic, "[NaN]", &["0/0"]),
+        // ...but a condition that holds on it is the user's verdict.
+        row("query NaN, condition holds", query_cfg(), vector(&[nan]))
+            .cond(always(ConditionOutcome::Decided(
+                Verdicts {
+                    success: Some(true),
+                    failure: None,
+                },
+                "successCondition `isNaN(result[0]) || …` held".into(),
+            )))
+            .want(Successful, Reason::Passed, "[NaN]", &["held"]),
+        row("query NaN, failure holds", query_cfg(), vector(&[nan]))
+            .cond(always(ConditionOutcome::Decided(
+                Verdicts {
+                    success: None,
+                    failure: Some(true),
+                },
+                "failureCondition `isNaN(result[0])` held".into(),
+            )))
+            .want(Failed, Reason::ConditionFailed, "[NaN]", &["held"]),
+        // An empty result: a condition that holds is obeyed, else onEmpty.
+        row("query empty, condition holds", query_cfg(), vector(&[]))
+            .cond(always(ConditionOutcome::Decided(
+                Verdicts {
+                    success: Some(true),
+                    failure: None,
+                },
+                "successCondition `len(result) == 0 || …` held".into(),
+            )))
+            .want(Successful, Reason::Passed, "[]", &["held for result []"]),
+        row(
+            "traffic empty, failure holds",
+            cfg("traffic", ""),
+            vector(&[]),
+        )
+        .cond(always(ConditionOutcome::Decided(
+            Verdicts {
+                success: None,
+                failure: Some(true),
+            },
+            "failureCondition `len(result) == 0` held".into(),
+        )))
+        .want(Failed, Reason::ConditionFailed, "[]", &[]),
+        row("query empty, condition false", query_cfg(), vector(&[]))
+            .cond(always(ConditionOutcome::Decided(
+                Verdicts {
+                    success: Some(false),
+                    failure: None,
+                },
+                "successCondition `len(result) > 0` did not hold".into(),
+            )))
+            .want(Inconclusive, Reason::NoData, "[]", &["no data"]),
+        row("query empty, bad condition", query_cfg(), vector(&[]))
+            .cond(always(ConditionOutcome::Error(
+                "successCondition \"foo > 1\": unknown name foo".into(),
+            )))
+            .want(
+                Error,
+                Reason::BadCondition,
+                "[]",
+                &["successCondition \"foo > 1\""],
+            ),
     ];
     for r in rows {
         let d = decide(

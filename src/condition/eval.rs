@@ -321,9 +321,7 @@ impl<'a, 'e> Env<'a, 'e> {
     fn call(&mut self, name: &str, argc: usize) -> Step {
         let at = self.stack.len().saturating_sub(argc);
         let vals: Vec<Value<'a>> = self.stack.split_off(at);
-        if let Some(n) = vals.iter().filter_map(Value::array_len).max() {
-            self.step(n)?;
-        }
+        self.step(library::cost(name, &vals))?;
         let v = if super::check::ENV_FUNCS.contains(&name) {
             library::env(name, &vals, &self.result)
         } else {

@@ -460,8 +460,9 @@ fn take<'a>(v: &Value<'a>, n: &Value<'a>) -> Result<Value<'a>, Fail> {
     super::value::slice(v, 0, Some(to))
 }
 
-/// expr's sort: a copy as `[]any`, ordered with runtime.Less (insertion
-/// sort for short arrays, as Go's sort.Sort does).
+/// expr's sort: a copy as `[]any`, ordered with runtime.Less (an insertion
+/// sort for up to 12 elements, as Go's sort.Sort does; a merge sort above,
+/// which agrees with Go for any consistent order).
 fn sort<'a>(v: &Value<'a>, order: Option<&Value<'a>>) -> Result<Value<'a>, Fail> {
     let mut items = v
         .items()
@@ -481,12 +482,48 @@ fn sort<'a>(v: &Value<'a>, order: Option<&Value<'a>>) -> Result<Value<'a>, Fail>
             compare(BinOp::Lt, a, b)
         }
     };
-    for i in 1..items.len() {
-        let mut j = i;
-        while j > 0 && less(&items[j], &items[j - 1])? {
-            items.swap(j, j - 1);
-            j -= 1;
+    if items.len() <= 12 {
+        for i in 1..items.len() {
+            let mut j = i;
+            while j > 0 && less(&items[j], &items[j - 1])? {
+                items.swap(j, j - 1);
+                j -= 1;
+            }
         }
+        return Ok(Value::any_array(items));
+    }
+    let mut width = 1;
+    while width < items.len() {
+        let mut merged = Vec::with_capacity(items.len());
+        for chunk in items.chunks(2 * width) {
+            let (a, b) = chunk.split_at(width.min(chunk.len()));
+            let (mut i, mut j) = (0, 0);
+            while i < a.len() && j < b.len() {
+                if less(&b[j], &a[i])? {
+                    merged.push(b[j].clone());
+                    j += 1;
+                } else {
+                    merged.push(a[i].clone());
+                    i += 1;
+                }
+            }
+            merged.extend_from_slice(&a[i..]);
+            merged.extend_from_slice(&b[j..]);
+        }
+        items = merged;
+        width *= 2;
     }
     Ok(Value::any_array(items))
+}
+
+/// The work a builtin call does, in evaluation steps, charged before it runs.
+pub(crate) fn cost(name: &str, args: &[Value<'_>]) -> usize {
+    let n: usize = args.iter().filter_map(Value::array_len).sum();
+    match name {
+        // uniq compares each element with those kept so far.
+        "uniq" => n.saturating_mul(n),
+        "sort" | "median" => n.saturating_mul(usize::BITS as usize - n.leading_zeros() as usize),
+        "repeat" | "string" | "join" => n.max(1),
+        _ => n,
+    }
 }
