@@ -4,8 +4,10 @@
 
 use std::rc::Rc;
 
-use super::value::{Elem, Fail, Value, compare, equal, format_value, go_f64_to_i64, to_int};
-use crate::condition::ast::BinOp;
+mod aggregate;
+
+use super::value::{Elem, Fail, Value, equal, format_value, go_f64_to_i64, to_int};
+use aggregate::{flatten, median, min_max, numbers, sort};
 
 /// Longest string or array a builtin may build (expr's memory budget is
 /// 1e6 units; `repeat` refuses more than 1e6 copies).
@@ -330,97 +332,6 @@ fn go_split(s: &str, sep: &str, n: i64) -> Vec<String> {
     parts
 }
 
-fn min_max<'a>(name: &str, args: &[Value<'a>]) -> Result<Value<'a>, Fail> {
-    let mut best: Option<Value<'a>> = None;
-    let mut consider = |v: Value<'a>| -> Result<(), Fail> {
-        let replace = match &best {
-            None => true,
-            Some(b) if name == "max" => compare(BinOp::Lt, b, &v)?,
-            Some(b) => compare(BinOp::Gt, b, &v)?,
-        };
-        if replace {
-            best = Some(v);
-        }
-        Ok(())
-    };
-    for a in args {
-        match a {
-            Value::Int(_) | Value::Float(_) => consider(a.clone())?,
-            arr if arr.array_len().is_some() => {
-                let mut flat = Vec::new();
-                flatten(arr, &mut flat)?;
-                for v in flat {
-                    if !matches!(v, Value::Int(_) | Value::Float(_)) {
-                        return Err(format!(
-                            "invalid argument for {name} (type {})",
-                            v.go_type()
-                        ));
-                    }
-                    consider(v)?;
-                }
-            }
-            other if args.len() == 1 => return Ok(other.clone()),
-            other => {
-                return Err(format!(
-                    "invalid argument for {name} (type {})",
-                    other.go_type()
-                ));
-            }
-        }
-    }
-    Ok(best.unwrap_or(Value::Nil))
-}
-
-fn numbers(name: &str, args: &[Value<'_>]) -> Result<Vec<f64>, Fail> {
-    let mut flat = Vec::new();
-    for a in args {
-        if a.array_len().is_some() {
-            flatten(a, &mut flat)?;
-        } else {
-            flat.push(a.clone());
-        }
-    }
-    flat.iter()
-        .map(|v| {
-            v.as_f64()
-                .ok_or_else(|| format!("invalid argument for {name} (type {})", v.go_type()))
-        })
-        .collect()
-}
-
-fn median<'a>(mut xs: Vec<f64>) -> Value<'a> {
-    // sort.Float64s: NaN first, then ascending.
-    xs.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Less,
-        (false, true) => std::cmp::Ordering::Greater,
-        _ => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
-    });
-    let n = xs.len();
-    Value::Float(match n {
-        0 => 0.0,
-        _ if n % 2 == 1 => xs[n / 2],
-        _ => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
-    })
-}
-
-fn flatten<'a>(v: &Value<'a>, out: &mut Vec<Value<'a>>) -> Result<(), Fail> {
-    let items = v
-        .items()
-        .ok_or_else(|| format!("cannot flatten {}", v.go_type()))?;
-    for item in items {
-        if item.array_len().is_some() {
-            flatten(&item, out)?;
-        } else {
-            out.push(item);
-        }
-        if out.len() > MAX_BUILT_LEN {
-            return Err("memory budget exceeded".into());
-        }
-    }
-    Ok(())
-}
-
 fn get<'a>(from: &Value<'a>, i: &Value<'a>) -> Result<Value<'a>, Fail> {
     match from {
         Value::Nil => Ok(Value::Nil),
@@ -458,62 +369,6 @@ fn take<'a>(v: &Value<'a>, n: &Value<'a>) -> Result<Value<'a>, Fail> {
     }
     let to = (*n).min(len as i64);
     super::value::slice(v, 0, Some(to))
-}
-
-/// expr's sort: a copy as `[]any`, ordered with runtime.Less (an insertion
-/// sort for up to 12 elements, as Go's sort.Sort does; a merge sort above,
-/// which agrees with Go for any consistent order).
-fn sort<'a>(v: &Value<'a>, order: Option<&Value<'a>>) -> Result<Value<'a>, Fail> {
-    let mut items = v
-        .items()
-        .ok_or_else(|| "invalid argument for sort".to_owned())?;
-    let desc = match order {
-        None => false,
-        Some(o) => match string_arg(o)? {
-            "asc" => false,
-            "desc" => true,
-            other => return Err(format!("invalid order {other}, expected asc or desc")),
-        },
-    };
-    let less = |a: &Value<'a>, b: &Value<'a>| {
-        if desc {
-            compare(BinOp::Lt, b, a)
-        } else {
-            compare(BinOp::Lt, a, b)
-        }
-    };
-    if items.len() <= 12 {
-        for i in 1..items.len() {
-            let mut j = i;
-            while j > 0 && less(&items[j], &items[j - 1])? {
-                items.swap(j, j - 1);
-                j -= 1;
-            }
-        }
-        return Ok(Value::any_array(items));
-    }
-    let mut width = 1;
-    while width < items.len() {
-        let mut merged = Vec::with_capacity(items.len());
-        for chunk in items.chunks(2 * width) {
-            let (a, b) = chunk.split_at(width.min(chunk.len()));
-            let (mut i, mut j) = (0, 0);
-            while i < a.len() && j < b.len() {
-                if less(&b[j], &a[i])? {
-                    merged.push(b[j].clone());
-                    j += 1;
-                } else {
-                    merged.push(a[i].clone());
-                    i += 1;
-                }
-            }
-            merged.extend_from_slice(&a[i..]);
-            merged.extend_from_slice(&b[j..]);
-        }
-        items = merged;
-        width *= 2;
-    }
-    Ok(Value::any_array(items))
 }
 
 /// The work a builtin call does, in evaluation steps, charged before it runs.

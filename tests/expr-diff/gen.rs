@@ -128,11 +128,11 @@ impl Gen {
         }
         let d = depth - 1;
         match self.rng.below(14) {
-            0 | 1 | 2 => {
+            0..=2 => {
                 let op = self.rng.pick(&["==", "!=", "<", "<=", ">", ">="]);
                 format!("{} {op} {}", self.number(d), self.number(d))
             }
-            3 | 4 => {
+            3..=4 => {
                 let op = self.rng.pick(&["&&", "||", "and", "or"]);
                 format!("({}) {op} ({})", self.boolean(d), self.boolean(d))
             }
