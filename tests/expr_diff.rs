@@ -186,8 +186,8 @@ fn hand_written_conditions_agree_with_argo() {
 fn generated() -> Vec<String> {
     let mut well = generator::Gen::new(0x9E37_79B9_7F4A_7C15, 3);
     let mut ill = generator::Gen::new(0xD1B5_4A32_D192_ED03, 25);
-    let mut out: Vec<String> = (0..2500).map(|_| well.condition(4)).collect();
-    out.extend((0..1500).map(|_| ill.condition(3)));
+    let mut out: Vec<String> = (0..3000).map(|_| well.condition(4)).collect();
+    out.extend((0..2000).map(|_| ill.condition(3)));
     out
 }
 

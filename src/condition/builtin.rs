@@ -114,7 +114,7 @@ impl P {
         match self {
             P::Str => Nature::Str,
             P::Int => Nature::Int,
-            P::Any => Nature::Unknown,
+            P::Any => Nature::Any,
             P::StrArr => Nature::slice(Slice::Str),
             P::AnyArr => Nature::slice(Slice::Any),
             P::IntArr => Nature::slice(Slice::Int),
@@ -174,7 +174,7 @@ fn aggregate(name: &str, args: &[Nature]) -> Checked {
     }
     for a in args {
         if a.unknown() || a.array() {
-            return Ok(Nature::Unknown);
+            return Ok(Nature::Any);
         }
         if !a.number() {
             return Err(format!(
@@ -212,8 +212,10 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
         "string" => overloads(name, args, &[&[Any]], Nature::Str),
         "abs" => {
             count(name, args, 1)?;
-            if numeric_or_unknown(&a0) {
-                Ok(a0.retyped())
+            if a0.unknown() {
+                Ok(Nature::Any)
+            } else if a0.number() {
+                Ok(a0)
             } else {
                 Err(format!("invalid argument for abs (type {})", a0.go_name()))
             }
@@ -279,7 +281,7 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
         "first" | "last" => {
             count(name, args, 1)?;
             match &a0 {
-                Nature::Unknown => Ok(Nature::Unknown),
+                a if a.unknown() => Ok(Nature::Any),
                 Nature::Array(..) => Ok(a0.go_elem()),
                 other => Err(format!(
                     "cannot get {name} element from {}",
@@ -291,11 +293,11 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
             count(name, args, 2)?;
             let prop = &args[1];
             match &a0 {
-                Nature::Unknown => Ok(Nature::Unknown),
+                a if a.unknown() => Ok(Nature::Unknown),
                 Nature::Array(_, e) if prop.integer() || prop.unknown() => Ok((**e).clone()),
                 Nature::Array(..) => Err(format!("non-integer slice index {}", prop.go_name())),
                 Nature::Map if prop.assignable_to(&Nature::Str) || prop.unknown() => {
-                    Ok(Nature::Unknown)
+                    Ok(Nature::Any)
                 }
                 Nature::Map => Err(format!(
                     "cannot use {} to get an element from map[string]interface {{}}",
@@ -315,7 +317,11 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
             if !(args[1].unknown() || args[1].integer()) {
                 return Err(format!("cannot take {} elements", args[1].go_name()));
             }
-            Ok(a0.retyped())
+            Ok(if a0.unknown() {
+                Nature::Any
+            } else {
+                a0.retyped()
+            })
         }
         "keys" | "values" => {
             count(name, args, 1)?;

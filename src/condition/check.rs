@@ -49,7 +49,8 @@ impl Checker {
                 let t = self.visit(x)?;
                 match op {
                     UnOp::Not if t.bool() || t.unknown() => Nature::Bool,
-                    UnOp::Neg | UnOp::Plus if t.number() || t.unknown() => t,
+                    UnOp::Neg | UnOp::Plus if t.unknown() => Nature::Unknown,
+                    UnOp::Neg | UnOp::Plus if t.number() => t,
                     _ => {
                         let sym = match op {
                             UnOp::Not => "!",
@@ -91,9 +92,9 @@ impl Checker {
             Expr::Member {
                 base,
                 prop,
-                optional: _,
+                optional,
                 args,
-            } => self.member(base, prop, args)?,
+            } => self.member(base, prop, *optional, args)?,
             Expr::Slice { base, from, to } => {
                 let t = self.visit(base)?;
                 if t.unknown() {
@@ -192,13 +193,22 @@ impl Checker {
         if let Some((_, t)) = self.vars.iter().rev().find(|(n, _)| n == name) {
             return Ok(t.clone());
         }
+        if name == "$env" {
+            return Ok(Nature::Unknown);
+        }
+        self.env_name(name)
+            .ok_or_else(|| err(format!("unknown name {name}")))
+    }
+
+    /// A name of Argo's environment: `result` or one of its functions.
+    fn env_name(&self, name: &str) -> Option<Nature> {
         if name == "result" {
-            return Ok(self.result.clone());
+            Some(self.result.clone())
+        } else if ENV_FUNCS.contains(&name) {
+            Some(Nature::Func)
+        } else {
+            None
         }
-        if ENV_FUNCS.contains(&name) {
-            return Ok(Nature::Func);
-        }
-        Err(err(format!("unknown name {name}")))
     }
 
     fn pointer(&self, name: Option<&str>) -> Result<Nature, Error> {
@@ -218,8 +228,24 @@ impl Checker {
         &mut self,
         base: &mut Expr,
         prop: &mut Expr,
+        optional: bool,
         args: &mut Option<Vec<Expr>>,
     ) -> Result<Nature, Error> {
+        if matches!(base, Expr::Ident(n) if n == "$env") {
+            // `$env.name`: a name of Argo's environment (no builtins); an
+            // unknown one is an error unless the access is optional.
+            return Ok(match &*prop {
+                Expr::Str(name) => match self.env_name(name) {
+                    Some(t) => t,
+                    None if optional => Nature::Unknown,
+                    None => return Err(err(format!("unknown name {name}"))),
+                },
+                _ => {
+                    self.visit(prop)?;
+                    Nature::Unknown
+                }
+            });
+        }
         let bt = self.visit(base)?;
         let pt = self.visit(prop)?;
         if let Some(args) = args {
@@ -250,7 +276,8 @@ impl Checker {
                         bt.go_name()
                     )));
                 }
-                Ok(Nature::Unknown)
+                // map[string]any's element.
+                Ok(Nature::Any)
             }
             Nature::Array(_, elem) => {
                 if !pt.integer() && !pt.unknown() {
@@ -299,7 +326,7 @@ impl Checker {
             "asInt" => (false, 1, Nature::Int64),
             "asFloat" => (false, 1, Nature::Float),
             "isNil" => (false, 1, Nature::Bool),
-            _ => (false, 2, Nature::Unknown),
+            _ => (false, 2, Nature::Any),
         };
         if args.len() != want {
             for a in args.iter_mut() {

@@ -246,6 +246,15 @@ impl<'a, 'e> Env<'a, 'e> {
             Expr::Ident(name) => match self.vars.iter().rev().find(|(n, _)| n == name) {
                 Some((_, v)) => v.clone(),
                 None if name == "result" => self.result.clone(),
+                None if name == "$env" => {
+                    // Argo's environment as a map: `result` and its functions.
+                    let mut env: BTreeMap<String, Value<'a>> = super::check::ENV_FUNCS
+                        .iter()
+                        .map(|f| ((*f).to_owned(), Value::Func))
+                        .collect();
+                    env.insert("result".into(), self.result.clone());
+                    Value::Map(Rc::new(env))
+                }
                 None => Value::Func,
             },
             Expr::Pointer(name) => match self.scopes.last() {

@@ -260,7 +260,7 @@ fn combine_predicates(e: &mut Expr) {
     };
 }
 
-/// sumArray: `sum([a, b, c])` → `a + (b + c)`.
+/// sumArray: `sum([a, b, c])` → `a + (b + c)` (unless all are literals).
 fn sum_array(e: &mut Expr) {
     for c in children_mut(e) {
         sum_array(c);
@@ -273,6 +273,9 @@ fn sum_array(e: &mut Expr) {
     } = e
         && let Expr::Array(items) = &**coll
         && items.len() >= 2
+        // expr's fold has already turned an array of literals into a constant,
+        // which sumArray does not match.
+        && !items.iter().all(|i| matches!(i, Expr::Int(_) | Expr::Float(_) | Expr::Str(_) | Expr::Bool(_)))
     {
         let mut items = items.clone();
         let mut acc = items.pop().unwrap_or(Expr::Nil);

@@ -15,8 +15,11 @@ pub(crate) enum Slice {
 /// A static type.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Nature {
-    /// `interface {}` or not known until run time.
+    /// No static type at all (expr's empty Nature): nothing is assignable
+    /// to or from it.
     Unknown,
+    /// `interface {}`: any value is assignable to it.
+    Any,
     Nil,
     Bool,
     Int,
@@ -40,12 +43,12 @@ impl Nature {
     }
     /// A plain `[]any`.
     pub(crate) fn any_array() -> Nature {
-        Nature::array_of(Nature::Unknown)
+        Nature::array_of(Nature::Any)
     }
     /// The slice type `s` with nothing more known (expr's FromType).
     pub(crate) fn slice(s: Slice) -> Nature {
         let elem = match s {
-            Slice::Any => Nature::Unknown,
+            Slice::Any => Nature::Any,
             Slice::Float => Nature::Float,
             Slice::Int => Nature::Int,
             Slice::Str => Nature::Str,
@@ -63,8 +66,9 @@ impl Nature {
     pub(crate) fn go_elem(&self) -> Nature {
         self.retyped().elem()
     }
+    /// expr's IsUnknown: no type, or `interface {}`.
     pub(crate) fn unknown(&self) -> bool {
-        matches!(self, Nature::Unknown)
+        matches!(self, Nature::Unknown | Nature::Any)
     }
     pub(crate) fn number(&self) -> bool {
         matches!(self, Nature::Int | Nature::Int64 | Nature::Float)
@@ -99,7 +103,8 @@ impl Nature {
     /// Go's name of the type, for messages.
     pub(crate) fn go_name(&self) -> String {
         match self {
-            Nature::Unknown => "interface {}".into(),
+            Nature::Unknown => "unknown".into(),
+            Nature::Any => "interface {}".into(),
             Nature::Nil => "nil".into(),
             Nature::Bool => "bool".into(),
             Nature::Int => "int".into(),
@@ -122,15 +127,13 @@ impl Nature {
             || (self.nil() && other.unknown())
     }
 
-    /// Go's assignability of this nature to a parameter or slot of `to`.
+    /// Go's assignability of this nature to a parameter or slot of `to`
+    /// (expr's Nature.AssignableTo).
     pub(crate) fn assignable_to(&self, to: &Nature) -> bool {
         match (self, to) {
-            (Nature::Nil, Nature::Array(..) | Nature::Map | Nature::Func | Nature::Unknown) => true,
-            (Nature::Nil, _) => false,
-            // An untyped value has no type to assign.
-            (Nature::Unknown, Nature::Unknown) => true,
-            (Nature::Unknown, _) => false,
-            (_, Nature::Unknown) => true,
+            (Nature::Nil, Nature::Array(..) | Nature::Map | Nature::Func | Nature::Any) => true,
+            (Nature::Nil, _) | (Nature::Unknown, _) | (_, Nature::Unknown) => false,
+            (_, Nature::Any) => true,
             (Nature::Array(a, _), Nature::Array(b, _)) => a == b,
             (a, b) => a == b,
         }

@@ -228,7 +228,7 @@ pub(crate) const UNCLASSIFIED: &str = "unclassified";
 pub(crate) const LINE_CLASSES: &[&str] = &[
     "builtins new in v1.10 (reverse, concat, uniq, flatten)",
     "count(xs) without a predicate, sum(xs, predicate)",
-    "syntax new in v1.10 (if/else, `;`, `?.[`, backquoted strings, postfix on literals)",
+    "syntax new in v1.10 (if/else, `;`, `?.[`, backquoted strings, 0b/0o numbers, postfix on literals)",
     "max/min accept arrays, mean/median accept numbers",
     "comparison chains (`a < b < c`)",
     "`not in` after a unary minus (v1.9 drops the `not`)",
@@ -252,8 +252,10 @@ pub(crate) fn line_difference(cond: &str, v19: &Argo, v110: &Argo) -> &'static s
         .any(|b| e19.contains(&format!("unknown name {b}")));
     let predicate_forms = e19.contains("pointer accessor outside closure")
         || (e19.contains(r#"unexpected token Bracket(")")"#) && cond.contains("count("));
-    let syntax =
-        e19.contains("unexpected token") || e19.contains("expected name") || e19.contains("U+0060");
+    let syntax = e19.contains(" literal: ")
+        || e19.contains("unexpected token")
+        || e19.contains("expected name")
+        || e19.contains("U+0060");
     let aggregate_arg = |e: &str| {
         ["max", "min", "mean", "median"]
             .iter()
@@ -263,13 +265,33 @@ pub(crate) fn line_difference(cond: &str, v19: &Argo, v110: &Argo) -> &'static s
         || aggregate_arg(e110)
         || e19.starts_with("cannot avg")
         || e19.starts_with("cannot median")
-        || ((cond.contains("max(") || cond.contains("min(")) && e19.contains(" < []"));
-    let chain = e19.contains("(mismatched types bool and");
+        || ((cond.contains("max(") || cond.contains("min(")) && e19.contains(" < []"))
+        // v1.9's aggregates return other types, which a later use rejects.
+        || (["max(", "min(", "mean(", "median("].iter().any(|f| cond.contains(f))
+            && error(v110).is_none()
+            && !e19.is_empty()
+            && Class::of_go(e19) != Class::Index);
+    let chain = ["<", ">", "<=", ">="].iter().any(|op| {
+        e19.starts_with(&format!(
+            "invalid operation: {op} (mismatched types bool and"
+        ))
+    });
     let both_bool = error(v19).is_none() && error(v110).is_none();
-    let negated_minus = both_bool && cond.contains("not in") && cond.contains('-');
+    // `-3 not in xs`: the word before ` not in` is a negated operand.
+    let negated_minus = cond.match_indices(" not in").any(|(i, _)| {
+        cond[..i]
+            .rsplit(' ')
+            .next()
+            .is_some_and(|w| w.trim_start_matches('(').starts_with('-'))
+    });
     let equality = both_bool && (cond.contains("==") || cond.contains("!="));
     let compile = |e: &str| !e.is_empty() && Class::of_go(e) == Class::Compile;
-    let static_types = compile(e19) != compile(e110);
+    // One line rejects the condition before running where the other one
+    // runs it (and may fail on an index, later).
+    let early = |e: &str| compile(e) || (!e.is_empty() && Class::of_go(e) == Class::Any);
+    let index = |e: &str| !e.is_empty() && Class::of_go(e) == Class::Index;
+    let static_types =
+        compile(e19) != compile(e110) || (index(e19) && early(e110)) || (index(e110) && early(e19));
     let classes = [
         new_builtin,
         predicate_forms,
