@@ -650,3 +650,22 @@ async fn thirty_parallel_runs_all_complete() {
     }
     assert_eq!(r.queries().len(), 30);
 }
+
+/// Conditions are parsed once per distinct pair, and the cache is bounded.
+#[test]
+fn conditions_are_parsed_once_per_pair() {
+    use canary_gate::analysis::canary::MAX_CACHED_CONDITIONS;
+    let p = CanaryProvider::new();
+    let m = metric("http://127.0.0.1:9", "", "result[0] < 0.05");
+    let a = p.conditions(&m);
+    let b = p.conditions(&m);
+    assert!(Arc::ptr_eq(&a, &b), "the second Run reuses the parsed pair");
+    for i in 0..MAX_CACHED_CONDITIONS + 10 {
+        p.conditions(&metric(
+            "http://127.0.0.1:9",
+            "",
+            &format!("result[0] < {i}"),
+        ));
+    }
+    assert_eq!(p.cached_conditions(), MAX_CACHED_CONDITIONS);
+}

@@ -109,6 +109,15 @@ impl CanaryProvider {
         parsed
     }
 
+    /// How many distinct condition pairs are cached (at most [`MAX_CACHED_CONDITIONS`]).
+    pub fn cached_conditions(&self) -> usize {
+        self.conditions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .map
+            .len()
+    }
+
     /// How many distinct configs are cached (at most [`MAX_CACHED_CONFIGS`]).
     pub fn cached_configs(&self) -> usize {
         self.lock().map.len()

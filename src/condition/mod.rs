@@ -29,6 +29,14 @@
 //! - reading past the end gives [`Error::IndexOutOfRange`], which callers
 //!   report as Inconclusive ("no data"), never as an Error measurement.
 //!
+//! Built, not adopted: the `expr-lang` crate (2.1, jdx/expr.rs) was measured
+//! against the same differential corpus and Argo v1.10: 573 of 8,075
+//! hand-written and 2,366 of 30,000 generated cases disagree (no static type
+//! checking, so `true || len(1) > 0` is true; `result[0]` on an empty result
+//! is nil rather than an error), 38 cases panic (`{"a": result[0]}.a < 1`
+//! reaches an `unreachable!`), and it has no nesting or work limits. This
+//! module disagrees on none.
+//!
 //! A condition is parsed once ([`Condition::parse`]); its type check and
 //! optimisation for both result shapes happen then too, so evaluating it is
 //! a walk over a prepared tree. Every input is bounded: length
