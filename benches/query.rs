@@ -1,6 +1,8 @@
 //! Bench (std timing, `harness = false`): the pure per-measurement work —
 //! building each check's query, injecting canary matchers into a
-//! 10-selector query, and parsing + evaluating a condition.
+//! 10-selector query, and parsing + evaluating a condition. A Run evaluates
+//! conditions parsed once per (successCondition, failureCondition) pair, so
+//! the `eval` lines are the per-Run cost and `parse` the per-config one.
 //!
 //! Run: `cargo bench --bench query`.
 
@@ -8,6 +10,8 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use canary_gate::analysis::canary::Conditions;
+use canary_gate::analysis::checks::ConditionInput;
 use canary_gate::condition::{Condition, ResultValue, evaluate};
 use canary_gate::promql::{
     SeriesSelector, error_rate_query, inject_matchers, latency_query, parse_matcher, traffic_query,
@@ -97,4 +101,37 @@ fn main() {
             evaluate("result[0] < 0.05", "result[0] >= 0.2", black_box(&result)).expect("phase"),
         );
     });
+
+    for src in [
+        "result[0] < 0.05",
+        "len(result) == 0 || result[0] < 0.05",
+        "isNaN(result[0]) || result[0] < 0.05",
+        "let p95 = result[0] * 1000; p95 < 500",
+        "result[-1] < 0.05 && abs(result[0] - 0.01) < 1",
+    ] {
+        let c = Condition::parse(src).expect("parse");
+        bench(&format!("eval `{src}`"), budget, || {
+            black_box(c.eval(black_box(&result)).expect("eval"));
+        });
+    }
+    let hundred = ResultValue::Vector((0..100).map(|i| f64::from(i) / 1000.0).collect());
+    let all = Condition::parse("all(result, # < 1)").expect("parse");
+    bench("eval `all(result, # < 1)`, 100 samples", budget, || {
+        black_box(all.eval(black_box(&hundred)).expect("eval"));
+    });
+    bench("Condition::parse `len(result) == 0 || …`", budget, || {
+        black_box(
+            Condition::parse(black_box("len(result) == 0 || result[0] < 0.05")).expect("parse"),
+        );
+    });
+    // The per-Run path: the provider's cached Conditions on the result.
+    let conditions = Conditions::new("result[0] < 0.05", "result[0] >= 0.2");
+    let input = ConditionInput::Vector(vec![0.012]);
+    bench(
+        "Conditions::evaluate (cached pair, per Run)",
+        budget,
+        || {
+            black_box(conditions.evaluate(black_box(&input)));
+        },
+    );
 }

@@ -18,7 +18,7 @@
 //! | [`config`] | domain | plugin JSON → validated [`config::Config`]; every error names the field |
 //! | [`prometheus`] | I/O | Prometheus HTTP API client and response model |
 //! | [`promql`] | pure | build the three checks' queries as ASTs; inject canary matchers |
-//! | [`condition`] | pure | Argo `successCondition` / `failureCondition` (expr subset) |
+//! | [`condition`] | pure | Argo `successCondition` / `failureCondition`, evaluated as Argo v1.10 does |
 //! | [`analysis`] | domain | Argo types, phases, checks, and the provider both transports call |
 //! | [`lint`] | domain | AnalysisTemplate checks: config, PromQL, conditions, args, Argo footguns |
 //! | [`cli`] | entry | `serve` (plugin mode), `check`, `lint`, `install`, `version` |

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use canary_gate::analysis::Phase;
 use canary_gate::analysis::checks::{
-    ConditionInput, ConditionOutcome, Inputs, Presence, Reason, decide,
+    ConditionInput, ConditionOutcome, Inputs, Presence, Reason, Verdicts, decide,
 };
 use canary_gate::config::Config;
 use canary_gate::prometheus::{QueryData, Sample, Series};
@@ -51,14 +51,16 @@ fn lt_005(input: &ConditionInput) -> ConditionOutcome {
             None => return ConditionOutcome::IndexOutOfRange("index 0, len 0".into()),
         },
     };
-    let phase = if v < 0.05 {
-        Phase::Successful
-    } else {
-        Phase::Failed
+    let verdicts = Verdicts {
+        success: Some(v < 0.05),
+        failure: None,
     };
     ConditionOutcome::Decided(
-        phase,
-        format!("test condition `result[0] < 0.05` gave {phase}"),
+        verdicts,
+        format!(
+            "test condition `result[0] < 0.05` gave {}",
+            verdicts.phase()
+        ),
     )
 }
 
@@ -386,7 +388,10 @@ fn decisions() {
             .want(Failed, Reason::ConditionFailed, "[0.2]", &[]),
         row("condition inconclusive", cfg("traffic", ""), vector(&[0.2]))
             .cond(always(ConditionOutcome::Decided(
-                Inconclusive,
+                Verdicts {
+                    success: Some(false),
+                    failure: Some(false),
+                },
                 "neither held".into(),
             )))
             .want(
@@ -438,6 +443,113 @@ fn decisions() {
         row("query empty", query_cfg(), vector(&[]))
             .cond(lt_005)
             .want(Inconclusive, Reason::NoData, "[]", &["no data"]),
+        // ±Inf is a number: the conditions decide (`+Inf < 0.05` is false).
+        row("query +Inf, condition decides", query_cfg(), vector(&[inf]))
+            .cond(lt_005)
+            .want(
+                Failed,
+                Reason::ConditionFailed,
+                "[+Inf]",
+                &["for result [+Inf]"],
+            ),
+        row(
+            "traffic +Inf with conditions",
+            cfg("traffic", ""),
+            vector(&[inf]),
+        )
+        .cond(lt_005)
+        .want(Failed, Reason::ConditionFailed, "[+Inf]", &[]),
+        row("query +Inf, no conditions", query_cfg(), vector(&[inf])).want(
+            Successful,
+            Reason::Passed,
+            "[+Inf]",
+            &["as in Argo"],
+        ),
+        // A NaN that leaves no condition true is Inconclusive with the NaN reason...
+        row("query NaN, condition false", query_cfg(), vector(&[nan]))
+            .cond(lt_005)
+            .want(Inconclusive, Reason::NaN, "[NaN]", &["NaN"]),
+        row(
+            "query NaN, failure condition false",
+            query_cfg(),
+            vector(&[nan]),
+        )
+        .cond(always(ConditionOutcome::Decided(
+            Verdicts {
+                success: None,
+                failure: Some(false),
+            },
+            "failureCondition did not hold".into(),
+        )))
+        .want(Inconclusive, Reason::NaN, "[NaN]", &["NaN"]),
+        row(
+            "error rate 0/0 with conditions",
+            cfg("error-rate", ""),
+            vector(&[nan]),
+        )
+        .cond(lt_005)
+        .want(Inconclusive, Reason::NoTraffic, "[NaN]", &["0/0"]),
+        // ...but a condition that holds on it is the user's verdict.
+        row("query NaN, condition holds", query_cfg(), vector(&[nan]))
+            .cond(always(ConditionOutcome::Decided(
+                Verdicts {
+                    success: Some(true),
+                    failure: None,
+                },
+                "successCondition `isNaN(result[0]) || …` held".into(),
+            )))
+            .want(Successful, Reason::Passed, "[NaN]", &["held"]),
+        row("query NaN, failure holds", query_cfg(), vector(&[nan]))
+            .cond(always(ConditionOutcome::Decided(
+                Verdicts {
+                    success: None,
+                    failure: Some(true),
+                },
+                "failureCondition `isNaN(result[0])` held".into(),
+            )))
+            .want(Failed, Reason::ConditionFailed, "[NaN]", &["held"]),
+        // An empty result: a condition that holds is obeyed, else onEmpty.
+        row("query empty, condition holds", query_cfg(), vector(&[]))
+            .cond(always(ConditionOutcome::Decided(
+                Verdicts {
+                    success: Some(true),
+                    failure: None,
+                },
+                "successCondition `len(result) == 0 || …` held".into(),
+            )))
+            .want(Successful, Reason::Passed, "[]", &["held for result []"]),
+        row(
+            "traffic empty, failure holds",
+            cfg("traffic", ""),
+            vector(&[]),
+        )
+        .cond(always(ConditionOutcome::Decided(
+            Verdicts {
+                success: None,
+                failure: Some(true),
+            },
+            "failureCondition `len(result) == 0` held".into(),
+        )))
+        .want(Failed, Reason::ConditionFailed, "[]", &[]),
+        row("query empty, condition false", query_cfg(), vector(&[]))
+            .cond(always(ConditionOutcome::Decided(
+                Verdicts {
+                    success: Some(false),
+                    failure: None,
+                },
+                "successCondition `len(result) > 0` did not hold".into(),
+            )))
+            .want(Inconclusive, Reason::NoData, "[]", &["no data"]),
+        row("query empty, bad condition", query_cfg(), vector(&[]))
+            .cond(always(ConditionOutcome::Error(
+                "successCondition \"foo > 1\": unknown name foo".into(),
+            )))
+            .want(
+                Error,
+                Reason::BadCondition,
+                "[]",
+                &["successCondition \"foo > 1\""],
+            ),
     ];
     for r in rows {
         let d = decide(
@@ -550,13 +662,10 @@ fn conditions_explain_which_one_decided() {
         ),
     ];
     for (success, failure, v, want_phase, want_text) in cases {
-        let c = Conditions {
-            success: (*success).into(),
-            failure: (*failure).into(),
-        };
+        let c = Conditions::new(success, failure);
         match c.evaluate(&ConditionInput::Vector(vec![*v])) {
-            ConditionOutcome::Decided(phase, why) => {
-                assert_eq!(phase, *want_phase, "{success:?} {failure:?} {v}");
+            ConditionOutcome::Decided(verdicts, why) => {
+                assert_eq!(verdicts.phase(), *want_phase, "{success:?} {failure:?} {v}");
                 assert!(
                     why.contains(want_text),
                     "{success:?} {failure:?} {v}: {why:?} lacks {want_text:?}"

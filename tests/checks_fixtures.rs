@@ -371,8 +371,18 @@ async fn query_mode_with_conditions_and_result_shapes() {
         "a scalar prints bare: {}",
         m.value
     );
+    // ±Inf is a number, as in Argo: the condition decides (`+Inf < 1` is
+    // false). canary-gate used to screen it to Inconclusive before conditions ran.
     let m = run_cond(&r, &q("sum(rate(x[30s])) / 0"), "result[0] < 1").await;
-    expect(&m, Phase::Inconclusive, "Inf", "[+Inf]", &["+Inf"]);
+    expect(
+        &m,
+        Phase::Failed,
+        "ConditionFailed",
+        "[+Inf]",
+        &["did not hold"],
+    );
+    let m = run_cond(&r, &q("sum(rate(x[30s])) / 0"), "isInf(result[0])").await;
+    expect(&m, Phase::Successful, "Passed", "[+Inf]", &["held"]);
     // canaryMatchers are injected into the user's query.
     let m = run_cond(
         &r,
@@ -414,6 +424,28 @@ async fn query_mode_with_conditions_and_result_shapes() {
         &healthy_value(),
         &["successCondition \"result[0] <\""],
     );
+}
+
+/// Real Prometheus answers +Inf for `histogram_quantile(1.5, …)` (a quantile
+/// above 1); a latency condition `result[0] < 1000` must fail on it, as it
+/// does in Argo's own Prometheus provider (`tests/expr_diff.rs` runs the same
+/// recording through it).
+#[tokio::test]
+async fn an_infinite_quantile_fails_a_latency_condition() {
+    let r = serve_fixtures(&[("histogram_quantile(1.5", "quantile_above_one.json")]).await;
+    let query = "histogram_quantile(1.5, sum by (le) (rate(traces_span_metrics_duration_milliseconds_bucket{hotrod_pod_hash=\"healthy1\"}[30s])))";
+    let plugin = format!(r#", "check": "query", "query": {query:?}"#);
+    let m = run_cond(&r, &plugin, "result[0] < 1000").await;
+    expect(
+        &m,
+        Phase::Failed,
+        "ConditionFailed",
+        "[+Inf]",
+        &["successCondition `result[0] < 1000` did not hold for result [+Inf]"],
+    );
+    // An explicit verdict on +Inf stands too.
+    let m = run_cond(&r, &plugin, "isInf(result[0]) || result[0] < 1000").await;
+    expect(&m, Phase::Successful, "Passed", "[+Inf]", &[]);
 }
 
 #[tokio::test]
@@ -588,13 +620,7 @@ async fn run_check_uses_the_same_path() {
     let m = p.run_check(&cfg, &Conditions::default()).await;
     expect(&m, Phase::Successful, "Passed", &healthy_value(), &[]);
     let m = p
-        .run_check(
-            &cfg,
-            &Conditions {
-                success: "result[0] > 3".into(),
-                failure: String::new(),
-            },
-        )
+        .run_check(&cfg, &Conditions::new("result[0] > 3", ""))
         .await;
     expect(&m, Phase::Failed, "ConditionFailed", &healthy_value(), &[]);
 }
@@ -623,4 +649,23 @@ async fn thirty_parallel_runs_all_complete() {
         assert_eq!(m.phase, Phase::Successful, "{m:#?}");
     }
     assert_eq!(r.queries().len(), 30);
+}
+
+/// Conditions are parsed once per distinct pair, and the cache is bounded.
+#[test]
+fn conditions_are_parsed_once_per_pair() {
+    use canary_gate::analysis::canary::MAX_CACHED_CONDITIONS;
+    let p = CanaryProvider::new();
+    let m = metric("http://127.0.0.1:9", "", "result[0] < 0.05");
+    let a = p.conditions(&m);
+    let b = p.conditions(&m);
+    assert!(Arc::ptr_eq(&a, &b), "the second Run reuses the parsed pair");
+    for i in 0..MAX_CACHED_CONDITIONS + 10 {
+        p.conditions(&metric(
+            "http://127.0.0.1:9",
+            "",
+            &format!("result[0] < {i}"),
+        ));
+    }
+    assert_eq!(p.cached_conditions(), MAX_CACHED_CONDITIONS);
 }

@@ -91,6 +91,7 @@ const TABLE: &[(&str, Want)] = &[
     ("presence_unknown_metric.json", Want::Empty),
     ("presence_spanmetrics.json", Want::OneValue(34.0)),
     ("pos_inf.json", Want::OneValue(f64::INFINITY)),
+    ("quantile_above_one.json", Want::OneValue(f64::INFINITY)),
     ("neg_inf.json", Want::OneValue(f64::NEG_INFINITY)),
     ("scalar.json", Want::Scalar(9.9, 10.1)),
     ("string.json", Want::Str("canary-gate")),

@@ -8,94 +8,26 @@
 //! them as RPC errors. Runs share nothing mutable across an `await`, so Argo's
 //! concurrent metric goroutines are served in parallel.
 
+mod conditions;
 mod prepare;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
+pub use conditions::{Conditions, MAX_CACHED_CONDITIONS};
 pub use prepare::{PrepareError, PreparedCheck, client_config};
+
+use conditions::ConditionCache;
 
 use super::checks::{self, ConditionInput, ConditionOutcome, Inputs, Presence, Reason};
 use super::format::go_float;
 use super::{AnalysisRun, Measurement, Metric, Phase, Provider};
-use crate::condition;
 use crate::config::Config;
 use crate::prometheus::{Client, ClientPool, QueryData, QueryResponse};
 use crate::time::Time;
 
 /// Most distinct plugin configs whose parsed form is kept (oldest dropped first).
 pub const MAX_CACHED_CONFIGS: usize = 256;
-
-/// Argo's success / failure conditions of a metric (empty = not set).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Conditions {
-    /// `successCondition`.
-    pub success: String,
-    /// `failureCondition`.
-    pub failure: String,
-}
-
-impl Conditions {
-    /// The metric's conditions.
-    pub fn from_metric(metric: &Metric) -> Conditions {
-        Conditions {
-            success: metric.success_condition.clone(),
-            failure: metric.failure_condition.clone(),
-        }
-    }
-
-    /// True when neither is set.
-    pub fn is_empty(&self) -> bool {
-        self.success.is_empty() && self.failure.is_empty()
-    }
-
-    /// Which condition decided `phase` (Argo's rules), quoted, for the message.
-    fn explain(&self, phase: Phase) -> String {
-        let (s, f) = (&self.success, &self.failure);
-        match (s.is_empty(), f.is_empty(), phase) {
-            (true, true, _) => {
-                "no successCondition or failureCondition: Successful, as in Argo".into()
-            }
-            (_, _, Phase::Failed) if !f.is_empty() => format!("failureCondition `{f}` held"),
-            (_, _, Phase::Failed) => format!("successCondition `{s}` did not hold"),
-            (false, false, Phase::Successful) => {
-                format!("successCondition `{s}` held and failureCondition `{f}` did not")
-            }
-            (false, _, Phase::Successful) => format!("successCondition `{s}` held"),
-            (_, _, Phase::Successful) => format!("failureCondition `{f}` did not hold"),
-            _ => format!("neither successCondition `{s}` nor failureCondition `{f}` held"),
-        }
-    }
-
-    /// Evaluates them with Argo's semantics; a missing index is never an Error.
-    pub fn evaluate(&self, input: &ConditionInput) -> ConditionOutcome {
-        let value = match input {
-            ConditionInput::Scalar(v) => condition::ResultValue::Scalar(*v),
-            ConditionInput::Vector(v) => condition::ResultValue::Vector(v.clone()),
-        };
-        match condition::evaluate(&self.success, &self.failure, &value) {
-            Ok(phase) => ConditionOutcome::Decided(phase, self.explain(phase)),
-            Err(e @ condition::Error::IndexOutOfRange { .. }) => {
-                ConditionOutcome::IndexOutOfRange(e.to_string())
-            }
-            Err(e) => {
-                // Name the field: a parse error is in the first one that fails to parse.
-                let field = if !self.success.is_empty()
-                    && condition::Condition::parse(&self.success).is_err()
-                {
-                    format!("successCondition {:?}", self.success)
-                } else if !self.failure.is_empty()
-                    && condition::Condition::parse(&self.failure).is_err()
-                {
-                    format!("failureCondition {:?}", self.failure)
-                } else {
-                    "the conditions".to_owned()
-                };
-                ConditionOutcome::Error(format!("{field}: {e}"))
-            }
-        }
-    }
-}
 
 type Prepared = Result<Arc<PreparedCheck>, Arc<PrepareError>>;
 
@@ -110,6 +42,7 @@ struct ConfigCache {
 pub struct CanaryProvider {
     pool: ClientPool,
     cache: Mutex<ConfigCache>,
+    conditions: Mutex<ConditionCache>,
 }
 
 impl CanaryProvider {
@@ -145,6 +78,44 @@ impl CanaryProvider {
             cache.map.insert(raw.0.clone(), prepared.clone());
         }
         prepared
+    }
+
+    /// The metric's conditions, parsed once per distinct pair.
+    pub fn conditions(&self, metric: &Metric) -> Arc<Conditions> {
+        let key = (
+            metric.success_condition.clone(),
+            metric.failure_condition.clone(),
+        );
+        // The cache holds plain data; a panic elsewhere cannot leave it inconsistent.
+        let lock = || {
+            self.conditions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some(hit) = lock().map.get(&key) {
+            return hit.clone();
+        }
+        let parsed = Arc::new(Conditions::new(&key.0, &key.1));
+        let mut cache = lock();
+        if !cache.map.contains_key(&key) {
+            if cache.order.len() >= MAX_CACHED_CONDITIONS
+                && let Some(oldest) = cache.order.pop_front()
+            {
+                cache.map.remove(&oldest);
+            }
+            cache.order.push_back(key.clone());
+            cache.map.insert(key, parsed.clone());
+        }
+        parsed
+    }
+
+    /// How many distinct condition pairs are cached (at most [`MAX_CACHED_CONDITIONS`]).
+    pub fn cached_conditions(&self) -> usize {
+        self.conditions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .map
+            .len()
     }
 
     /// How many distinct configs are cached (at most [`MAX_CACHED_CONFIGS`]).
@@ -397,10 +368,7 @@ impl Provider for CanaryProvider {
     async fn run(&self, _run: &AnalysisRun, metric: &Metric) -> Measurement {
         let started = Time::now();
         match self.prepare(metric) {
-            Ok(p) => {
-                self.execute(&p, &Conditions::from_metric(metric), started)
-                    .await
-            }
+            Ok(p) => self.execute(&p, &self.conditions(metric), started).await,
             Err(e) => prepare_error("", &e, started),
         }
     }

@@ -14,10 +14,12 @@ use crate::analysis::Phase;
 use crate::config::{Check, Config, LatencyUnit, OnEmpty};
 use crate::prometheus::QueryData;
 
-use super::format::{go_float, go_sample_list, measurement_value};
+use super::format::measurement_value;
 
+mod conditioned;
 mod reason;
 
+pub use crate::condition::Verdicts;
 pub use reason::Reason;
 
 /// Most label sets quoted in a "several series" message.
@@ -45,12 +47,12 @@ pub enum ConditionInput {
 /// What evaluating the metric's conditions gave.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConditionOutcome {
-    /// A phase, with Argo's semantics (success-only: not success = Failed;
-    /// both false = Inconclusive), and which condition decided it, for the message.
-    Decided(Phase, String),
+    /// Both set conditions evaluated: what each said, and for the message,
+    /// which condition decided Argo's phase ([`Verdicts::phase`]).
+    Decided(Verdicts, String),
     /// `result[i]` indexed past the result: never an Error, always Inconclusive.
     IndexOutOfRange(String),
-    /// The condition could not be evaluated.
+    /// The condition could not be evaluated (the message names the field).
     Error(String),
 }
 
@@ -97,9 +99,9 @@ pub fn decide(cfg: &Config, inputs: &Inputs<'_>) -> Decision {
     }
 }
 
-type Outcome = (Phase, Reason, String, usize);
+pub(crate) type Outcome = (Phase, Reason, String, usize);
 
-fn on_empty(cfg: &Config) -> Phase {
+pub(crate) fn on_empty(cfg: &Config) -> Phase {
     match cfg.on_empty {
         OnEmpty::Inconclusive => Phase::Inconclusive,
         OnEmpty::Failed => Phase::Failed,
@@ -186,6 +188,13 @@ fn decide_inner(cfg: &Config, inputs: &Inputs<'_>) -> Outcome {
     };
     let count = values.len();
     if values.is_empty() {
+        // A condition that holds on an empty result (`len(result) == 0 || ...`) is obeyed.
+        if let Some(decided) = inputs
+            .conditions
+            .and_then(|eval| conditioned::on_empty(&eval(&input), &input))
+        {
+            return decided;
+        }
         return empty(cfg, inputs.presence);
     }
     if cfg.min_requests > 0.0 {
@@ -205,90 +214,63 @@ fn decide_inner(cfg: &Config, inputs: &Inputs<'_>) -> Outcome {
             );
         }
     }
+    if is_query || inputs.conditions.is_some() {
+        return conditioned::decide(cfg, inputs.conditions, &input, values);
+    }
     let latency_inf = matches!(cfg.check, Check::Latency) && values == [f64::INFINITY];
     if let Some(bad) = values
         .iter()
         .find(|v| !v.is_finite())
         .filter(|_| !latency_inf)
     {
-        let (reason, why) = if bad.is_nan() && matches!(cfg.check, Check::ErrorRate) {
-            (
-                Reason::NoTraffic,
-                format!(
-                    "error ratio is 0/0 (NaN): the canary ({}) served no requests in the last {}",
-                    scope(cfg),
-                    crate::promql::format_window(cfg.window)
-                ),
-            )
-        } else if bad.is_nan() && matches!(cfg.check, Check::Latency) {
-            // histogram_quantile over bucket rates that are all zero: the
-            // histogram exists for this hash but saw no request in the window.
-            (
-                Reason::NoTraffic,
-                format!(
-                    "p{} latency is NaN (no observations): the canary ({}) served no requests in the last {}",
-                    short(cfg.quantile * 100.0),
-                    scope(cfg),
-                    crate::promql::format_window(cfg.window)
-                ),
-            )
-        } else if bad.is_nan() {
-            (
-                Reason::NaN,
-                format!(
-                    "the query returned NaN for {} (typically 0/0: no data in the window)",
-                    scope(cfg)
-                ),
-            )
-        } else {
-            (
-                Reason::Inf,
-                format!("the query returned {} for {}", go_float(*bad), scope(cfg)),
-            )
-        };
-        return (on_empty(cfg), reason, why, count);
-    }
-    let has_conditions = inputs.conditions.is_some();
-    if is_query || has_conditions {
-        let Some(eval) = inputs.conditions else {
-            // Argo: no condition at all means Successful.
-            return (
-                Phase::Successful,
-                Reason::Passed,
-                "no successCondition or failureCondition: Successful, as in Argo".to_owned(),
-                count,
-            );
-        };
-        return match eval(&input) {
-            ConditionOutcome::Decided(phase, why) => {
-                let reason = match phase {
-                    Phase::Successful => Reason::Passed,
-                    Phase::Failed => Reason::ConditionFailed,
-                    _ => Reason::ConditionInconclusive,
-                };
-                let result = match &input {
-                    ConditionInput::Scalar(v) => go_float(*v),
-                    ConditionInput::Vector(v) => go_sample_list(v.iter().copied()),
-                };
-                (phase, reason, format!("{why} for result {result}"), count)
-            }
-            ConditionOutcome::IndexOutOfRange(msg) => (
-                Phase::Inconclusive,
-                Reason::ConditionInconclusive,
-                format!(
-                    "condition indexed past the result ({msg}); Inconclusive rather than Error"
-                ),
-                count,
-            ),
-            ConditionOutcome::Error(msg) => (
-                Phase::Error,
-                Reason::BadCondition,
-                format!("cannot evaluate the metric's conditions: {msg}"),
-                count,
-            ),
-        };
+        return non_finite(cfg, *bad, count);
     }
     threshold(cfg, values[0], inputs.no_error_series, count)
+}
+
+/// A NaN or ±Inf the check cannot judge: `onEmpty`'s phase, with a reason
+/// that says what the value means for this check.
+pub(crate) fn non_finite(cfg: &Config, bad: f64, count: usize) -> Outcome {
+    let (reason, why) = if bad.is_nan() && matches!(cfg.check, Check::ErrorRate) {
+        (
+            Reason::NoTraffic,
+            format!(
+                "error ratio is 0/0 (NaN): the canary ({}) served no requests in the last {}",
+                scope(cfg),
+                crate::promql::format_window(cfg.window)
+            ),
+        )
+    } else if bad.is_nan() && matches!(cfg.check, Check::Latency) {
+        // histogram_quantile over bucket rates that are all zero: the
+        // histogram exists for this hash but saw no request in the window.
+        (
+            Reason::NoTraffic,
+            format!(
+                "p{} latency is NaN (no observations): the canary ({}) served no requests in the last {}",
+                short(cfg.quantile * 100.0),
+                scope(cfg),
+                crate::promql::format_window(cfg.window)
+            ),
+        )
+    } else if bad.is_nan() {
+        (
+            Reason::NaN,
+            format!(
+                "the query returned NaN for {} (typically 0/0: no data in the window)",
+                scope(cfg)
+            ),
+        )
+    } else {
+        (
+            Reason::Inf,
+            format!(
+                "the query returned {} for {}",
+                super::format::go_float(bad),
+                scope(cfg)
+            ),
+        )
+    };
+    (on_empty(cfg), reason, why, count)
 }
 
 fn empty(cfg: &Config, presence: Option<Presence>) -> Outcome {
@@ -412,7 +394,7 @@ fn unreachable_query(count: usize) -> Outcome {
 /// A number for messages: at most 4 significant digits, no exponent, no trailing zeros.
 pub(crate) fn short(v: f64) -> String {
     if !v.is_finite() || v == 0.0 {
-        return go_float(v);
+        return super::format::go_float(v);
     }
     let magnitude = v.abs().log10().floor() as i32;
     let decimals = (3 - magnitude).clamp(0, 12) as usize;

@@ -1,288 +1,517 @@
-//! Pure layer: the static checks expr 1.8.9 makes at compile time, which fail a
-//! condition even on branches that never run (`true || len(1) > 0` is an
-//! error): operand types per operator, index and argument types, and the
-//! optimizer's integer-literal folding (`1 / 0` is a compile error).
+//! Pure layer: the static checks expr-lang/expr v1.17 makes at compile time,
+//! which fail a condition even on a branch that never runs
+//! (`true || len(1) > 0` is an error): operand types per operator, member,
+//! index and slice types, predicate bodies, `let` scoping, and the argument
+//! types of builtins and of Argo's functions. Like expr's checker, it
+//! rewrites integer literals passed where a float64 is expected
+//! (`isNaN(1)`) into floats.
 
 use super::Error;
-use super::parser::{BinOp, Builtin, Expr, Func, UnOp};
+use super::ast::{BinOp, Expr, Pred, UnOp};
+use super::builtin;
+use super::nature::Nature;
 
-/// Static types, as expr's checker sees Argo's environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ty {
-    Bool,
-    Int,
-    Float,
-    Nil,
-    /// `[]float64`: a vector result.
-    Vec,
-    /// `interface {}`: what `default()` returns; checked at run time instead.
-    Any,
-}
+/// Argo's environment functions (`utils/evaluate`).
+pub(crate) const ENV_FUNCS: &[&str] = &["isNaN", "isInf", "asInt", "asFloat", "isNil", "default"];
 
-impl Ty {
-    pub(crate) fn go_name(self) -> &'static str {
-        match self {
-            Ty::Bool => "bool",
-            Ty::Int => "int",
-            Ty::Float => "float64",
-            Ty::Nil => "<nil>",
-            Ty::Vec => "[]float64",
-            Ty::Any => "interface {}",
-        }
-    }
-    fn is_integer(self) -> bool {
-        matches!(self, Ty::Int | Ty::Any)
-    }
-    fn is_number(self) -> bool {
-        matches!(self, Ty::Int | Ty::Float | Ty::Any)
-    }
-    fn is_bool(self) -> bool {
-        matches!(self, Ty::Bool | Ty::Any)
-    }
-    fn is_array(self) -> bool {
-        matches!(self, Ty::Vec | Ty::Any)
-    }
-    /// expr's `typeWeight`, used to pick the type of `a + b`.
-    fn weight(self) -> u8 {
-        match self {
-            Ty::Int => 6,
-            Ty::Float => 12,
-            _ => 0,
-        }
-    }
-    fn element(self) -> Option<Ty> {
-        match self {
-            Ty::Vec => Some(Ty::Float),
-            Ty::Any => Some(Ty::Any),
-            _ => None,
-        }
-    }
-}
-
-fn combined(a: Ty, b: Ty) -> Ty {
-    if a.weight() > b.weight() { a } else { b }
-}
-
-/// Whether expr's checker retypes this argument to the parameter type
-/// (integer literals and `+ - * /` trees: `isNaN(1)` is legal).
-pub(crate) fn is_arithmetic(e: &Expr) -> bool {
-    matches!(
-        e,
-        Expr::Int(_)
-            | Expr::Unary(UnOp::Neg | UnOp::Plus, _)
-            | Expr::Binary(BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div, _, _)
-    )
+fn err(message: String) -> Error {
+    Error::Type { message }
 }
 
 /// The static type of `e` given the type of `result`, or the compile error.
-pub(crate) fn check(e: &Expr, result: Ty) -> Result<Ty, Error> {
+pub(crate) fn check(e: &mut Expr, result: &Nature) -> Result<Nature, Error> {
     Checker {
-        result,
-        pointer: Vec::new(),
+        result: result.clone(),
+        vars: Vec::new(),
+        scopes: Vec::new(),
     }
     .visit(e)
-    .map(|(t, _)| t)
 }
 
 struct Checker {
-    result: Ty,
-    pointer: Vec<Ty>,
-}
-
-fn mismatch(op: &str, l: Ty, r: Ty) -> Error {
-    Error::Type {
-        message: format!(
-            "invalid operation: {op} (mismatched types {} and {})",
-            l.go_name(),
-            r.go_name()
-        ),
-    }
+    result: Nature,
+    vars: Vec<(String, Nature)>,
+    /// Per enclosing predicate: the collection and whether `#index` exists.
+    scopes: Vec<(Nature, bool)>,
 }
 
 impl Checker {
-    /// Returns the type and, for integer-literal trees, the folded constant.
-    fn visit(&mut self, e: &Expr) -> Result<(Ty, Option<i64>), Error> {
+    fn visit(&mut self, e: &mut Expr) -> Result<Nature, Error> {
         Ok(match e {
-            Expr::Int(i) => (Ty::Int, Some(*i)),
-            Expr::Float(_) => (Ty::Float, None),
-            Expr::Bool(_) => (Ty::Bool, None),
-            Expr::Nil => (Ty::Nil, None),
-            Expr::Result => (self.result, None),
-            Expr::Pointer => (*self.pointer.last().unwrap_or(&Ty::Any), None),
-            Expr::Unary(op, inner) => {
-                let (t, c) = self.visit(inner)?;
+            Expr::Nil => Nature::Nil,
+            Expr::Bool(_) => Nature::Bool,
+            Expr::Int(_) => Nature::Int,
+            Expr::Float(_) => Nature::Float,
+            Expr::Str(_) => Nature::Str,
+            Expr::Ident(name) => self.ident(name)?,
+            Expr::Pointer(name) => self.pointer(name.as_deref())?,
+            Expr::Unary(op, x) => {
+                let t = self.visit(x)?;
                 match op {
-                    UnOp::Not if t.is_bool() => (Ty::Bool, None),
-                    UnOp::Neg if t.is_number() => (t, c.map(i64::wrapping_neg)),
-                    UnOp::Plus if t.is_number() => (t, c),
+                    UnOp::Not if t.bool() || t.unknown() => Nature::Bool,
+                    UnOp::Neg | UnOp::Plus if t.unknown() => Nature::Unknown,
+                    UnOp::Neg | UnOp::Plus if t.number() => t,
                     _ => {
                         let sym = match op {
                             UnOp::Not => "!",
                             UnOp::Neg => "-",
                             UnOp::Plus => "+",
                         };
-                        return Err(Error::Type {
-                            message: format!(
-                                "invalid operation: {sym} (mismatched type {})",
-                                t.go_name()
-                            ),
-                        });
+                        return Err(err(format!(
+                            "invalid operation: {sym} (mismatched type {})",
+                            t.go_name()
+                        )));
                     }
                 }
             }
-            Expr::Binary(op, l, r) => self.binary(*op, l, r)?,
-            Expr::Index(base, index) => {
-                let (b, _) = self.visit(base)?;
-                let (i, _) = self.visit(index)?;
-                let Some(elem) = b.element() else {
-                    return Err(Error::Type {
-                        message: format!(
-                            "invalid operation: type {} does not support indexing",
-                            b.go_name()
-                        ),
-                    });
+            Expr::Binary(op, l, r) => {
+                let op = *op;
+                let right_literal = match &**r {
+                    Expr::Str(s) => Some(s.clone()),
+                    _ => None,
                 };
-                if !i.is_integer() {
-                    return Err(Error::Type {
-                        message: format!(
-                            "invalid operation: cannot use {} as index to {}",
-                            i.go_name(),
-                            elem.go_name()
-                        ),
-                    });
+                let lt = self.visit(l)?;
+                let rt = self.visit(r)?;
+                let t = binary(op, &lt, &rt, right_literal.as_deref())?;
+                // expr compiles == between two int (or two string) natures to
+                // OpEqualInt / OpEqualString, which assert the run-time types.
+                let both = |n: Nature| lt == n && rt == n;
+                let special = match op {
+                    BinOp::Eq if both(Nature::Int) => Some(BinOp::EqInt),
+                    BinOp::Ne if both(Nature::Int) => Some(BinOp::NeInt),
+                    BinOp::Eq if both(Nature::Str) => Some(BinOp::EqStr),
+                    BinOp::Ne if both(Nature::Str) => Some(BinOp::NeStr),
+                    _ => None,
+                };
+                if let (Some(sp), Expr::Binary(o, _, _)) = (special, &mut *e) {
+                    *o = sp;
                 }
-                (elem, None)
+                t
             }
-            Expr::Call(f, args) => (self.call(*f, args)?, None),
-            Expr::Builtin(b, coll, body) => (self.builtin(*b, coll, body.as_deref())?, None),
+            Expr::Chain(x) => self.visit(x)?,
+            Expr::Member {
+                base,
+                prop,
+                optional,
+                args,
+            } => self.member(base, prop, *optional, args)?,
+            Expr::Slice { base, from, to } => {
+                let t = self.visit(base)?;
+                if t.unknown() {
+                    return Ok(Nature::Unknown);
+                }
+                if !(t.string() || t.array()) {
+                    return Err(err(format!("cannot slice {}", t.go_name())));
+                }
+                for bound in [from, to].into_iter().flatten() {
+                    let b = self.visit(bound)?;
+                    if !b.integer() && !b.unknown() {
+                        return Err(err(format!("non-integer slice index {}", b.go_name())));
+                    }
+                }
+                t
+            }
+            Expr::Call(name, args) => self.call(name, args)?,
+            Expr::Predicate {
+                pred, coll, body, ..
+            } => self.predicate(*pred, coll, body.as_deref_mut())?,
+            Expr::Cond(c, a, b) => {
+                let ct = self.visit(c)?;
+                if !ct.bool() && !ct.unknown() {
+                    return Err(err(format!(
+                        "non-bool expression (type {}) used as condition",
+                        ct.go_name()
+                    )));
+                }
+                let (t1, t2) = (self.visit(a)?, self.visit(b)?);
+                match (t1.nil(), t2.nil()) {
+                    (true, false) => t2,
+                    (false, true) | (true, true) => t1,
+                    _ if t1.assignable_to(&t2) => {
+                        let (e1, e2) = (t1.elem(), t2.elem());
+                        if t1.array()
+                            && t2.array()
+                            && !(e1.assignable_to(&e2) && e2.assignable_to(&e1))
+                        {
+                            Nature::any_array()
+                        } else {
+                            t1
+                        }
+                    }
+                    _ => Nature::Unknown,
+                }
+            }
+            Expr::Let(name, value, body) => {
+                if name == "result" || ENV_FUNCS.contains(&name.as_str()) {
+                    return Err(err(format!("cannot redeclare {name}")));
+                }
+                if builtin::is_builtin(name) {
+                    return Err(err(format!("cannot redeclare builtin {name}")));
+                }
+                if self.vars.iter().any(|(n, _)| n == name) {
+                    return Err(err(format!("cannot redeclare variable {name}")));
+                }
+                let vt = self.visit(value)?;
+                self.vars.push((name.clone(), vt));
+                let bt = self.visit(body);
+                self.vars.pop();
+                bt?
+            }
+            Expr::Seq(nodes) => {
+                let mut last = Nature::Nil;
+                for n in nodes {
+                    last = self.visit(n)?;
+                }
+                last
+            }
+            Expr::Array(nodes) => {
+                let mut prev: Option<Nature> = None;
+                let mut same = true;
+                for n in nodes {
+                    let t = self.visit(n)?;
+                    if let Some(p) = &prev {
+                        same &= p.same_kind(&t);
+                    }
+                    prev = Some(t);
+                }
+                match prev {
+                    Some(p) if same && !p.nil() => Nature::array_of(p),
+                    _ => Nature::any_array(),
+                }
+            }
+            Expr::Map(pairs) => {
+                for (k, v) in pairs {
+                    self.visit(k)?;
+                    self.visit(v)?;
+                }
+                Nature::Map
+            }
         })
     }
 
-    fn binary(&mut self, op: BinOp, l: &Expr, r: &Expr) -> Result<(Ty, Option<i64>), Error> {
-        let (lt, lc) = self.visit(l)?;
-        let (rt, rc) = self.visit(r)?;
-        let num = lt.is_number() && rt.is_number();
-        let ty = match op {
-            BinOp::Eq | BinOp::Ne => {
-                let comparable =
-                    lt == Ty::Nil || rt == Ty::Nil || lt == rt || lt == Ty::Any || rt == Ty::Any;
-                (num || comparable).then_some(Ty::Bool)
-            }
-            BinOp::Or | BinOp::And => (lt.is_bool() && rt.is_bool()).then_some(Ty::Bool),
-            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => num.then_some(Ty::Bool),
-            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => num.then(|| combined(lt, rt)),
-            BinOp::Pow => num.then_some(Ty::Float),
-            BinOp::Mod => (lt.is_integer() && rt.is_integer()).then(|| combined(lt, rt)),
-        };
-        let Some(ty) = ty else {
-            let sym = match op {
-                // expr prints the operator as written; the word forms are the same node.
-                BinOp::Or => "||",
-                BinOp::And => "&&",
-                _ => op.symbol(),
-            };
-            return Err(mismatch(sym, lt, rt));
-        };
-        // expr's optimizer folds integer-literal arithmetic after checking; a
-        // zero divisor there is a compile error, whether or not the branch runs.
-        let folded = match (lc, rc) {
-            (Some(a), Some(b)) => match op {
-                BinOp::Add => Some(a.wrapping_add(b)),
-                BinOp::Sub => Some(a.wrapping_sub(b)),
-                BinOp::Mul => Some(a.wrapping_mul(b)),
-                BinOp::Div | BinOp::Mod if b == 0 => {
-                    return Err(Error::Type {
-                        message: "integer divide by zero".into(),
-                    });
-                }
-                BinOp::Div => Some(a.wrapping_div(b)),
-                BinOp::Mod => Some(a.wrapping_rem(b)),
-                _ => None,
-            },
-            _ => None,
-        };
-        Ok((ty, folded))
+    fn ident(&self, name: &str) -> Result<Nature, Error> {
+        if let Some((_, t)) = self.vars.iter().rev().find(|(n, _)| n == name) {
+            return Ok(t.clone());
+        }
+        if name == "$env" {
+            return Ok(Nature::Unknown);
+        }
+        self.env_name(name)
+            .ok_or_else(|| err(format!("unknown name {name}")))
     }
 
-    fn call(&mut self, f: Func, args: &[Expr]) -> Result<Ty, Error> {
-        let want = match f {
-            Func::Default => 2,
-            _ => 1,
+    /// A name of Argo's environment: `result` or one of its functions.
+    fn env_name(&self, name: &str) -> Option<Nature> {
+        if name == "result" {
+            Some(self.result.clone())
+        } else if ENV_FUNCS.contains(&name) {
+            Some(Nature::Func)
+        } else {
+            None
+        }
+    }
+
+    fn pointer(&self, name: Option<&str>) -> Result<Nature, Error> {
+        let Some((coll, has_index)) = self.scopes.last() else {
+            return Err(err("cannot use pointer accessor outside predicate".into()));
+        };
+        match name {
+            None if coll.unknown() => Ok(Nature::Unknown),
+            None if coll.array() => Ok(coll.elem()),
+            None => Err(err(format!("cannot use {} as array", coll.go_name()))),
+            Some("index") if *has_index => Ok(Nature::Int),
+            Some(n) => Err(err(format!("unknown pointer #{n}"))),
+        }
+    }
+
+    fn member(
+        &mut self,
+        base: &mut Expr,
+        prop: &mut Expr,
+        optional: bool,
+        args: &mut Option<Vec<Expr>>,
+    ) -> Result<Nature, Error> {
+        if matches!(base, Expr::Ident(n) if n == "$env") {
+            // `$env.name`: a name of Argo's environment (no builtins); an
+            // unknown one is an error unless the access is optional.
+            return Ok(match &*prop {
+                Expr::Str(name) => match self.env_name(name) {
+                    Some(t) => t,
+                    None if optional => Nature::Unknown,
+                    None => return Err(err(format!("unknown name {name}"))),
+                },
+                _ => {
+                    self.visit(prop)?;
+                    Nature::Unknown
+                }
+            });
+        }
+        let bt = self.visit(base)?;
+        let pt = self.visit(prop)?;
+        if let Some(args) = args {
+            for a in args.iter_mut() {
+                self.visit(a)?;
+            }
+        }
+        if bt.unknown() {
+            return Ok(Nature::Unknown);
+        }
+        let name = match prop {
+            Expr::Str(s) => Some(s.clone()),
+            _ => None,
+        };
+        if let (Some(n), true) = (&name, bt.nil()) {
+            return Err(err(format!("type nil has no field {n}")));
+        }
+        if args.is_some() {
+            let n = name.unwrap_or_default();
+            return Err(err(format!("type {} has no method {n}", bt.go_name())));
+        }
+        match &bt {
+            Nature::Map => {
+                if !pt.assignable_to(&Nature::Str) && !pt.unknown() {
+                    return Err(err(format!(
+                        "cannot use {} to get an element from {}",
+                        pt.go_name(),
+                        bt.go_name()
+                    )));
+                }
+                // map[string]any's element.
+                Ok(Nature::Any)
+            }
+            Nature::Array(_, elem) => {
+                if !pt.integer() && !pt.unknown() {
+                    return Err(err(format!(
+                        "array elements can only be selected using an integer (got {})",
+                        pt.go_name()
+                    )));
+                }
+                Ok((**elem).clone())
+            }
+            _ => Err(err(match name {
+                Some(n) => format!("type {} has no field {n}", bt.go_name()),
+                None => format!("type {}[{}] is undefined", bt.go_name(), pt.go_name()),
+            })),
+        }
+    }
+
+    fn call(&mut self, name: &str, args: &mut [Expr]) -> Result<Nature, Error> {
+        if let Some((_, t)) = self.vars.iter().rev().find(|(n, _)| n == name) {
+            return match t {
+                Nature::Unknown => Ok(Nature::Unknown),
+                Nature::Nil => Err(err(format!("{name} is nil; cannot call nil as function"))),
+                other => Err(err(format!("{} is not callable", other.go_name()))),
+            };
+        }
+        if name == "result" {
+            return Err(err(format!("{} is not callable", self.result.go_name())));
+        }
+        if ENV_FUNCS.contains(&name) {
+            return self.env_call(name, args);
+        }
+        if !builtin::is_builtin(name) {
+            return Err(err(format!("unknown name {name}")));
+        }
+        let mut natures = Vec::with_capacity(args.len());
+        for a in args.iter_mut() {
+            natures.push(self.visit(a)?);
+        }
+        builtin::check(name, &natures, args).map_err(err)
+    }
+
+    /// Argo's functions: isNaN/isInf take float64, the others `any`.
+    fn env_call(&mut self, name: &str, args: &mut [Expr]) -> Result<Nature, Error> {
+        let (float_param, want, out) = match name {
+            "isNaN" | "isInf" => (true, 1, Nature::Bool),
+            "asInt" => (false, 1, Nature::Int64),
+            "asFloat" => (false, 1, Nature::Float),
+            "isNil" => (false, 1, Nature::Bool),
+            _ => (false, 2, Nature::Any),
         };
         if args.len() != want {
+            for a in args.iter_mut() {
+                self.visit(a)?;
+            }
             let which = if args.len() > want {
                 "too many"
             } else {
                 "not enough"
             };
-            return Err(Error::Type {
-                message: format!("{which} arguments to call {}", f.name()),
-            });
+            return Err(err(format!("{which} arguments to call {name}")));
         }
-        let mut types = Vec::with_capacity(args.len());
-        for a in args {
-            types.push(self.visit(a)?.0);
-        }
-        Ok(match f {
-            Func::IsNaN | Func::IsInf => {
-                let t = types[0];
-                let ok = is_arithmetic(&args[0]) || matches!(t, Ty::Float | Ty::Any | Ty::Nil);
-                if !ok {
-                    return Err(Error::Type {
-                        message: format!(
-                            "cannot use {} as argument (type float64) to call {}",
-                            t.go_name(),
-                            f.name()
-                        ),
-                    });
-                }
-                Ty::Bool
+        for a in args.iter_mut() {
+            let t = self.visit(a)?;
+            if !float_param {
+                continue;
             }
-            Func::AsInt => Ty::Int,
-            Func::AsFloat => Ty::Float,
-            Func::IsNil => Ty::Bool,
-            Func::Default => Ty::Any,
-        })
+            if t.integer() {
+                ints_to_floats(a);
+            } else if t.nil() {
+                return Err(err(format!(
+                    "cannot use nil as argument (type float64) to call {name}"
+                )));
+            } else if !t.unknown() && t != Nature::Float {
+                return Err(err(format!(
+                    "cannot use {} as argument (type float64) to call {name}",
+                    t.go_name()
+                )));
+            }
+        }
+        Ok(out)
     }
 
-    fn builtin(&mut self, b: Builtin, coll: &Expr, body: Option<&Expr>) -> Result<Ty, Error> {
-        let (ct, _) = self.visit(coll)?;
-        if b == Builtin::Len {
-            return if ct.is_array() {
-                Ok(Ty::Int)
-            } else {
-                Err(Error::Type {
-                    message: format!("invalid argument for len (type {})", ct.go_name()),
-                })
-            };
+    fn predicate(
+        &mut self,
+        pred: Pred,
+        coll: &mut Expr,
+        body: Option<&mut Expr>,
+    ) -> Result<Nature, Error> {
+        let ct = self.visit(coll)?;
+        if !ct.array() && !ct.unknown() {
+            return Err(err(format!(
+                "builtin {} takes only array (got {})",
+                pred.name(),
+                ct.go_name()
+            )));
         }
-        let Some(elem) = ct.element() else {
-            return Err(Error::Type {
-                message: format!(
-                    "builtin {} takes only array (got {})",
-                    b.name(),
-                    ct.go_name()
-                ),
-            });
-        };
         let Some(body) = body else {
-            return Err(Error::Type {
-                message: format!("builtin {} needs a closure", b.name()),
+            // count(xs) counts true elements; sum(xs) adds them.
+            return Ok(match pred {
+                Pred::Count => Nature::Int,
+                _ => ct.elem(),
             });
         };
-        self.pointer.push(elem);
+        self.scopes.push((ct.clone(), pred == Pred::Map));
         let bt = self.visit(body);
-        self.pointer.pop();
-        let bt = bt?.0;
-        if !bt.is_bool() {
-            return Err(Error::Type {
-                message: format!("closure should return boolean (got {})", bt.go_name()),
-            });
+        self.scopes.pop();
+        let bt = bt?;
+        if bt.nil() {
+            return Err(err(
+                "predicate should has one input and one output param".into()
+            ));
         }
-        Ok(if b == Builtin::Count {
-            Ty::Int
-        } else {
-            Ty::Bool
+        let boolean = !matches!(pred, Pred::Map | Pred::Sum);
+        if boolean && !bt.bool() && !bt.unknown() {
+            return Err(err(format!(
+                "predicate should return boolean (got {})",
+                bt.go_name()
+            )));
+        }
+        Ok(match pred {
+            Pred::All | Pred::None | Pred::Any | Pred::One => Nature::Bool,
+            Pred::Filter if ct.unknown() => Nature::any_array(),
+            Pred::Filter => Nature::array_of(ct.elem()),
+            Pred::Map => Nature::array_of(bt),
+            Pred::Count | Pred::FindIndex | Pred::FindLastIndex => Nature::Int,
+            Pred::Sum => bt,
+            Pred::Find | Pred::FindLast => ct.elem(),
         })
     }
+}
+
+/// expr's traverseAndReplaceIntegerNodesWithFloatNodes: integer literals in
+/// an argument built from `+ - *` and unary operators become float64.
+pub(crate) fn ints_to_floats(e: &mut Expr) {
+    match e {
+        Expr::Int(i) => *e = Expr::Float(*i as f64),
+        Expr::Unary(_, x) => ints_to_floats(x),
+        Expr::Binary(BinOp::Add | BinOp::Sub | BinOp::Mul, l, r) => {
+            ints_to_floats(l);
+            ints_to_floats(r);
+        }
+        _ => {}
+    }
+}
+
+fn mismatch(op: BinOp, l: &Nature, r: &Nature) -> Error {
+    err(format!(
+        "invalid operation: {} (mismatched types {} and {})",
+        op.symbol(),
+        l.go_name(),
+        r.go_name()
+    ))
+}
+
+/// The checker's binary-operator table.
+fn binary(op: BinOp, l: &Nature, r: &Nature, right_literal: Option<&str>) -> Result<Nature, Error> {
+    let num = l.number() && r.number();
+    let promote = || {
+        if *l == Nature::Float || *r == Nature::Float {
+            Nature::Float
+        } else {
+            Nature::Int
+        }
+    };
+    let t = match op {
+        BinOp::Eq | BinOp::Ne | BinOp::EqInt | BinOp::NeInt | BinOp::EqStr | BinOp::NeStr => {
+            l.comparable_to(r).then_some(Nature::Bool)
+        }
+        BinOp::Or | BinOp::And => {
+            ((l.bool() && r.bool()) || l.maybe_compatible(r, Nature::bool)).then_some(Nature::Bool)
+        }
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => (num
+            || (l.string() && r.string())
+            || l.maybe_compatible(r, |n| n.number() || n.string()))
+        .then_some(Nature::Bool),
+        BinOp::Sub | BinOp::Mul if num => Some(promote()),
+        BinOp::Sub | BinOp::Mul => l
+            .maybe_compatible(r, Nature::number)
+            .then_some(Nature::Unknown),
+        BinOp::Div | BinOp::Pow => {
+            (num || l.maybe_compatible(r, Nature::number)).then_some(Nature::Float)
+        }
+        BinOp::Mod => ((l.integer() && r.integer()) || l.maybe_compatible(r, Nature::integer))
+            .then_some(Nature::Int),
+        BinOp::Add if num => Some(promote()),
+        BinOp::Add if l.string() && r.string() => Some(Nature::Str),
+        BinOp::Add => l
+            .maybe_compatible(r, |n| n.number() || n.string())
+            .then_some(Nature::Unknown),
+        BinOp::In => return in_operator(l, r),
+        BinOp::Matches => {
+            if let Some(re) = right_literal {
+                regex::Regex::new(re).map_err(|e| err(e.to_string()))?;
+            }
+            ((l.string() && r.string()) || l.maybe_compatible(r, Nature::string))
+                .then_some(Nature::Bool)
+        }
+        BinOp::Contains | BinOp::StartsWith | BinOp::EndsWith => ((l.string() && r.string())
+            || l.maybe_compatible(r, Nature::string))
+        .then_some(Nature::Bool),
+        BinOp::Range => ((l.integer() && r.integer()) || l.maybe_compatible(r, Nature::integer))
+            .then(|| Nature::array_of(Nature::Int)),
+        BinOp::Coalesce => Some(match (l.nil(), r.nil()) {
+            (true, false) => r.clone(),
+            (false, true) | (true, true) => l.clone(),
+            _ if r.assignable_to(l) => l.clone(),
+            _ => Nature::Unknown,
+        }),
+    };
+    t.ok_or_else(|| mismatch(op, l, r))
+}
+
+fn in_operator(l: &Nature, r: &Nature) -> Result<Nature, Error> {
+    if r.map() {
+        if !l.unknown() && !l.assignable_to(&Nature::Str) {
+            return Err(err(format!(
+                "cannot use {} as type string in map key",
+                l.go_name()
+            )));
+        }
+        return Ok(Nature::Bool);
+    }
+    if let Nature::Array(_, elem) = r {
+        if !l.comparable_to(elem) {
+            return Err(err(format!(
+                "cannot use {} as type {} in array",
+                l.go_name(),
+                elem.go_name()
+            )));
+        }
+        return Ok(Nature::Bool);
+    }
+    if (l.unknown() && (r.string() || r.array() || r.map())) || r.unknown() {
+        return Ok(Nature::Bool);
+    }
+    Err(mismatch(BinOp::In, l, r))
 }

@@ -1,312 +1,449 @@
-//! Pure layer: runs a checked condition against one measurement with expr
-//! 1.8.9's run-time rules (int/float arithmetic, short-circuit `&&`/`||` that
-//! return the right operand unchanged, Go's float→int conversion in `asInt`).
+//! Pure layer: runs a checked, optimised condition against one measurement
+//! the way expr-lang/expr v1.17's VM runs its bytecode. Each node pushes its
+//! value on a value stack with exactly the pushes and pops expr's compiler
+//! emits for it, so even the VM's quirks agree: `&&`/`||` return the right
+//! operand unchanged, and `findLast` / `findLastIndex` (also what
+//! `last(filter(..))` becomes) leave their loop flags on the stack, where
+//! an enclosing operator picks them up. Every node and every element walked
+//! counts against [`MAX_CONDITION_STEPS`], so no condition runs long.
 
-use super::check::is_arithmetic;
-use super::parser::{BinOp, Builtin, Expr, Func, UnOp};
-use super::{Error, ResultValue};
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
-/// A run-time value; vectors borrow the measurement.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Val<'a> {
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Nil,
-    Vec(&'a [f64]),
+use super::ast::{BinOp, Expr, UnOp};
+use super::library::{self, MAX_BUILT_LEN};
+use super::value::{self, Elem, FetchFail, Value, arith, compare, contains, equal, to_int};
+use super::{Error, MAX_CONDITION_STEPS};
+
+mod predicates;
+
+/// Why evaluation stopped early.
+pub(crate) enum Stop {
+    Fail(Error),
+    /// A nil met by `?.`: the enclosing chain is nil.
+    NilChain,
 }
 
-impl Val<'_> {
-    pub(crate) fn go_name(&self) -> &'static str {
-        match self {
-            Val::Bool(_) => "bool",
-            Val::Int(_) => "int",
-            Val::Float(_) => "float64",
-            Val::Nil => "<nil>",
-            Val::Vec(_) => "[]float64",
-        }
+impl From<Error> for Stop {
+    fn from(e: Error) -> Stop {
+        Stop::Fail(e)
     }
 }
 
-fn runtime(message: String) -> Error {
-    Error::Runtime { message }
+type Step = Result<(), Stop>;
+
+fn runtime(message: String) -> Stop {
+    Stop::Fail(Error::Runtime { message })
 }
 
-fn as_bool(v: Val<'_>) -> Result<bool, Error> {
+fn assert_type(v: &Value<'_>, want: &str) -> Stop {
+    runtime(format!(
+        "interface conversion: interface {{}} is {}, not {want}",
+        v.go_type()
+    ))
+}
+
+fn as_bool(v: &Value<'_>) -> Result<bool, Stop> {
     match v {
-        Val::Bool(b) => Ok(b),
-        other => Err(runtime(format!(
-            "interface conversion: interface {{}} is {}, not bool",
-            other.go_name()
-        ))),
+        Value::Bool(b) => Ok(*b),
+        other => Err(assert_type(other, "bool")),
     }
 }
 
-/// Go's `int64(f)` on amd64 (CVTTSD2SQ): NaN and out-of-range values give
-/// the "integer indefinite" value, i64::MIN. (arm64 saturates instead.)
-pub(crate) fn go_f64_to_i64(f: f64) -> i64 {
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
-    if f.is_nan() || !(-LIMIT..LIMIT).contains(&f) {
-        i64::MIN
-    } else {
-        f as i64
-    }
+struct Scope<'a> {
+    coll: Value<'a>,
+    index: usize,
+    count: i64,
 }
 
-pub(crate) struct Env<'a> {
-    result: Val<'a>,
-    pointer: Vec<Val<'a>>,
+pub(crate) struct Env<'a, 'e> {
+    result: Value<'a>,
+    stack: Vec<Value<'a>>,
+    vars: Vec<(&'e str, Value<'a>)>,
+    scopes: Vec<Scope<'a>>,
+    regexes: &'e [(String, regex::Regex)],
+    steps: usize,
 }
 
-impl<'a> Env<'a> {
-    pub(crate) fn new(result: &'a ResultValue) -> Env<'a> {
-        let result = match result {
-            ResultValue::Scalar(f) => Val::Float(*f),
-            ResultValue::Vector(v) => Val::Vec(v),
-        };
+impl<'a, 'e> Env<'a, 'e> {
+    pub(crate) fn new(result: Value<'a>, regexes: &'e [(String, regex::Regex)]) -> Env<'a, 'e> {
         Env {
             result,
-            pointer: Vec::new(),
+            stack: Vec::new(),
+            vars: Vec::new(),
+            scopes: Vec::new(),
+            regexes,
+            steps: 0,
         }
     }
 
-    /// `float_ctx`: integer literals here were retyped to float64 by expr's
-    /// checker (arguments of `isNaN`/`isInf` built from `+ - * /` and literals).
-    pub(crate) fn eval(&mut self, e: &Expr, float_ctx: bool) -> Result<Val<'a>, Error> {
-        Ok(match e {
-            Expr::Int(i) if float_ctx => Val::Float(*i as f64),
-            Expr::Int(i) => Val::Int(*i),
-            Expr::Float(f) => Val::Float(*f),
-            Expr::Bool(b) => Val::Bool(*b),
-            Expr::Nil => Val::Nil,
-            Expr::Result => self.result,
-            Expr::Pointer => *self.pointer.last().unwrap_or(&Val::Nil),
-            Expr::Unary(op, inner) => {
-                let arith = matches!(op, UnOp::Neg | UnOp::Plus) && float_ctx;
-                let v = self.eval(inner, arith)?;
-                match op {
-                    UnOp::Not => Val::Bool(!as_bool(v)?),
-                    // expr compiles unary plus to nothing.
-                    UnOp::Plus => v,
-                    UnOp::Neg => match v {
-                        Val::Int(i) => Val::Int(i.wrapping_neg()),
-                        Val::Float(f) => Val::Float(-f),
-                        other => {
-                            return Err(runtime(format!(
-                                "invalid operation: - {}",
-                                other.go_name()
-                            )));
-                        }
-                    },
+    /// Runs `e` and returns the top of the stack, as expr's VM does.
+    pub(crate) fn run(&mut self, e: &'e Expr) -> Result<Value<'a>, Stop> {
+        self.eval(e)?;
+        Ok(self.pop())
+    }
+
+    fn step(&mut self, n: usize) -> Step {
+        self.steps = self.steps.saturating_add(n);
+        if self.steps > MAX_CONDITION_STEPS {
+            return Err(Stop::Fail(Error::TooExpensive {
+                max: MAX_CONDITION_STEPS,
+            }));
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, v: Value<'a>) {
+        self.stack.push(v);
+    }
+
+    fn pop(&mut self) -> Value<'a> {
+        self.stack.pop().unwrap_or(Value::Nil)
+    }
+
+    fn current(&self) -> Value<'a> {
+        self.stack.last().cloned().unwrap_or(Value::Nil)
+    }
+
+    /// Runs `e`, pushing its value. Only the recursion lives here; the work
+    /// of each node is in a helper, so a deep condition uses little stack.
+    fn eval(&mut self, e: &'e Expr) -> Step {
+        self.step(1)?;
+        match e {
+            Expr::Nil
+            | Expr::Bool(_)
+            | Expr::Int(_)
+            | Expr::Float(_)
+            | Expr::Str(_)
+            | Expr::Ident(_)
+            | Expr::Pointer(_) => self.leaf(e)?,
+            Expr::Unary(op, x) => {
+                self.eval(x)?;
+                self.unary(*op)?;
+            }
+            Expr::Binary(op, l, r) => match op {
+                BinOp::And | BinOp::Or => {
+                    self.eval(l)?;
+                    // Jump on the value left on the stack; otherwise pop it and run the right.
+                    if as_bool(&self.current())? != (*op == BinOp::Or) {
+                        self.pop();
+                        self.eval(r)?;
+                    }
                 }
-            }
-            Expr::Binary(op, l, r) => self.binary(*op, l, r, float_ctx)?,
-            Expr::Index(base, index) => {
-                let b = self.eval(base, false)?;
-                let i = self.eval(index, false)?;
-                index_into(b, i)?
-            }
-            Expr::Call(f, args) => self.call(*f, args)?,
-            Expr::Builtin(b, coll, body) => self.builtin(*b, coll, body.as_deref())?,
-        })
-    }
-
-    fn binary(&mut self, op: BinOp, l: &Expr, r: &Expr, float_ctx: bool) -> Result<Val<'a>, Error> {
-        match op {
-            BinOp::And | BinOp::Or => {
-                let lv = as_bool(self.eval(l, false)?)?;
-                // Short circuit; otherwise the right value is the result as is.
-                if lv == (op == BinOp::Or) {
-                    return Ok(Val::Bool(lv));
+                BinOp::Coalesce => {
+                    self.eval(l)?;
+                    if self.current().is_nil() {
+                        self.pop();
+                        self.eval(r)?;
+                    }
                 }
-                return self.eval(r, false);
-            }
-            _ => {}
-        }
-        let arith = float_ctx && matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div);
-        let lv = self.eval(l, arith)?;
-        let rv = self.eval(r, arith)?;
-        arith_op(op, lv, rv)
-    }
-
-    fn call(&mut self, f: Func, args: &[Expr]) -> Result<Val<'a>, Error> {
-        let mut vals = Vec::with_capacity(args.len());
-        for a in args {
-            let float_ctx = matches!(f, Func::IsNaN | Func::IsInf) && is_arithmetic(a);
-            vals.push(self.eval(a, float_ctx)?);
-        }
-        let first = vals.first().copied().unwrap_or(Val::Nil);
-        Ok(match f {
-            Func::IsNaN | Func::IsInf => {
-                let Val::Float(x) = first else {
-                    return Err(runtime(format!(
-                        "reflect: Call using {} as type float64",
-                        first.go_name()
-                    )));
-                };
-                Val::Bool(if f == Func::IsNaN {
-                    x.is_nan()
-                } else {
-                    x.is_infinite()
-                })
-            }
-            Func::AsInt => match first {
-                Val::Float(x) => Val::Int(go_f64_to_i64(x)),
-                Val::Int(i) => Val::Int(i),
-                other => {
-                    return Err(runtime(format!(
-                        "asInt() not supported on {}",
-                        other.go_name()
-                    )));
+                _ => {
+                    self.eval(l)?;
+                    self.eval(r)?;
+                    self.binary(*op)?;
                 }
             },
-            Func::AsFloat => match first {
-                Val::Float(x) => Val::Float(x),
-                Val::Int(i) => Val::Float(i as f64),
-                other => {
-                    return Err(runtime(format!(
-                        "asFloat() not supported on {}",
-                        other.go_name()
-                    )));
+            Expr::Chain(x) => {
+                let height = self.stack.len();
+                match self.eval(x) {
+                    Err(Stop::NilChain) => {
+                        self.stack.truncate(height);
+                        self.push(Value::Nil);
+                    }
+                    other => other?,
                 }
-            },
-            // Argo's isNil and default look at the measurement, not the
-            // argument; a Prometheus result is never nil (an empty vector is
-            // a non-nil slice), so isNil is false and default returns result.
-            Func::IsNil => Val::Bool(false),
-            Func::Default => self.result,
-        })
+            }
+            Expr::Member {
+                base,
+                prop,
+                optional,
+                args,
+            } => {
+                self.eval(base)?;
+                if *optional && self.current().is_nil() {
+                    return Err(Stop::NilChain);
+                }
+                self.eval(prop)?;
+                self.fetch(args.is_some())?;
+            }
+            Expr::Slice { base, from, to } => {
+                self.eval(base)?;
+                match to {
+                    Some(t) => self.eval(t)?,
+                    None => self.push_len()?,
+                }
+                match from {
+                    Some(f) => self.eval(f)?,
+                    None => self.push(Value::Int(0)),
+                }
+                self.slice()?;
+            }
+            Expr::Call(name, args) => {
+                for a in args {
+                    self.eval(a)?;
+                }
+                self.call(name, args.len())?;
+            }
+            Expr::Predicate {
+                pred,
+                coll,
+                body,
+                map,
+                throws,
+            } => {
+                self.eval(coll)?;
+                self.begin()?;
+                let out = self.predicate(*pred, body.as_deref(), map.as_deref(), *throws);
+                self.scopes.pop();
+                out?;
+            }
+            Expr::Cond(c, a, b) => {
+                self.eval(c)?;
+                let yes = as_bool(&self.current())?;
+                self.pop();
+                self.eval(if yes { a } else { b })?;
+            }
+            Expr::Let(name, value, body) => {
+                self.eval(value)?;
+                let v = self.pop();
+                self.vars.push((name, v));
+                let out = self.eval(body);
+                self.vars.pop();
+                out?;
+            }
+            Expr::Seq(nodes) => {
+                for (i, n) in nodes.iter().enumerate() {
+                    self.eval(n)?;
+                    if i + 1 < nodes.len() {
+                        self.pop();
+                    }
+                }
+            }
+            Expr::Array(nodes) => {
+                for n in nodes {
+                    self.eval(n)?;
+                }
+                self.array(nodes.len());
+            }
+            Expr::Map(pairs) => {
+                for (k, v) in pairs {
+                    self.eval(k)?;
+                    self.eval(v)?;
+                }
+                self.map(pairs.len())?;
+            }
+        }
+        Ok(())
     }
 
-    fn builtin(&mut self, b: Builtin, coll: &Expr, body: Option<&Expr>) -> Result<Val<'a>, Error> {
-        let c = self.eval(coll, false)?;
-        let Val::Vec(items) = c else {
+    #[inline(never)]
+    fn leaf(&mut self, e: &'e Expr) -> Step {
+        let v = match e {
+            Expr::Bool(b) => Value::Bool(*b),
+            Expr::Int(i) => Value::Int(*i),
+            Expr::Float(f) => Value::Float(*f),
+            Expr::Str(s) => Value::str(s),
+            Expr::Ident(name) => match self.vars.iter().rev().find(|(n, _)| n == name) {
+                Some((_, v)) => v.clone(),
+                None if name == "result" => self.result.clone(),
+                None if name == "$env" => {
+                    // Argo's environment as a map: `result` and its functions.
+                    let mut env: BTreeMap<String, Value<'a>> = super::check::ENV_FUNCS
+                        .iter()
+                        .map(|f| ((*f).to_owned(), Value::Func))
+                        .collect();
+                    env.insert("result".into(), self.result.clone());
+                    Value::Map(Rc::new(env))
+                }
+                None => Value::Func,
+            },
+            Expr::Pointer(name) => match self.scopes.last() {
+                None => return Err(runtime("no predicate scope".into())),
+                Some(s) if name.is_none() => s.coll.at(s.index),
+                Some(s) => Value::Int(s.index as i64),
+            },
+            _ => Value::Nil,
+        };
+        self.push(v);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn unary(&mut self, op: UnOp) -> Step {
+        let v = self.pop();
+        let out = match (op, v) {
+            (UnOp::Not, v) => Value::Bool(!as_bool(&v)?),
+            (UnOp::Plus, v) => v,
+            (UnOp::Neg, Value::Int(i)) => Value::Int(i.wrapping_neg()),
+            (UnOp::Neg, Value::Float(f)) => Value::Float(-f),
+            (UnOp::Neg, other) => {
+                return Err(runtime(format!("invalid operation: - {}", other.go_type())));
+            }
+        };
+        self.push(out);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn fetch(&mut self, call: bool) -> Step {
+        let (p, b) = (self.pop(), self.pop());
+        let v = value::fetch(&b, &p).map_err(|f| match f {
+            FetchFail::Index { index, len } => Stop::Fail(Error::IndexOutOfRange { index, len }),
+            FetchFail::Other(m) => runtime(m),
+        })?;
+        if call {
             return Err(runtime(format!(
-                "invalid argument for {} (type {})",
-                b.name(),
-                c.go_name()
+                "invalid operation: cannot call non-function of type {}",
+                v.go_type()
             )));
-        };
-        let Some(body) = body else {
-            return Ok(Val::Int(items.len() as i64));
-        };
-        let mut hits: i64 = 0;
-        for &x in items {
-            self.pointer.push(Val::Float(x));
-            let v = self.eval(body, false);
-            self.pointer.pop();
-            let hit = as_bool(v?)?;
-            match b {
-                Builtin::All if !hit => return Ok(Val::Bool(false)),
-                Builtin::Any if hit => return Ok(Val::Bool(true)),
-                Builtin::None if hit => return Ok(Val::Bool(false)),
-                _ => {}
-            }
-            hits += i64::from(hit);
         }
-        Ok(match b {
-            Builtin::All | Builtin::None => Val::Bool(true),
-            Builtin::Any => Val::Bool(false),
-            Builtin::One => Val::Bool(hits == 1),
-            Builtin::Count | Builtin::Len => Val::Int(hits),
-        })
+        self.push(v);
+        Ok(())
     }
-}
 
-fn index_into<'a>(base: Val<'a>, index: Val<'a>) -> Result<Val<'a>, Error> {
-    let i = match index {
-        Val::Int(i) => i,
-        // expr's toInt truncates a float index (only reachable through default()).
-        Val::Float(f) => go_f64_to_i64(f),
-        other => {
-            return Err(runtime(format!("cannot use {} as index", other.go_name())));
+    /// OpLen: the length of the value on top, pushed above it.
+    #[inline(never)]
+    fn push_len(&mut self) -> Step {
+        let len = match self.current() {
+            Value::Str(s) => s.len(),
+            Value::Map(m) => m.len(),
+            other => other.array_len().ok_or_else(|| {
+                runtime(format!(
+                    "invalid argument for len (type {})",
+                    other.go_type()
+                ))
+            })?,
+        };
+        self.push(Value::Int(len as i64));
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn slice(&mut self) -> Step {
+        let (from, to, node) = (self.pop(), self.pop(), self.pop());
+        let from = to_int(&from).map_err(runtime)?;
+        let to = to_int(&to).map_err(runtime)?;
+        let v = value::slice(&node, from, Some(to)).map_err(runtime)?;
+        self.push(v);
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn call(&mut self, name: &str, argc: usize) -> Step {
+        let at = self.stack.len().saturating_sub(argc);
+        let vals: Vec<Value<'a>> = self.stack.split_off(at);
+        self.step(library::cost(name, &vals))?;
+        let v = if super::check::ENV_FUNCS.contains(&name) {
+            library::env(name, &vals, &self.result)
+        } else {
+            library::call(name, vals)
+        };
+        self.push(v.map_err(runtime)?);
+        Ok(())
+    }
+
+    /// OpBegin: the collection on top becomes the innermost scope.
+    #[inline(never)]
+    fn begin(&mut self) -> Step {
+        let c = self.pop();
+        if c.array_len().is_none() {
+            return Err(runtime(format!(
+                "reflect: call of reflect.Value.Len on {} Value",
+                c.go_type()
+            )));
         }
-    };
-    match base {
-        Val::Vec(items) => usize::try_from(i)
-            .ok()
-            .and_then(|u| items.get(u))
-            .map(|x| Val::Float(*x))
-            .ok_or(Error::IndexOutOfRange {
-                index: i,
-                len: items.len(),
-            }),
-        other => Err(runtime(format!(
-            "cannot fetch {i} from {}",
-            other.go_name()
-        ))),
-    }
-}
-
-fn num_pair(a: Val<'_>, b: Val<'_>) -> Option<(f64, f64)> {
-    let f = |v: Val<'_>| match v {
-        Val::Int(i) => Some(i as f64),
-        Val::Float(x) => Some(x),
-        _ => None,
-    };
-    Some((f(a)?, f(b)?))
-}
-
-/// expr's `equal`: numbers by value (int and float mixed), otherwise Go's
-/// DeepEqual. The only slice in the environment is the measurement itself, and
-/// DeepEqual says a slice equals itself (same backing array) even with NaNs.
-fn equal(a: Val<'_>, b: Val<'_>) -> bool {
-    if let (Val::Int(x), Val::Int(y)) = (a, b) {
-        return x == y;
-    }
-    if let Some((x, y)) = num_pair(a, b) {
-        return x == y;
-    }
-    match (a, b) {
-        (Val::Nil, Val::Nil) => true,
-        (Val::Bool(x), Val::Bool(y)) => x == y,
-        (Val::Vec(x), Val::Vec(y)) => std::ptr::eq(x, y) || x == y,
-        _ => false,
-    }
-}
-
-fn arith_op<'a>(op: BinOp, l: Val<'a>, r: Val<'a>) -> Result<Val<'a>, Error> {
-    let invalid = || {
-        runtime(format!(
-            "invalid operation: {} {} {}",
-            l.go_name(),
-            op.symbol(),
-            r.go_name()
-        ))
-    };
-    if matches!(op, BinOp::Eq | BinOp::Ne) {
-        return Ok(Val::Bool(equal(l, r) == (op == BinOp::Eq)));
-    }
-    if let (Val::Int(a), Val::Int(b)) = (l, r) {
-        let div0 = || runtime("runtime error: integer divide by zero".into());
-        return Ok(match op {
-            BinOp::Lt => Val::Bool(a < b),
-            BinOp::Le => Val::Bool(a <= b),
-            BinOp::Gt => Val::Bool(a > b),
-            BinOp::Ge => Val::Bool(a >= b),
-            BinOp::Add => Val::Int(a.wrapping_add(b)),
-            BinOp::Sub => Val::Int(a.wrapping_sub(b)),
-            BinOp::Mul => Val::Int(a.wrapping_mul(b)),
-            BinOp::Div if b == 0 => return Err(div0()),
-            BinOp::Div => Val::Int(a.wrapping_div(b)),
-            BinOp::Mod if b == 0 => return Err(div0()),
-            BinOp::Mod => Val::Int(a.wrapping_rem(b)),
-            BinOp::Pow => Val::Float((a as f64).powf(b as f64)),
-            BinOp::Eq | BinOp::Ne | BinOp::And | BinOp::Or => return Err(invalid()),
+        self.scopes.push(Scope {
+            coll: c,
+            index: 0,
+            count: 0,
         });
+        Ok(())
     }
-    let (a, b) = num_pair(l, r).ok_or_else(invalid)?;
-    Ok(match op {
-        BinOp::Lt => Val::Bool(a < b),
-        BinOp::Le => Val::Bool(a <= b),
-        BinOp::Gt => Val::Bool(a > b),
-        BinOp::Ge => Val::Bool(a >= b),
-        BinOp::Add => Val::Float(a + b),
-        BinOp::Sub => Val::Float(a - b),
-        BinOp::Mul => Val::Float(a * b),
-        BinOp::Div => Val::Float(a / b),
-        BinOp::Pow => Val::Float(a.powf(b)),
-        // `%` is integer-only in expr; floats get here only through default().
-        BinOp::Mod | BinOp::Eq | BinOp::Ne | BinOp::And | BinOp::Or => return Err(invalid()),
-    })
+
+    #[inline(never)]
+    fn array(&mut self, n: usize) {
+        let at = self.stack.len().saturating_sub(n);
+        let items = self.stack.split_off(at);
+        self.push(Value::any_array(items));
+    }
+
+    #[inline(never)]
+    fn map(&mut self, n: usize) -> Step {
+        let at = self.stack.len().saturating_sub(2 * n);
+        let flat = self.stack.split_off(at);
+        let mut m = BTreeMap::new();
+        for kv in flat.chunks(2) {
+            let key = match &kv[0] {
+                Value::Str(s) => s.to_string(),
+                other => return Err(assert_type(other, "string")),
+            };
+            m.insert(key, kv[1].clone());
+        }
+        self.push(Value::Map(Rc::new(m)));
+        Ok(())
+    }
+
+    /// A binary operator on the two values on top.
+    #[inline(never)]
+    fn binary(&mut self, op: BinOp) -> Step {
+        let (rv, lv) = (self.pop(), self.pop());
+        let out = match op {
+            BinOp::Eq => Value::Bool(equal(&lv, &rv)),
+            BinOp::Ne => Value::Bool(!equal(&lv, &rv)),
+            BinOp::EqInt | BinOp::NeInt => match (&lv, &rv) {
+                (Value::Int(a), Value::Int(b)) => Value::Bool((a == b) == (op == BinOp::EqInt)),
+                (Value::Int(_), other) | (other, _) => return Err(assert_type(other, "int")),
+            },
+            BinOp::EqStr | BinOp::NeStr => match (&lv, &rv) {
+                (Value::Str(a), Value::Str(b)) => Value::Bool((a == b) == (op == BinOp::EqStr)),
+                (Value::Str(_), other) | (other, _) => return Err(assert_type(other, "string")),
+            },
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                Value::Bool(compare(op, &lv, &rv).map_err(runtime)?)
+            }
+            BinOp::In => {
+                if let Some(n) = rv.array_len() {
+                    self.step(n)?;
+                }
+                Value::Bool(contains(&lv, &rv).map_err(runtime)?)
+            }
+            BinOp::Matches | BinOp::Contains | BinOp::StartsWith | BinOp::EndsWith => {
+                self.string_op(op, &lv, &rv)?
+            }
+            BinOp::Range => {
+                let (a, b) = (to_int(&lv).map_err(runtime)?, to_int(&rv).map_err(runtime)?);
+                let size = b.saturating_sub(a).saturating_add(1).max(0);
+                if size as u64 > MAX_BUILT_LEN as u64 {
+                    return Err(runtime("memory budget exceeded".into()));
+                }
+                self.step(size as usize)?;
+                Value::Array(Elem::Int, Rc::new((a..=b).map(Value::Int).collect()))
+            }
+            _ => arith(op, &lv, &rv).map_err(runtime)?,
+        };
+        self.push(out);
+        Ok(())
+    }
+
+    fn string_op(&self, op: BinOp, l: &Value<'a>, r: &Value<'a>) -> Result<Value<'a>, Stop> {
+        if l.is_nil() || r.is_nil() {
+            return Ok(Value::Bool(false));
+        }
+        let s = |v: &Value<'a>| match v {
+            Value::Str(s) => Ok(s.clone()),
+            other => Err(assert_type(other, "string")),
+        };
+        let (a, b) = (s(l)?, s(r)?);
+        Ok(Value::Bool(match op {
+            BinOp::Contains => a.contains(&*b),
+            BinOp::StartsWith => a.starts_with(&*b),
+            BinOp::EndsWith => a.ends_with(&*b),
+            _ => match self.regexes.iter().find(|(p, _)| **p == *b) {
+                Some((_, re)) => re.is_match(&a),
+                None => regex::Regex::new(&b)
+                    .map_err(|e| runtime(e.to_string()))?
+                    .is_match(&a),
+            },
+        }))
+    }
 }

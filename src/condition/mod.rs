@@ -1,33 +1,62 @@
-//! Pure layer: Argo successCondition / failureCondition, the expr subset users write.
+//! Pure layer: Argo's successCondition / failureCondition, evaluated as Argo
+//! Rollouts v1.10 evaluates them.
 //!
-//! Argo Rollouts evaluates conditions with the `expr` engine and an
+//! Argo evaluates conditions with the expr engine (`utils/evaluate`;
+//! expr-lang/expr v1.17 in v1.10, antonmedv/expr v1.15 in v1.9) and an
 //! environment of `result` plus `isNaN`, `isInf`, `asInt`, `asFloat`,
-//! `default` and `isNil` (`utils/evaluate/evaluate.go`). This module
-//! re-implements the subset of that language conditions use, with the
-//! semantics of the expr 1.8.9 engine (Debian's `golang-github-antonmedv-expr-dev`),
-//! proven case by case against it in `tests/expr_diff.rs`:
+//! `default` and `isNil`. This module re-implements the part of that
+//! language conditions use, with v1.17's semantics, proven case by case
+//! against Argo's own `utils/evaluate` at both releases in
+//! `tests/expr_diff.rs`:
 //!
-//! - literals (`1`, `0.05`, `1e3`, `0x10`, `1_000`, `true`, `nil`), `result`,
-//!   `result[i]`, parentheses;
-//! - `== != < <= > >=`, `+ - * / % **`, `&& || and or ! not`, unary `- +`;
-//! - `len`, `all`/`any`/`none`/`one`/`count` with a `{ # ... }` closure;
-//! - the Argo functions above.
+//! - literals (numbers in every base, strings in three quotes, `true`,
+//!   `false`, `nil`), arrays `[..]` and maps `{k: v}`, `result`, indexes
+//!   (negative ones count from the end), slices, member access, `?.`;
+//! - every operator: `== != < <= > >=`, `+ - * / % ** ^`, `&& || and or !
+//!   not`, `in`, `not in`, `..`, `??`, `?:`, `contains`, `startsWith`,
+//!   `endsWith`, `matches`, `|`; `let x = ...; ...`, `if c { a } else { b }`;
+//! - predicates with or without braces (`all(result, # < 1)`), and expr's
+//!   builtins (`abs`, `int`, `float`, `round`, `ceil`, `floor`, `first`,
+//!   `last`, `max`, `min`, `mean`, `median`, `sum`, `len`, string and array
+//!   functions); time, JSON, base64 and bit functions are rejected with
+//!   [`Error::Unsupported`].
 //!
-//! Anything else (strings, arrays, maps, `?:`, `in`, `matches`, slices, member
-//! access, other builtins) is rejected with [`Error::Unsupported`] naming it.
-//!
-//! Semantics worth knowing (all as in expr 1.8.9):
-//! - `int / int` is integer division (`7 / 2 == 3`); `%` takes integers only.
-//! - Type errors are found before running, so they fail even in a branch that
-//!   short-circuits; index errors only happen when the index is evaluated.
-//! - A negative index is out of range (newer expr counts from the end).
-//! - Reading past the end gives [`Error::IndexOutOfRange`], which callers
+//! Semantics worth knowing (as in expr v1.17):
+//! - `/` is float division (`1/2 == 0.5`, `1/0` is +Inf); `%` takes integers;
+//! - type errors are found before running, so they fail even in a branch
+//!   that short-circuits; literal folding happens after (`x || true` is true
+//!   without evaluating `x`);
+//! - reading past the end gives [`Error::IndexOutOfRange`], which callers
 //!   report as Inconclusive ("no data"), never as an Error measurement.
+//!
+//! Built, not adopted: the `expr-lang` crate (2.1, jdx/expr.rs) was measured
+//! against the same differential corpus and Argo v1.10: 573 of 8,075
+//! hand-written and 2,366 of 30,000 generated cases disagree (no static type
+//! checking, so `true || len(1) > 0` is true; `result[0]` on an empty result
+//! is nil rather than an error), 38 cases panic (`{"a": result[0]}.a < 1`
+//! reaches an `unreachable!`), and it has no nesting or work limits. This
+//! module disagrees on none.
+//!
+//! A condition is parsed once ([`Condition::parse`]); its type check and
+//! optimisation for both result shapes happen then too, so evaluating it is
+//! a walk over a prepared tree. Every input is bounded: length
+//! ([`MAX_CONDITION_LEN`]), nesting ([`MAX_CONDITION_DEPTH`]) and work per
+//! evaluation ([`MAX_CONDITION_STEPS`]).
 
+mod ast;
+mod builtin;
 mod check;
 mod eval;
+mod fields;
+mod fold;
 mod lexer;
+mod library;
+mod nature;
 mod parser;
+mod value;
+
+pub use fields::{Field, FieldError, MAX_QUOTED_CONDITION, Pair, Verdicts, quote};
+pub use library::MAX_BUILT_LEN;
 
 use crate::analysis::Phase;
 
@@ -37,6 +66,10 @@ pub const MAX_CONDITION_LEN: usize = 4096;
 /// Deepest nesting of sub-expressions accepted (parentheses, operators,
 /// calls); parsing, checking and evaluation recurse this deep.
 pub const MAX_CONDITION_DEPTH: usize = 64;
+
+/// Most steps (expression nodes visited plus collection elements walked)
+/// one evaluation may take; past it the condition fails instead of running on.
+pub const MAX_CONDITION_STEPS: usize = 1_000_000;
 
 /// A measurement as Argo hands it to conditions: a Prometheus vector becomes
 /// `[]float64` (possibly empty), a scalar `float64`.
@@ -66,6 +99,12 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
+    /// Evaluation took more than [`MAX_CONDITION_STEPS`] steps.
+    #[error("condition needs more than {max} evaluation steps")]
+    TooExpensive {
+        /// The limit.
+        max: usize,
+    },
     /// The text is not an expression.
     #[error("syntax error at byte {pos}: {message}")]
     Syntax {
@@ -74,44 +113,33 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
-    /// Valid expr syntax outside the supported subset.
+    /// Valid expr outside what canary-gate evaluates.
     #[error("unsupported: {construct} (at byte {pos})")]
     Unsupported {
-        /// The construct, e.g. "string literals".
+        /// The construct, e.g. "builtin toJSON".
         construct: String,
         /// Byte offset in the condition.
         pos: usize,
     },
-    /// A name other than `result` (or `#` in a closure).
-    #[error("unknown name {name}")]
-    UnknownName {
-        /// The name.
-        name: String,
-    },
-    /// A call to a function that is neither Argo's nor a supported builtin.
-    #[error("unknown function {name}")]
-    UnknownFunction {
-        /// The name.
-        name: String,
-    },
-    /// A type error expr reports before running (e.g. `true > 1`, `len(1)`).
+    /// A compile-time error expr reports (unknown name, operand or argument
+    /// types, `1 % 0`).
     #[error("{message}")]
     Type {
-        /// expr-style message naming the operator and types.
+        /// expr-style message.
         message: String,
     },
-    /// A type or arithmetic error while running (e.g. integer division by zero).
+    /// A failure while running (a conversion, a type only known at run time).
     #[error("{message}")]
     Runtime {
         /// expr-style message.
         message: String,
     },
-    /// `result[index]` past either end of the vector: the result has no such sample.
+    /// An index past either end: the result has no such sample.
     #[error("index {index} out of range: the result has {len} value(s)")]
     IndexOutOfRange {
-        /// The index used.
+        /// The index used (after counting a negative one from the end).
         index: i64,
-        /// How many values the result had.
+        /// How many values there were.
         len: usize,
     },
     /// The condition evaluated to something other than a boolean.
@@ -122,14 +150,40 @@ pub enum Error {
     },
 }
 
+/// A condition checked and optimised for one result shape.
+#[derive(Debug, Clone)]
+struct Compiled {
+    expr: ast::Expr,
+    /// `matches` patterns written as literals, compiled once.
+    regexes: Vec<(String, regex::Regex)>,
+}
+
 /// A parsed condition, ready to evaluate against many measurements.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Condition {
-    expr: parser::Expr,
+    vector: Result<Compiled, Error>,
+    scalar: Result<Compiled, Error>,
+}
+
+fn compile(mut expr: ast::Expr, result: &nature::Nature) -> Result<Compiled, Error> {
+    check::check(&mut expr, result)?;
+    fold::optimize(&mut expr)?;
+    let mut regexes = Vec::new();
+    let mut stack = vec![&expr];
+    while let Some(e) = stack.pop() {
+        if let ast::Expr::Binary(ast::BinOp::Matches, _, r) = e
+            && let ast::Expr::Str(p) = &**r
+            && let Ok(re) = regex::Regex::new(p)
+        {
+            regexes.push((p.clone(), re));
+        }
+        stack.extend(e.children());
+    }
+    Ok(Compiled { expr, regexes })
 }
 
 impl Condition {
-    /// Parses `src`; syntax, unsupported constructs and unknown names fail here.
+    /// Parses `src` once; syntax errors and unsupported constructs fail here.
     /// Type errors depend on the result's shape and surface in [`Condition::eval`].
     pub fn parse(src: &str) -> Result<Condition, Error> {
         if src.len() > MAX_CONDITION_LEN {
@@ -146,59 +200,34 @@ impl Condition {
             });
         }
         let expr = parser::parse(&tokens)?;
-        Ok(Condition { expr })
+        let vector = compile(expr.clone(), &nature::Nature::slice(nature::Slice::Float));
+        let scalar = compile(expr, &nature::Nature::Float);
+        Ok(Condition { vector, scalar })
     }
 
-    /// Evaluates against one measurement: checks types as expr would for this
-    /// result shape, runs, and requires a boolean.
+    /// Evaluates against one measurement and requires a boolean.
     pub fn eval(&self, result: &ResultValue) -> Result<bool, Error> {
-        let result_ty = match result {
-            ResultValue::Scalar(_) => check::Ty::Float,
-            ResultValue::Vector(_) => check::Ty::Vec,
+        let (compiled, value) = match result {
+            ResultValue::Scalar(f) => (&self.scalar, value::Value::Float(*f)),
+            ResultValue::Vector(v) => (&self.vector, value::Value::Floats(v)),
         };
-        check::check(&self.expr, result_ty)?;
-        match eval::Env::new(result).eval(&self.expr, false)? {
-            eval::Val::Bool(b) => Ok(b),
-            other => Err(Error::NotBool {
-                got: other.go_name(),
+        let compiled = compiled.as_ref().map_err(Clone::clone)?;
+        let mut env = eval::Env::new(value, &compiled.regexes);
+        match env.run(&compiled.expr) {
+            Ok(value::Value::Bool(b)) => Ok(b),
+            Ok(other) => Err(Error::NotBool {
+                got: other.go_type(),
             }),
+            Err(eval::Stop::Fail(e)) => Err(e),
+            Err(eval::Stop::NilChain) => Err(Error::NotBool { got: "<nil>" }),
         }
     }
 }
 
 /// Argo's `EvaluateResult`: the phase of a measurement from its conditions
-/// (an empty string means "not set").
-///
-/// - neither set → Successful;
-/// - only success → Failed when it is false;
-/// - only failure → Successful when it is false;
-/// - failure true → Failed; both false → Inconclusive; else Successful.
-///
-/// The success condition is evaluated first, then the failure condition; the
-/// first error is returned as is (callers map [`Error::IndexOutOfRange`] to
-/// Inconclusive and name the field in other messages).
-pub fn evaluate(success: &str, failure: &str, result: &ResultValue) -> Result<Phase, Error> {
-    let mut success_ok = false;
-    let mut failed = false;
-    if !success.is_empty() {
-        success_ok = Condition::parse(success)?.eval(result)?;
-    }
-    if !failure.is_empty() {
-        failed = Condition::parse(failure)?.eval(result)?;
-    }
-    match (success.is_empty(), failure.is_empty()) {
-        (true, true) => return Ok(Phase::Successful),
-        (false, true) => failed = !success_ok,
-        (true, false) => success_ok = !failed,
-        (false, false) => {}
-    }
-    Ok(if failed {
-        Phase::Failed
-    } else if !success_ok {
-        Phase::Inconclusive
-    } else {
-        Phase::Successful
-    })
+/// (an empty string means "not set"). Errors name the condition.
+pub fn evaluate(success: &str, failure: &str, result: &ResultValue) -> Result<Phase, FieldError> {
+    Pair::parse(success, failure)?.evaluate(result)
 }
 
 #[cfg(test)]

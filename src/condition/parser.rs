@@ -1,140 +1,36 @@
-//! Pure layer: condition syntax tree and its precedence-climbing parser, with
-//! expr 1.8.9's operator table (precedence and associativity) so that
-//! `not a == b`, `-2 ** 2` and `2 ** 3 ** 2` group the way Argo's engine does.
+//! Pure layer: the condition parser, a transcription of expr-lang/expr
+//! v1.17's recursive-descent parser (precedence climbing with expr's operator
+//! table, comparison chains `a < b < c`, `let`, `if {} else {}`, `?:`, `??`,
+//! `?.`, pipes, predicates with or without braces, array and map literals,
+//! slices), so that every condition groups the way Argo's engine groups it.
+//! Nesting is bounded by [`MAX_CONDITION_DEPTH`].
 
+use super::ast::{BinOp, Expr, Pred, UnOp};
 use super::lexer::{Tok, Token};
 use super::{Error, MAX_CONDITION_DEPTH};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum UnOp {
-    Not,
-    Neg,
-    Plus,
-}
+mod literals;
+mod postfix;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BinOp {
-    Or,
-    And,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Mod,
-    Pow,
-}
-
-impl BinOp {
-    pub(crate) fn symbol(self) -> &'static str {
-        match self {
-            BinOp::Or => "||",
-            BinOp::And => "&&",
-            BinOp::Eq => "==",
-            BinOp::Ne => "!=",
-            BinOp::Lt => "<",
-            BinOp::Le => "<=",
-            BinOp::Gt => ">",
-            BinOp::Ge => ">=",
-            BinOp::Add => "+",
-            BinOp::Sub => "-",
-            BinOp::Mul => "*",
-            BinOp::Div => "/",
-            BinOp::Mod => "%",
-            BinOp::Pow => "**",
-        }
-    }
-}
-
-/// Argo's environment functions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Func {
-    IsNaN,
-    IsInf,
-    AsInt,
-    AsFloat,
-    Default,
-    IsNil,
-}
-
-impl Func {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Func::IsNaN => "isNaN",
-            Func::IsInf => "isInf",
-            Func::AsInt => "asInt",
-            Func::AsFloat => "asFloat",
-            Func::Default => "default",
-            Func::IsNil => "isNil",
-        }
-    }
-}
-
-/// expr's builtins in the subset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Builtin {
-    Len,
-    All,
-    Any,
-    None,
-    One,
-    Count,
-}
-
-impl Builtin {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Builtin::Len => "len",
-            Builtin::All => "all",
-            Builtin::Any => "any",
-            Builtin::None => "none",
-            Builtin::One => "one",
-            Builtin::Count => "count",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Expr {
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Nil,
-    /// The measurement: `result`.
-    Result,
-    /// The element inside a closure: `#`.
-    Pointer,
-    Unary(UnOp, Box<Expr>),
-    Binary(BinOp, Box<Expr>, Box<Expr>),
-    Index(Box<Expr>, Box<Expr>),
-    Call(Func, Vec<Expr>),
-    /// `len(x)` has no closure; the others do.
-    Builtin(Builtin, Box<Expr>, Option<Box<Expr>>),
-}
+use literals::number;
 
 pub(crate) fn parse(tokens: &[Token]) -> Result<Expr, Error> {
     let mut p = Parser {
         tokens,
         at: 0,
         depth: 0,
-        closures: 0,
+        predicates: 0,
     };
-    let e = p.expression(0)?;
-    let t = p.peek();
-    if t.kind != Tok::Eof {
-        return Err(p.unexpected(t));
+    let e = p.sequence()?;
+    if p.peek().kind != Tok::Eof {
+        return Err(p.unexpected());
     }
     check_height(&e)?;
     Ok(e)
 }
 
-/// Operator chains (`a + b + c ...`) nest the tree without nesting the parser;
-/// measure the tree without recursion before anything recurses over it.
+/// Operator chains (`a + b + c ...`) nest the tree without nesting the
+/// parser; measure the tree without recursion before anything recurses over it.
 fn check_height(root: &Expr) -> Result<(), Error> {
     let mut stack = vec![(root, 1usize)];
     while let Some((e, h)) = stack.pop() {
@@ -143,21 +39,7 @@ fn check_height(root: &Expr) -> Result<(), Error> {
                 max: MAX_CONDITION_DEPTH,
             });
         }
-        match e {
-            Expr::Unary(_, x) => stack.push((x, h + 1)),
-            Expr::Binary(_, l, r) | Expr::Index(l, r) => {
-                stack.push((l, h + 1));
-                stack.push((r, h + 1));
-            }
-            Expr::Call(_, args) => stack.extend(args.iter().map(|a| (a, h + 1))),
-            Expr::Builtin(_, c, body) => {
-                stack.push((c, h + 1));
-                if let Some(b) = body {
-                    stack.push((b, h + 1));
-                }
-            }
-            _ => {}
-        }
+        stack.extend(e.children().into_iter().map(|c| (c, h + 1)));
     }
     Ok(())
 }
@@ -166,40 +48,30 @@ struct Parser<'a> {
     tokens: &'a [Token],
     at: usize,
     depth: usize,
-    closures: usize,
+    /// How many predicates enclose the current position (`#` is legal inside).
+    predicates: usize,
 }
 
-/// expr 1.8.9's binary table: (operator, precedence, right-associative).
-fn binary(tok: &Tok) -> Result<Option<(BinOp, u16, bool)>, &str> {
-    let op = match tok {
-        Tok::Op(s) => *s,
-        Tok::Ident(s) => match s.as_str() {
-            "or" => return Ok(Some((BinOp::Or, 10, false))),
-            "and" => return Ok(Some((BinOp::And, 15, false))),
-            "in" | "matches" | "contains" | "startsWith" | "endsWith" => return Err(s),
-            _ => return Ok(None),
-        },
-        _ => return Ok(None),
-    };
-    Ok(Some(match op {
-        "||" => (BinOp::Or, 10, false),
-        "&&" => (BinOp::And, 15, false),
-        "==" => (BinOp::Eq, 20, false),
-        "!=" => (BinOp::Ne, 20, false),
-        "<" => (BinOp::Lt, 20, false),
-        ">" => (BinOp::Gt, 20, false),
-        "<=" => (BinOp::Le, 20, false),
-        ">=" => (BinOp::Ge, 20, false),
-        "+" => (BinOp::Add, 30, false),
-        "-" => (BinOp::Sub, 30, false),
-        "*" => (BinOp::Mul, 60, false),
-        "/" => (BinOp::Div, 60, false),
-        "%" => (BinOp::Mod, 60, false),
-        "**" => (BinOp::Pow, 70, true),
-        ".." => return Err(".."),
-        "?" => return Err("?:"),
-        _ => return Ok(None),
-    }))
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Eof => "end of input".into(),
+        Tok::Number(n) => format!("Number({n:?})"),
+        Tok::Str(s) => format!("String({s:?})"),
+        Tok::Ident(s) => format!("Identifier({s:?})"),
+        Tok::Op(o) => format!("Operator({o:?})"),
+        Tok::Bracket(b) => format!("Bracket({:?})", b.to_string()),
+    }
+}
+
+fn syntax(pos: usize, message: String) -> Error {
+    Error::Syntax { pos, message }
+}
+
+fn unexpected(t: &Token) -> Error {
+    match t.kind {
+        Tok::Eof => syntax(t.pos, "unexpected end of input".into()),
+        ref k => syntax(t.pos, format!("unexpected token {}", describe(k))),
+    }
 }
 
 impl<'a> Parser<'a> {
@@ -213,206 +85,358 @@ impl<'a> Parser<'a> {
         t
     }
 
-    fn unexpected(&self, t: &Token) -> Error {
-        let what = match &t.kind {
-            Tok::Eof => "end of input".to_owned(),
-            Tok::Int(i) => format!("number {i}"),
-            Tok::Float(f) => format!("number {f}"),
-            Tok::Ident(s) => format!("name {s:?}"),
-            Tok::Op(o) => format!("{o:?}"),
-        };
-        Error::Syntax {
-            pos: t.pos,
-            message: format!("unexpected {what}"),
-        }
+    fn unexpected(&self) -> Error {
+        unexpected(self.peek())
     }
 
-    fn expect(&mut self, op: &'static str) -> Result<(), Error> {
-        let t = self.next();
-        if t.kind == Tok::Op(op) {
+    fn expect_op(&mut self, op: &str) -> Result<(), Error> {
+        if self.peek().kind.is_op(op) {
+            self.next();
             Ok(())
         } else {
-            Err(Error::Syntax {
-                pos: t.pos,
-                message: format!("expected {op:?}, found {}", describe(&t.kind)),
-            })
+            Err(self.unexpected())
         }
     }
 
-    fn expression(&mut self, min_prec: u16) -> Result<Expr, Error> {
+    fn expect_bracket(&mut self, b: char) -> Result<(), Error> {
+        if self.peek().kind.is_bracket(b) {
+            self.next();
+            Ok(())
+        } else {
+            Err(self.unexpected())
+        }
+    }
+
+    fn sequence(&mut self) -> Result<Expr, Error> {
+        let mut nodes = vec![self.expression(0)?];
+        while self.peek().kind.is_op(";") {
+            self.next();
+            if self.peek().kind == Tok::Eof {
+                break;
+            }
+            nodes.push(self.expression(0)?);
+        }
+        Ok(if nodes.len() == 1 {
+            nodes.remove(0)
+        } else {
+            Expr::Seq(nodes)
+        })
+    }
+
+    fn expression(&mut self, precedence: u16) -> Result<Expr, Error> {
         self.depth += 1;
         if self.depth > MAX_CONDITION_DEPTH {
             return Err(Error::TooDeep {
                 max: MAX_CONDITION_DEPTH,
             });
         }
+        let e = self.expression_inner(precedence);
+        self.depth -= 1;
+        e
+    }
+
+    fn expression_inner(&mut self, precedence: u16) -> Result<Expr, Error> {
+        if precedence == 0 && self.peek().kind.is_op("let") {
+            return self.let_declaration();
+        }
+        if precedence == 0 && self.peek().kind.is_op("if") {
+            return self.conditional_if();
+        }
         let mut left = self.primary()?;
+        let mut prev: Option<&str> = None;
         loop {
             let t = self.peek();
-            let (op, prec, right) = match binary(&t.kind) {
-                Ok(Some(x)) => x,
-                Ok(None) => break,
-                Err(name) => {
-                    return Err(Error::Unsupported {
-                        construct: format!("operator {name}"),
-                        pos: t.pos,
-                    });
+            let Tok::Op(op) = &t.kind else { break };
+            let mut negate = false;
+            let mut op_tok = t;
+            if op == "not" {
+                // `not in`: the lexer has put the negated operator right after.
+                let after = &self.tokens[(self.at + 1).min(self.tokens.len() - 1)];
+                match &after.kind {
+                    Tok::Op(o)
+                        if matches!(
+                            o.as_str(),
+                            "in" | "matches" | "contains" | "startsWith" | "endsWith"
+                        ) =>
+                    {
+                        if BinOp::from_token(o).is_some_and(|(_, p, _)| p >= precedence) {
+                            negate = true;
+                            self.next();
+                            op_tok = after;
+                        } else {
+                            break;
+                        }
+                    }
+                    _ => {
+                        return Err(unexpected(after));
+                    }
                 }
+            }
+            let Tok::Op(op) = &op_tok.kind else { break };
+            if op == "|" {
+                self.next();
+                left = self.pipe(left)?;
+                prev = Some("|");
+                continue;
+            }
+            let Some((bin, prec, right)) = BinOp::from_token(op) else {
+                break;
             };
-            if prec < min_prec {
+            if prec < precedence {
                 break;
             }
             self.next();
-            let rhs = self.expression(if right { prec } else { prec + 1 })?;
-            left = Expr::Binary(op, Box::new(left), Box::new(rhs));
+            if prev == Some("??") && bin != BinOp::Coalesce {
+                return Err(syntax(
+                    op_tok.pos,
+                    format!(
+                        "Operator ({op}) and coalesce expressions (??) cannot be mixed. Wrap either by parentheses."
+                    ),
+                ));
+            }
+            if bin.is_comparison() {
+                left = self.comparison(left, bin, prec)?;
+            } else {
+                let rhs = self.expression(if right { prec } else { prec + 1 })?;
+                left = Expr::Binary(bin, Box::new(left), Box::new(rhs));
+                if negate {
+                    left = Expr::Unary(UnOp::Not, Box::new(left));
+                }
+            }
+            prev = Some(op.as_str());
         }
-        self.depth -= 1;
+        if precedence == 0 {
+            left = self.conditional(left)?;
+        }
         Ok(left)
     }
 
-    fn primary(&mut self) -> Result<Expr, Error> {
-        let t = self.next();
-        let unary = match &t.kind {
-            Tok::Op("!") => Some((UnOp::Not, 50)),
-            Tok::Ident(s) if s == "not" => Some((UnOp::Not, 50)),
-            Tok::Op("-") => Some((UnOp::Neg, 500)),
-            Tok::Op("+") => Some((UnOp::Plus, 500)),
-            _ => None,
-        };
-        if let Some((op, prec)) = unary {
-            let e = self.expression(prec)?;
-            return self.postfix(Expr::Unary(op, Box::new(e)));
+    fn comparison(&mut self, mut left: Expr, mut op: BinOp, prec: u16) -> Result<Expr, Error> {
+        let mut root: Option<Expr> = None;
+        loop {
+            let right = self.expression(prec + 1)?;
+            let cmp = Expr::Binary(op, Box::new(left), Box::new(right.clone()));
+            root = Some(match root {
+                None => cmp,
+                Some(r) => Expr::Binary(BinOp::And, Box::new(r), Box::new(cmp)),
+            });
+            left = right;
+            match &self.peek().kind {
+                Tok::Op(o) => match BinOp::from_token(o) {
+                    Some((b, _, _)) if b.is_comparison() => {
+                        op = b;
+                        self.next();
+                    }
+                    _ => break,
+                },
+                _ => break,
+            }
         }
-        let e = match &t.kind {
-            Tok::Int(i) => Expr::Int(*i),
-            Tok::Float(f) => Expr::Float(*f),
-            Tok::Op("(") => {
-                let e = self.expression(0)?;
-                self.expect(")")?;
-                e
-            }
-            Tok::Op("#") if self.closures > 0 => Expr::Pointer,
-            Tok::Op("#") | Tok::Op(".") if self.closures == 0 => {
-                return Err(Error::Syntax {
-                    pos: t.pos,
-                    message: "cannot use pointer accessor outside closure".into(),
-                });
-            }
-            Tok::Op(".") => return Err(unsupported("member access", t.pos)),
-            Tok::Op("[") => return Err(unsupported("array literals", t.pos)),
-            Tok::Op("{") => return Err(unsupported("map literals", t.pos)),
-            Tok::Ident(name) => self.identifier(name, t.pos)?,
-            _ => return Err(self.unexpected(t)),
-        };
-        self.postfix(e)
+        Ok(root.unwrap_or(Expr::Nil))
     }
 
-    fn identifier(&mut self, name: &str, pos: usize) -> Result<Expr, Error> {
-        let call = self.peek().kind == Tok::Op("(");
-        if !call {
-            return match name {
-                "true" => Ok(Expr::Bool(true)),
-                "false" => Ok(Expr::Bool(false)),
-                "nil" => Ok(Expr::Nil),
-                "result" => Ok(Expr::Result),
-                "isNaN" | "isInf" | "asInt" | "asFloat" | "default" | "isNil" => {
-                    Err(unsupported(&format!("function value {name}"), pos))
-                }
-                _ => Err(Error::UnknownName {
-                    name: name.to_owned(),
-                }),
-            };
-        }
-        self.next(); // (
-        let builtin = match name {
-            "len" => Some(Builtin::Len),
-            "all" => Some(Builtin::All),
-            "any" => Some(Builtin::Any),
-            "none" => Some(Builtin::None),
-            "one" => Some(Builtin::One),
-            "count" => Some(Builtin::Count),
-            "filter" | "map" => return Err(unsupported(&format!("builtin {name}"), pos)),
-            _ => None,
+    fn pipe(&mut self, left: Expr) -> Result<Expr, Error> {
+        let t = self.next();
+        let Tok::Ident(name) = &t.kind else {
+            return Err(unexpected(t));
         };
-        if let Some(b) = builtin {
-            let coll = self.expression(0)?;
-            let closure = if b == Builtin::Len {
-                None
+        self.call(name, t.pos, vec![left])
+    }
+
+    fn let_declaration(&mut self) -> Result<Expr, Error> {
+        self.expect_op("let")?;
+        let t = self.next();
+        let Tok::Ident(name) = &t.kind else {
+            return Err(unexpected(t));
+        };
+        self.expect_op("=")?;
+        let value = self.expression(0)?;
+        self.expect_op(";")?;
+        let body = self.sequence()?;
+        Ok(Expr::Let(name.clone(), Box::new(value), Box::new(body)))
+    }
+
+    fn conditional_if(&mut self) -> Result<Expr, Error> {
+        self.next();
+        let cond = self.expression(0)?;
+        self.expect_bracket('{')?;
+        let yes = self.sequence()?;
+        self.expect_bracket('}')?;
+        self.expect_op("else")?;
+        let no = if self.peek().kind.is_op("if") {
+            self.conditional_if()?
+        } else {
+            self.expect_bracket('{')?;
+            let no = self.sequence()?;
+            self.expect_bracket('}')?;
+            no
+        };
+        Ok(Expr::Cond(Box::new(cond), Box::new(yes), Box::new(no)))
+    }
+
+    fn conditional(&mut self, mut node: Expr) -> Result<Expr, Error> {
+        while self.peek().kind.is_op("?") {
+            self.next();
+            let (yes, no) = if self.peek().kind.is_op(":") {
+                self.next();
+                (node.clone(), self.expression(0)?)
             } else {
-                self.expect(",")?;
-                self.expect("{")?;
-                self.closures += 1;
-                let body = self.expression(0)?;
-                self.closures -= 1;
-                self.expect("}")?;
-                Some(Box::new(body))
+                let yes = self.expression(0)?;
+                self.expect_op(":")?;
+                (yes, self.expression(0)?)
             };
-            self.expect(")")?;
-            return Ok(Expr::Builtin(b, Box::new(coll), closure));
+            node = Expr::Cond(Box::new(node), Box::new(yes), Box::new(no));
         }
-        let func = match name {
-            "isNaN" => Func::IsNaN,
-            "isInf" => Func::IsInf,
-            "asInt" => Func::AsInt,
-            "asFloat" => Func::AsFloat,
-            "default" => Func::Default,
-            "isNil" => Func::IsNil,
+        Ok(node)
+    }
+
+    fn primary(&mut self) -> Result<Expr, Error> {
+        let t = self.peek();
+        if let Tok::Op(op) = &t.kind {
+            let unary = match op.as_str() {
+                "not" | "!" => Some((UnOp::Not, 50)),
+                "-" => Some((UnOp::Neg, 90)),
+                "+" => Some((UnOp::Plus, 90)),
+                _ => None,
+            };
+            if let Some((u, prec)) = unary {
+                self.next();
+                let e = self.expression(prec)?;
+                return self.postfix(Expr::Unary(u, Box::new(e)));
+            }
+        }
+        if t.kind.is_bracket('(') {
+            self.next();
+            let e = self.sequence()?;
+            self.expect_bracket(')')?;
+            return self.postfix(e);
+        }
+        if self.predicates > 0 && (t.kind.is_op("#") || t.kind.is_op(".")) {
+            let mut name = None;
+            if t.kind.is_op("#") {
+                self.next();
+                if let Tok::Ident(n) = &self.peek().kind {
+                    name = Some(n.clone());
+                    self.next();
+                }
+            }
+            return self.postfix(Expr::Pointer(name));
+        }
+        self.secondary()
+    }
+
+    fn secondary(&mut self) -> Result<Expr, Error> {
+        let t = self.next();
+        let node = match &t.kind {
+            Tok::Ident(name) => match name.as_str() {
+                "true" => return Ok(Expr::Bool(true)),
+                "false" => return Ok(Expr::Bool(false)),
+                "nil" => return Ok(Expr::Nil),
+                _ if self.peek().kind.is_bracket('(') => self.call(name, t.pos, Vec::new())?,
+                _ => Expr::Ident(name.clone()),
+            },
+            Tok::Number(n) => return number(n, t.pos),
+            Tok::Str(s) => Expr::Str(s.clone()),
+            Tok::Bracket('[') => self.array()?,
+            Tok::Bracket('{') => self.map()?,
             _ => {
-                return Err(Error::UnknownFunction {
-                    name: name.to_owned(),
-                });
+                return Err(unexpected(t));
             }
         };
-        let mut args = Vec::new();
-        if self.peek().kind != Tok::Op(")") {
-            loop {
-                args.push(self.expression(0)?);
-                if self.peek().kind != Tok::Op(",") {
+        self.postfix(node)
+    }
+
+    fn call(&mut self, name: &str, pos: usize, mut args: Vec<Expr>) -> Result<Expr, Error> {
+        if super::builtin::UNSUPPORTED.contains(&name) {
+            return Err(Error::Unsupported {
+                construct: format!("builtin {name}"),
+                pos,
+            });
+        }
+        let Some(pred) = Pred::from_name(name) else {
+            let args = self.arguments(args)?;
+            return Ok(Expr::Call(name.to_owned(), args));
+        };
+        self.expect_bracket('(')?;
+        // expr's table: (expression, predicate); a piped value is the first.
+        let wanted = 2 - args.len().min(2);
+        for i in 0..wanted {
+            let is_predicate = args.len() == 1;
+            let optional = is_predicate && pred.optional_body();
+            if self.peek().kind.is_bracket(')') {
+                if optional {
                     break;
                 }
-                self.next();
+                return Err(syntax(
+                    self.peek().pos,
+                    format!("expected at least {wanted} arguments"),
+                ));
             }
+            if i > 0 {
+                self.expect_op(",")?;
+            }
+            args.push(if is_predicate {
+                self.predicate()?
+            } else {
+                self.expression(0)?
+            });
         }
-        self.expect(")")?;
-        Ok(Expr::Call(func, args))
+        if self.peek().kind.is_op(",") {
+            self.next();
+        }
+        self.expect_bracket(')')?;
+        let mut it = args.into_iter();
+        let coll = it.next().unwrap_or(Expr::Nil);
+        Ok(Expr::Predicate {
+            pred,
+            coll: Box::new(coll),
+            body: it.next().map(Box::new),
+            map: None,
+            throws: false,
+        })
     }
 
-    fn postfix(&mut self, mut e: Expr) -> Result<Expr, Error> {
-        loop {
-            let t = self.peek();
-            match t.kind {
-                Tok::Op("[") => {
-                    self.next();
-                    if self.peek().kind == Tok::Op(":") {
-                        return Err(unsupported("slices", t.pos));
-                    }
-                    let index = self.expression(0)?;
-                    if self.peek().kind == Tok::Op(":") {
-                        return Err(unsupported("slices", t.pos));
-                    }
-                    self.expect("]")?;
-                    e = Expr::Index(Box::new(e), Box::new(index));
+    fn arguments(&mut self, mut args: Vec<Expr>) -> Result<Vec<Expr>, Error> {
+        let offset = args.len();
+        self.expect_bracket('(')?;
+        while !self.peek().kind.is_bracket(')') {
+            if args.len() > offset {
+                self.expect_op(",")?;
+            }
+            if self.peek().kind.is_bracket(')') {
+                break;
+            }
+            args.push(self.expression(0)?);
+        }
+        self.expect_bracket(')')?;
+        Ok(args)
+    }
+
+    fn predicate(&mut self) -> Result<Expr, Error> {
+        let braces = self.peek().kind.is_bracket('{');
+        if braces {
+            self.next();
+        }
+        self.predicates += 1;
+        let body = if braces {
+            self.sequence()
+        } else {
+            self.expression(0).and_then(|e| {
+                if self.peek().kind.is_op(";") {
+                    Err(syntax(
+                        self.peek().pos,
+                        "wrap predicate with brackets { and }".into(),
+                    ))
+                } else {
+                    Ok(e)
                 }
-                Tok::Op(".") => return Err(unsupported("member access", t.pos)),
-                _ => return Ok(e),
-            }
+            })
+        };
+        self.predicates -= 1;
+        let body = body?;
+        if braces {
+            self.expect_bracket('}')?;
         }
-    }
-}
-
-fn unsupported(construct: &str, pos: usize) -> Error {
-    Error::Unsupported {
-        construct: construct.to_owned(),
-        pos,
-    }
-}
-
-fn describe(t: &Tok) -> String {
-    match t {
-        Tok::Eof => "end of input".into(),
-        Tok::Int(i) => i.to_string(),
-        Tok::Float(f) => f.to_string(),
-        Tok::Ident(s) => s.clone(),
-        Tok::Op(o) => (*o).to_owned(),
+        Ok(body)
     }
 }

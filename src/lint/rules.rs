@@ -28,7 +28,7 @@ use serde_json::Value;
 use super::Note;
 use super::args::{DeclaredArgs, substitute, substitute_config};
 use crate::analysis::canary::PreparedCheck;
-use crate::condition::{Condition, Error as CondError, ResultValue};
+use crate::condition::{Condition, Error as CondError, ResultValue, quote};
 use crate::config::{Check, Config};
 
 /// The address used to validate a config that sets none (the controller's
@@ -92,7 +92,7 @@ fn check_conditions(conds: &[(&'static str, String)], out: &mut Vec<Note>) {
         let result = Condition::parse(src).and_then(|c| c.eval(&ResultValue::Vector(vec![0.5])));
         match result {
             Ok(_) | Err(CondError::IndexOutOfRange { .. }) => {}
-            Err(e) => out.push(Note::error(format!("{key} {src:?}: {e}"))),
+            Err(e) => out.push(Note::error(format!("{key} {}: {e}", quote(src)))),
         }
     }
 }

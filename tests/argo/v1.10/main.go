@@ -3,6 +3,7 @@ package main
 
 import (
 	"canarygate/argopeer"
+	_ "canarygate/argopeer/eval"
 	_ "canarygate/argopeer/version"
 )
 
