@@ -128,8 +128,8 @@ fn bad_promql_is_an_error_in_both_providers() {
         &[
             "metric unclosed: error: PromQL: invalid query: invalid PromQL \"sum(rate(hotrod_requests_total[5m])\": \
              unclosed left parenthesis",
-            "metric bad-error-matcher: error: PromQL: cannot build the error-rate query from the config: invalid label \
-             matcher \"error=true\": unexpected identifier 'true' in label matching, expected string",
+            "metric bad-error-matcher: error: plugin config: series.requests.errorMatcher: \"error=true\" is invalid: \
+             invalid label matcher \"error=true\": unexpected identifier 'true' in label matching, expected string",
             "metric builtin-bad: error: PromQL: invalid PromQL \
              \"rate(hotrod_requests_total{rollouts_pod_template_hash=\\\"placeholder\\\"}[5m]\": unclosed left parenthesis",
         ],
