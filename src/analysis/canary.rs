@@ -27,7 +27,9 @@ use super::format::go_float;
 use super::{AnalysisRun, Measurement, Metric, Phase, Provider};
 use crate::condition;
 use crate::config::Config;
-use crate::prometheus::{Client, ClientPool, FilePolicy, QueryData, QueryResponse, Redactor};
+use crate::prometheus::{
+    Client, ClientPool, Error as PromError, FilePolicy, QueryData, QueryResponse, Redactor,
+};
 use crate::time::Time;
 
 /// Most distinct plugin configs whose parsed form is kept (oldest dropped first).
@@ -279,9 +281,13 @@ impl CanaryProvider {
         let mut no_error_series = false;
         let mut presence = None;
         if is_empty(&result) {
-            (result, no_error_series) = self
+            match self
                 .error_rate_fallback(&client, p, result, deadline, &mut warnings)
-                .await;
+                .await
+            {
+                Ok(r) => (result, no_error_series) = r,
+                Err(e) => return Outcome::error(Reason::PrometheusError, e.to_string()),
+            }
         }
         if is_empty(&result)
             && let Some(q) = &p.presence_query
@@ -295,6 +301,10 @@ impl CanaryProvider {
                     } else {
                         Presence::Present
                     });
+                }
+                // The Run's deadline passed: the Run cannot be decided.
+                Err(e @ PromError::Timeout { .. }) => {
+                    return Outcome::error(Reason::PrometheusError, e.to_string());
                 }
                 Err(e) => warnings.push(format!("presence query failed: {e}")),
             }
@@ -338,23 +348,24 @@ impl CanaryProvider {
         result: QueryData,
         deadline: Instant,
         warnings: &mut Vec<String>,
-    ) -> (QueryData, bool) {
+    ) -> Result<(QueryData, bool), PromError> {
         let Some(q) = &p.traffic_query else {
-            return (result, false);
+            return Ok((result, false));
         };
         let traffic: Result<QueryResponse, _> = client.query_by(q, deadline).await;
         match traffic {
             Ok(r) => {
                 warnings.extend(r.warnings.iter().cloned());
-                match single_value(&r.data) {
+                Ok(match single_value(&r.data) {
                     Some(v) if v > 0.0 => (synthetic(0.0), true),
                     Some(0.0) => (synthetic(f64::NAN), false),
                     _ => (result, false),
-                }
+                })
             }
+            Err(e @ PromError::Timeout { .. }) => Err(e),
             Err(e) => {
                 warnings.push(format!("traffic follow-up query failed: {e}"));
-                (result, false)
+                Ok((result, false))
             }
         }
     }

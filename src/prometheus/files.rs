@@ -92,9 +92,17 @@ pub(crate) async fn read_confined(
     if policy.dirs.is_empty() {
         return Err(err(policy.describe()));
     }
-    let resolved = tokio::fs::canonicalize(path)
-        .await
-        .map_err(|e| err(e.to_string()))?;
+    let resolved = match tokio::fs::canonicalize(path).await {
+        Ok(r) => r,
+        // Do not tell what exists outside the allowed directories.
+        Err(_) if !policy.allows(path) => {
+            return Err(err(format!(
+                "outside the allowed directories: {}",
+                policy.describe()
+            )));
+        }
+        Err(e) => return Err(err(e.to_string())),
+    };
     if !policy.allows(&resolved) {
         let shown = if resolved == path {
             String::new()
