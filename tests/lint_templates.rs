@@ -275,3 +275,23 @@ fn an_alias_bomb_is_one_finding_not_a_hang() {
         found[0].message
     );
 }
+
+#[test]
+fn thresholds_that_can_never_or_practically_never_decide() {
+    assert_findings(
+        "footgun-thresholds.yaml",
+        &[
+            "metric one-request-passes: warning: minRate 0.001 req/s over the 120s window is less than one request: \
+             a canary that served a single request passes",
+            "metric half-failing-passes: warning: maxErrorRatio 0.5 passes a canary that fails 50% of its requests: \
+             this check can practically never fail",
+            "metric seconds-not-ms: warning: maxLatencyMs 0.5 is below 1 ms: practically no request is that fast, \
+             so this check can practically never pass (was it given in seconds?)",
+            "metric percent-not-ratio: error: plugin config: maxErrorRatio: \"5\" is invalid: must be below 1: an \
+             error ratio is at most 1, so this fails only a canary whose every request fails (5 looks like a \
+             percentage: write 0.05)",
+            "metric never-fails: error: plugin config: minRate: 0 is invalid: 0 can never fail: every rate is ≥ 0, \
+             so an idle canary passes; use a small positive rate such as 0.05",
+        ],
+    );
+}

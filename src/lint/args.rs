@@ -146,7 +146,7 @@ pub fn substitute(s: &str, args: &DeclaredArgs, stand_in: &str) -> String {
 pub fn stand_in_for_field(key: &str) -> &'static str {
     match key {
         "minRate" | "maxLatencyMs" | "minRequests" => "1",
-        "maxErrorRatio" => "0.5",
+        "maxErrorRatio" => "0.05",
         "quantile" => "0.5",
         "timeout" | "window" => "1m",
         "insecure" | "insecureSkipVerify" => "false",
