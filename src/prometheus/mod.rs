@@ -28,7 +28,9 @@ pub use client::{
 pub use config::{BasicAuth, ClientConfig, DEFAULT_TIMEOUT, Secret, TlsConfig};
 pub use error::{ApiError, Error};
 pub use files::{ALLOW_FILE_DIR_FLAG, FilePolicy};
-pub use model::{QueryData, QueryResponse, Sample, Series, parse_sample_value};
+pub use model::{
+    MAX_LABELLED_SERIES, QueryData, QueryResponse, Sample, Series, parse_sample_value,
+};
 pub use pool::{ClientPool, MAX_POOLED_CLIENTS};
 pub use redact::{MIN_SECRET_BYTES, REDACTED, Redactor, SecretForms};
 pub use secret::MAX_SECRET_FILE_BYTES;

@@ -163,3 +163,31 @@ fn non_utf8_bodies_keep_serde_json_errors() {
         assert_eq!(got, want);
     }
 }
+
+#[test]
+fn labels_are_kept_for_the_first_series_only() {
+    let items: Vec<String> = (0..MAX_LABELLED_SERIES + 3)
+        .map(|i| format!(r#"{{"metric":{{"pod":"p{i}"}},"value":[1,"{i}"]}}"#))
+        .collect();
+    let body = format!(
+        r#"{{"status":"success","data":{{"resultType":"vector","result":[{}]}}}}"#,
+        items.join(",")
+    );
+    let Ok(QueryResponse {
+        data: QueryData::Vector(v),
+        ..
+    }) = decode(&body)
+    else {
+        panic!("not a vector")
+    };
+    assert_eq!(v.len(), MAX_LABELLED_SERIES + 3);
+    assert_eq!(
+        v[MAX_LABELLED_SERIES - 1].labels["pod"],
+        format!("p{}", MAX_LABELLED_SERIES - 1)
+    );
+    assert!(v[MAX_LABELLED_SERIES].labels.is_empty());
+    assert_eq!(
+        v[MAX_LABELLED_SERIES + 2].value,
+        (MAX_LABELLED_SERIES + 2) as f64
+    );
+}
