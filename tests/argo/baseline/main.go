@@ -6,6 +6,8 @@
 // and utils/evaluate for the conditions. It reads the single
 // provider.plugin entry whatever its name, with the sample's two fields
 // {address, query}, so the same AnalysisRun drives both plugins.
+//
+// `metric-baseline bench -plugin PATH` is the host side (bench.go).
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	goPlugin "github.com/hashicorp/go-plugin"
@@ -141,6 +144,13 @@ func (g *rpcPlugin) GetMetadata(metric v1alpha1.Metric) map[string]string {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "bench" {
+		if err := bench(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	logCtx := *log.WithFields(log.Fields{"plugin": "baseline"})
 	goPlugin.Serve(&goPlugin.ServeConfig{
 		HandshakeConfig: handshakeConfig,
