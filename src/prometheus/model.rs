@@ -6,7 +6,8 @@
 //! result}, errorType, error, warnings}`; `result`'s shape depends on
 //! `resultType`, so `data` is decoded by hand: when `resultType` comes first
 //! (as Prometheus writes it) `result` is decoded straight into typed values;
-//! otherwise it is buffered once and decoded afterwards.
+//! otherwise it is decoded once into a shape that fits every type
+//! (`model_pending.rs`) and resolved afterwards.
 //!
 //! This decoder is on every check's path (a 1,000-series answer must cost well
 //! under 1 ms, `benches/prometheus.rs`): vector and matrix elements become
@@ -225,7 +226,7 @@ impl<'de> Visitor<'de> for DataVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawData, A::Error> {
         let mut result_type: Option<String> = None;
         let mut decoded: Option<QueryData> = None;
-        let mut buffered: Option<serde_json::Value> = None;
+        let mut buffered: Option<Pending> = None;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
                 "resultType" => result_type = Some(map.next_value()?),
@@ -253,8 +254,8 @@ impl<'de> Visitor<'de> for DataVisitor {
             return Ok(RawData::Known(d));
         }
         match buffered {
-            Some(v) => ResultSeed(kind)
-                .deserialize(v)
+            Some(p) => p
+                .resolve(kind)
                 .map(RawData::Known)
                 .map_err(de::Error::custom),
             None => Err(de::Error::missing_field("result")),
@@ -456,6 +457,11 @@ impl Visitor<'_> for PromFloatVisitor {
             .ok_or_else(|| E::custom(format!("invalid sample value {s:?}")))
     }
 }
+
+#[path = "model_pending.rs"]
+mod pending;
+
+use pending::Pending;
 
 #[cfg(test)]
 #[path = "model_tests.rs"]
