@@ -9,6 +9,7 @@
 //! | `secret` | bearer-token and password files, re-read when they change |
 //! | `files` | [`FilePolicy`]: every file read, confined to the operator's directories |
 //! | `redact` | [`Redactor`]: every secret of a config, in every form a server may echo |
+//! | `validate` | address, header and query checks before a client is built |
 //! | `error` | [`Error`]: typed, actionable, never carries a secret |
 
 mod client;
@@ -19,11 +20,11 @@ mod model;
 mod pool;
 mod redact;
 mod secret;
+mod validate;
 
-pub(crate) use client::hide_user_info;
 pub use client::{
-    Client, ERROR_SNIPPET_CHARS, FORBIDDEN_HEADERS, INLINE_DECODE_BYTES, MAX_CA_FILE_BYTES,
-    MAX_QUERY_BYTES, MAX_RESPONSE_BYTES, is_forbidden_header,
+    Client, ERROR_SNIPPET_CHARS, INLINE_DECODE_BYTES, MAX_CA_FILE_BYTES, MAX_QUERY_BYTES,
+    MAX_RESPONSE_BYTES,
 };
 pub use config::{BasicAuth, ClientConfig, DEFAULT_TIMEOUT, Secret, TlsConfig};
 pub use error::{ApiError, Error};
@@ -34,3 +35,5 @@ pub use model::{
 pub use pool::{ClientPool, MAX_POOLED_CLIENTS};
 pub use redact::{MIN_SECRET_BYTES, REDACTED, Redactor, SecretForms};
 pub use secret::MAX_SECRET_FILE_BYTES;
+pub(crate) use validate::hide_user_info;
+pub use validate::{FORBIDDEN_HEADERS, is_forbidden_header};
