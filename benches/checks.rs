@@ -6,7 +6,7 @@
 //!
 //! Figures are printed; the parallel-Runs budget is asserted so a regression fails the run.
 
-#[path = "../tests/checks_support/mod.rs"]
+#[path = "../tests/support/fakeprom.rs"]
 mod checks_support;
 
 use std::sync::Arc;
@@ -39,12 +39,7 @@ fn parallel_runs() -> Vec<Duration> {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let r = start(|_| Reply {
-            status: 200,
-            body: HEALTHY.to_owned(),
-            delay: Duration::from_millis(200),
-        })
-        .await;
+        let r = start(|_| Reply::ok(HEALTHY).after(Duration::from_millis(200))).await;
         let p = Arc::new(CanaryProvider::new());
         let m = metric(&r.url());
         let mut rounds = Vec::new();

@@ -4,7 +4,7 @@
 //! Run: `cargo bench --bench prometheus`. The body has the shape of the
 //! recorded `many_series.json` fixture (six labels per series).
 
-#[path = "../tests/sim/server.rs"]
+#[path = "../tests/support/fakeprom.rs"]
 mod server;
 
 use std::hint::black_box;
@@ -79,6 +79,7 @@ fn main() {
         let srv = server::TestServer::fixed(server::Reply::json(200, body.clone())).await;
         let client = ClientPool::new()
             .get(&ClientConfig::new(srv.url.clone()))
+            .await
             .expect("client");
         let mut times = Vec::new();
         for i in 0..120 {

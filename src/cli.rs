@@ -33,6 +33,7 @@ use crate::goplugin::{
     self, Exit, HandshakeError, PluginEnv, PluginListener, Protocol, ServeError, handshake_line,
 };
 use crate::logging::{self, LogError};
+use crate::prometheus::{ALLOW_FILE_DIR_FLAG, FilePolicy};
 
 pub use check::{
     CHECK_PLUGIN_NAME, CheckArgs, CheckKind, EXIT_ERROR, EXIT_FAILED, EXIT_INCONCLUSIVE,
@@ -54,6 +55,23 @@ pub struct Cli {
     /// What to do; none means plugin mode when started by Argo.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// An absolute directory whose files configs may read (bearerTokenFile,
+    /// basicAuth.passwordFile, tls.caFile); repeatable. None by default. The
+    /// cluster operator sets it in the plugin's `args` of the
+    /// argo-rollouts-config ConfigMap; template authors cannot change it.
+    #[arg(long = "allow-file-dir", value_name = "DIR", global = true)]
+    pub allow_file_dir: Vec<std::path::PathBuf>,
+}
+
+/// The file policy from `--allow-file-dir`: each directory must be absolute.
+fn file_policy(dirs: &[std::path::PathBuf]) -> Result<FilePolicy, CliError> {
+    if let Some(rel) = dirs.iter().find(|d| !d.is_absolute()) {
+        return Err(CliError::Usage(format!(
+            "{ALLOW_FILE_DIR_FLAG} {}: not an absolute directory",
+            crate::text::quoted(&rel.to_string_lossy())
+        )));
+    }
+    Ok(FilePolicy::allow(dirs.iter().cloned()))
 }
 
 /// The subcommands.
@@ -162,20 +180,21 @@ pub fn parse_args() -> Cli {
 
 /// Runs the parsed command line; the exit code on success.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let policy = file_policy(&cli.allow_file_dir)?;
     match cli.command {
         Some(Command::Version) => {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "canary-gate {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Serve) => serve_plugin(PluginEnv::from_process()),
-        Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Serve) => serve_plugin(PluginEnv::from_process(), policy),
+        Some(Command::Check(args)) => check::run(&args, policy),
         Some(Command::Lint(args)) => lint::run(&args),
         Some(Command::Install { dest }) => install::run(&dest),
         None => {
             let env = PluginEnv::from_process();
             if env.has_cookie() {
-                serve_plugin(env)
+                serve_plugin(env, policy)
             } else {
                 Err(CliError::NotStartedByHost)
             }
@@ -184,15 +203,21 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
 }
 
 /// Plugin mode: everything from the environment checks to the last reply.
-fn serve_plugin(env: PluginEnv) -> Result<ExitCode, CliError> {
+fn serve_plugin(env: PluginEnv, policy: FilePolicy) -> Result<ExitCode, CliError> {
     logging::init_from_env()?;
+    let dirs: Vec<String> = policy
+        .dirs()
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    tracing::info!(allow_file_dirs = %dirs.join(","), "configs may read files only under these directories ({ALLOW_FILE_DIR_FLAG})");
     // Panics go out as hclog lines too (the default hook writes plain text).
     std::panic::set_hook(Box::new(|info| {
         tracing::error!(panic = %info, "panic");
     }));
     let protocol = env.validate()?;
     // The provider both transports call.
-    let provider = Arc::new(CanaryProvider::new());
+    let provider = Arc::new(CanaryProvider::with_file_policy(policy));
     // One thread: the plugin's work is I/O-bound (Prometheus queries) and a few
     // microseconds of codec per call; a single-threaded runtime avoids
     // cross-thread wake-ups and per-thread allocator arenas (CPU and RSS).

@@ -10,6 +10,7 @@
 //! | module | layer | role |
 //! |---|---|---|
 //! | [`time`] | pure | instants: Go's `time.Time` binary form and RFC 3339 |
+//! | [`text`] | pure | cutting quoted inputs and Measurement fields to their limits, marked |
 //! | [`gob`] | codec | Go `encoding/gob`: dynamic [`gob::Value`], serde `Deserializer`, encoder |
 //! | [`rpc`] | codec | Go `net/rpc` headers over gob; the typed [`rpc::Call`] |
 //! | [`goplugin`] | transport | go-plugin process contract, yamux, control/broker streams, net/rpc serving |
@@ -35,4 +36,5 @@ pub mod logging;
 pub mod prometheus;
 pub mod promql;
 pub mod rpc;
+pub mod text;
 pub mod time;

@@ -40,7 +40,8 @@ pub const MAX_VALUE_BYTES: usize = 8 * 1024;
 pub enum LogError {
     /// `CANARY_GATE_LOG` held something other than a level name.
     #[error(
-        "{LOG_LEVEL_ENV}={0:?} is not a log level (expected trace, debug, info, warn, error or off)"
+        "{LOG_LEVEL_ENV}={} is not a log level (expected trace, debug, info, warn, error or off)",
+        crate::text::quoted(.0)
     )]
     BadLevel(String),
     /// A global subscriber was already installed.
@@ -95,13 +96,23 @@ impl HclogLayer {
 }
 
 /// Installs the hclog layer on stderr as the global subscriber, with the
-/// level taken from [`LOG_LEVEL_ENV`].
+/// level taken from [`LOG_LEVEL_ENV`]. A value that is not a level does not
+/// stop the plugin (a typo in the controller's environment must not take
+/// every rollout's analysis down): it logs at `info` and says so in one
+/// JSON warning line.
 pub fn init_from_env() -> Result<(), LogError> {
-    let level = parse_level(&std::env::var(LOG_LEVEL_ENV).unwrap_or_default())?;
+    let raw = std::env::var(LOG_LEVEL_ENV).unwrap_or_default();
+    let (level, bad) = match parse_level(&raw) {
+        Ok(level) => (level, None),
+        Err(e) => (Some(Level::INFO), Some(e)),
+    };
     use tracing_subscriber::layer::SubscriberExt;
     let subscriber =
         tracing_subscriber::registry().with(HclogLayer::new(level, Box::new(std::io::stderr())));
     tracing::subscriber::set_global_default(subscriber).map_err(|_| LogError::AlreadyInstalled)?;
+    if let Some(e) = bad {
+        tracing::warn!("{e}; logging at info");
+    }
     install_panic_hook();
     Ok(())
 }

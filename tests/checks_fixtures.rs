@@ -2,6 +2,7 @@
 //! Prometheus 2.42 (`tests/fixtures/prometheus/`), served over a real local
 //! HTTP exchange by `checks_support`'s responder.
 
+#[path = "support/fakeprom.rs"]
 mod checks_support;
 
 use std::collections::BTreeMap;
@@ -306,12 +307,8 @@ async fn prometheus_errors_are_error_measurements() {
 
 #[tokio::test]
 async fn client_timeout_and_refused_connection() {
-    let slow = start(|_| Reply {
-        status: 200,
-        body: fixture("healthy_traffic.json").1,
-        delay: Duration::from_secs(5),
-    })
-    .await;
+    let slow =
+        start(|_| Reply::ok(fixture("healthy_traffic.json").1).after(Duration::from_secs(5))).await;
     let m = run(
         &slow,
         r#", "check": "traffic", "podTemplateHash": "h", "timeout": "300ms""#,
@@ -628,12 +625,7 @@ async fn run_check_uses_the_same_path() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_parallel_runs_all_complete() {
     let body = fixture("healthy_traffic.json").1;
-    let r = start(move |_| Reply {
-        status: 200,
-        body: body.clone(),
-        delay: Duration::from_millis(200),
-    })
-    .await;
+    let r = start(move |_| Reply::ok(body.clone()).after(Duration::from_millis(200))).await;
     let p = Arc::new(CanaryProvider::new());
     let m = metric(
         &r.url(),

@@ -3,6 +3,7 @@
 //! `checks_support`'s local HTTP responder. One case per exit code, both
 //! output formats, the `--config` file with flag overrides, and bad flags.
 
+#[path = "support/fakeprom.rs"]
 mod checks_support;
 
 use checks_support::{Responder, serve_fixtures};

@@ -128,8 +128,8 @@ fn bad_promql_is_an_error_in_both_providers() {
         &[
             "metric unclosed: error: PromQL: invalid query: invalid PromQL \"sum(rate(hotrod_requests_total[5m])\": \
              unclosed left parenthesis",
-            "metric bad-error-matcher: error: PromQL: cannot build the error-rate query from the config: invalid label \
-             matcher \"error=true\": unexpected identifier 'true' in label matching, expected string",
+            "metric bad-error-matcher: error: plugin config: series.requests.errorMatcher: \"error=true\" is invalid: \
+             invalid label matcher \"error=true\": unexpected identifier 'true' in label matching, expected string",
             "metric builtin-bad: error: PromQL: invalid PromQL \
              \"rate(hotrod_requests_total{rollouts_pod_template_hash=\\\"placeholder\\\"}[5m]\": unclosed left parenthesis",
         ],
@@ -275,5 +275,25 @@ fn an_alias_bomb_is_one_finding_not_a_hang() {
         found[0].message.starts_with("not valid YAML: "),
         "{}",
         found[0].message
+    );
+}
+
+#[test]
+fn thresholds_that_can_never_or_practically_never_decide() {
+    assert_findings(
+        "footgun-thresholds.yaml",
+        &[
+            "metric one-request-passes: warning: minRate 0.001 req/s over the 120s window is less than one request: \
+             a canary that served a single request passes",
+            "metric half-failing-passes: warning: maxErrorRatio 0.5 passes a canary that fails 50% of its requests: \
+             this check can practically never fail",
+            "metric seconds-not-ms: warning: maxLatencyMs 0.5 is below 1 ms: practically no request is that fast, \
+             so this check can practically never pass (was it given in seconds?)",
+            "metric percent-not-ratio: error: plugin config: maxErrorRatio: \"5\" is invalid: must be below 1: an \
+             error ratio is at most 1, so this fails only a canary whose every request fails (5 looks like a \
+             percentage: write 0.05)",
+            "metric never-fails: error: plugin config: minRate: 0 is invalid: 0 can never fail: every rate is ≥ 0, \
+             so an idle canary passes; use a small positive rate such as 0.05",
+        ],
     );
 }

@@ -1,14 +1,15 @@
 //! I/O layer tests: the client's HTTP behaviour against a local responder:
 //! request shape, auth, limits, timeouts, error mapping, secrecy, pooling.
 
-#[path = "sim/server.rs"]
+#[path = "support/fakeprom.rs"]
 mod server;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use canary_gate::prometheus::{
-    BasicAuth, Client, ClientConfig, ClientPool, Error, MAX_RESPONSE_BYTES, QueryData, Secret,
+    BasicAuth, Client, ClientConfig, ClientPool, Error, FilePolicy, MAX_RESPONSE_BYTES, QueryData,
+    Secret,
 };
 use server::{Reply, TestServer};
 
@@ -29,8 +30,17 @@ fn cfg_with_timeout(url: &str, timeout: Duration) -> ClientConfig {
     c
 }
 
-fn client(c: &ClientConfig) -> Arc<Client> {
-    ClientPool::new().get(c).expect("client")
+/// A pool whose clients may read the test's temporary files and the TLS fixtures.
+fn pool() -> ClientPool {
+    let tls = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/tls");
+    ClientPool::with_policy(FilePolicy::allow([
+        std::env::temp_dir(),
+        std::path::PathBuf::from(tls),
+    ]))
+}
+
+async fn client(c: &ClientConfig) -> Arc<Client> {
+    pool().get(c).await.expect("client")
 }
 
 fn temp_file(name: &str, content: &str) -> std::path::PathBuf {
@@ -55,6 +65,7 @@ async fn posts_a_form_to_the_prefixed_path_with_headers() {
         ("X-Extra".into(), "a b".into()),
     ];
     let resp = client(&c)
+        .await
         .query("sum(up{job=\"a&b\"}) + 1")
         .await
         .expect("query");
@@ -90,7 +101,7 @@ async fn a_100_kb_query_travels_intact_in_the_body() {
     let mut q = clause.repeat((100 * 1024_usize).div_ceil(clause.len()));
     q.push_str("up");
     assert!(q.len() >= 100 * 1024);
-    client(&cfg(&srv.url)).query(&q).await.expect("query");
+    client(&cfg(&srv.url)).await.query(&q).await.expect("query");
     let req = &srv.requests()[0];
     assert_eq!(req.path, "/api/v1/query");
     assert_eq!(req.form_value("query"), Some(q));
@@ -102,7 +113,7 @@ async fn bearer_token_is_sent_and_reread_when_the_file_changes() {
     let path = temp_file("token", &format!("{TOKEN_A}\n"));
     let mut c = cfg(&srv.url);
     c.bearer_token_file = Some(path.clone());
-    let cl = client(&c);
+    let cl = client(&c).await;
     cl.query("up").await.expect("first");
     cl.query("up").await.expect("second, cached");
     std::fs::write(&path, TOKEN_B).expect("rotate token");
@@ -122,15 +133,28 @@ async fn missing_or_empty_token_file_names_the_path() {
     let mut c = cfg("http://127.0.0.1:9");
     let missing = std::env::temp_dir().join("canary-gate-no-such-token");
     c.bearer_token_file = Some(missing.clone());
-    let e = client(&c).query("up").await.expect_err("missing file");
-    assert!(matches!(e, Error::Credentials { .. }), "{e:?}");
+    let e = client(&c)
+        .await
+        .query("up")
+        .await
+        .expect_err("missing file");
+    assert!(
+        matches!(
+            e,
+            Error::File {
+                field: "bearerTokenFile",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(
         e.to_string().contains(&missing.display().to_string()),
         "{e}"
     );
     let empty = temp_file("empty-token", "  \n");
     c.bearer_token_file = Some(empty);
-    let e = client(&c).query("up").await.expect_err("empty file");
+    let e = client(&c).await.query("up").await.expect_err("empty file");
     assert!(e.to_string().contains("file is empty"), "{e}");
 }
 
@@ -142,13 +166,13 @@ async fn basic_auth_inline_and_from_file() {
         username: "alice".into(),
         password: Secret::Inline(PASSWORD.into()),
     });
-    client(&c).query("up").await.expect("inline");
+    client(&c).await.query("up").await.expect("inline");
     let file = temp_file("password", &format!("{PASSWORD}-file\n"));
     c.basic_auth = Some(BasicAuth {
         username: "bob".into(),
         password: Secret::File(file),
     });
-    client(&c).query("up").await.expect("file");
+    client(&c).await.query("up").await.expect("file");
     let auth: Vec<String> = srv
         .requests()
         .iter()
@@ -217,6 +241,7 @@ async fn http_errors_prefer_the_prometheus_error_document() {
     for (status, body, parts) in table {
         let srv = TestServer::fixed(Reply::text(*status, *body)).await;
         let e = client(&cfg(&srv.url))
+            .await
             .query("up")
             .await
             .expect_err("error status");
@@ -237,7 +262,11 @@ async fn connection_refused_names_the_address() {
         l.local_addr().expect("addr").port()
     };
     let url = format!("http://127.0.0.1:{port}");
-    let e = client(&cfg(&url)).query("up").await.expect_err("refused");
+    let e = client(&cfg(&url))
+        .await
+        .query("up")
+        .await
+        .expect_err("refused");
     assert!(matches!(e, Error::Connect { .. }), "{e:?}");
     let msg = e.to_string();
     assert!(
@@ -253,7 +282,7 @@ async fn a_server_that_never_answers_times_out() {
     let mut c = cfg(&srv.url);
     c.timeout = Duration::from_millis(300);
     let started = Instant::now();
-    let e = client(&c).query("up").await.expect_err("timeout");
+    let e = client(&c).await.query("up").await.expect_err("timeout");
     let took = started.elapsed();
     assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
     assert!(e.to_string().contains("within 300ms"), "{e}");
@@ -264,7 +293,11 @@ async fn a_server_that_never_answers_times_out() {
     // A body that stalls after its headers is bounded by the same timeout.
     let srv = TestServer::fixed(Reply::ClaimLength(1000)).await;
     let c = cfg_with_timeout(&srv.url, c.timeout);
-    let e = client(&c).query("up").await.expect_err("stalled body");
+    let e = client(&c)
+        .await
+        .query("up")
+        .await
+        .expect_err("stalled body");
     assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
 }
 
@@ -275,7 +308,11 @@ async fn non_json_body_is_reported_with_a_snippet() {
         "<!doctype html><title>Login</title>\n\u{7}more",
     ))
     .await;
-    let e = client(&cfg(&srv.url)).query("up").await.expect_err("html");
+    let e = client(&cfg(&srv.url))
+        .await
+        .query("up")
+        .await
+        .expect_err("html");
     assert!(matches!(e, Error::NotJson { .. }), "{e:?}");
     let msg = e.to_string();
     assert!(
@@ -293,6 +330,7 @@ async fn bodies_over_the_limit_are_refused() {
     // Announced by Content-Length: refused before reading.
     let srv = TestServer::fixed(Reply::ClaimLength(MAX_RESPONSE_BYTES as u64 + 1)).await;
     let e = client(&cfg(&srv.url))
+        .await
         .query("up")
         .await
         .expect_err("too large");
@@ -303,6 +341,7 @@ async fn bodies_over_the_limit_are_refused() {
     // Chunked and endless: reading stops at the limit.
     let srv = TestServer::fixed(Reply::Endless).await;
     let e = client(&cfg(&srv.url))
+        .await
         .query("up")
         .await
         .expect_err("endless");
@@ -321,7 +360,7 @@ async fn secrets_never_appear_in_errors() {
     let token = temp_file("echo-token", TOKEN_A);
     let mut c = cfg(&srv.url);
     c.bearer_token_file = Some(token);
-    let e = client(&c).query("up").await.expect_err("401");
+    let e = client(&c).await.query("up").await.expect_err("401");
     assert!(
         shown(&e).contains("HTTP 401") && shown(&e).contains("<redacted>"),
         "{}",
@@ -345,7 +384,7 @@ async fn secrets_never_appear_in_errors() {
         password: Secret::Inline(PASSWORD.into()),
     });
     c.headers = vec![("X-Api-Key".into(), "hdr-secret-value".into())];
-    let e = client(&c).query("up").await.expect_err("400");
+    let e = client(&c).await.query("up").await.expect_err("400");
     assert!(!shown(&e).contains(PASSWORD), "{}", shown(&e));
 
     // Connection and timeout errors, and the config/client Debug forms.
@@ -356,7 +395,7 @@ async fn secrets_never_appear_in_errors() {
         password: Secret::Inline(PASSWORD.into()),
     });
     c.headers = vec![("X-Api-Key".into(), "hdr-secret-value".into())];
-    let cl = client(&c);
+    let cl = client(&c).await;
     let e = cl.query("up").await.expect_err("refused");
     for text in [shown(&e), format!("{c:?}"), format!("{cl:?}")] {
         for secret in [TOKEN_B, PASSWORD, "hdr-secret-value"] {
@@ -367,14 +406,12 @@ async fn secrets_never_appear_in_errors() {
 
 #[tokio::test]
 async fn latency_is_the_wall_time_of_the_exchange() {
-    let srv = TestServer::fixed(Reply::Full {
-        status: 200,
-        content_type: "application/json",
-        body: OK_BODY.into(),
-        delay: Duration::from_millis(80),
-    })
-    .await;
-    let r = client(&cfg(&srv.url)).query("up").await.expect("query");
+    let srv = TestServer::fixed(Reply::ok(OK_BODY).after(Duration::from_millis(80))).await;
+    let r = client(&cfg(&srv.url))
+        .await
+        .query("up")
+        .await
+        .expect("query");
     assert!(
         r.latency >= Duration::from_millis(80) && r.latency < Duration::from_secs(3),
         "{:?}",
@@ -382,19 +419,20 @@ async fn latency_is_the_wall_time_of_the_exchange() {
     );
 }
 
-#[test]
-fn pool_shares_one_client_per_config() {
+#[tokio::test]
+async fn pool_shares_one_client_per_config() {
     let pool = ClientPool::new();
-    let a = pool.get(&cfg("http://127.0.0.1:9090")).expect("a");
-    let b = pool.get(&cfg("http://127.0.0.1:9090")).expect("b");
+    let a = pool.get(&cfg("http://127.0.0.1:9090")).await.expect("a");
+    let b = pool.get(&cfg("http://127.0.0.1:9090")).await.expect("b");
     assert!(Arc::ptr_eq(&a, &b));
     let mut other = cfg("http://127.0.0.1:9090");
     other.timeout = Duration::from_secs(6);
-    let c = pool.get(&other).expect("c");
+    let c = pool.get(&other).await.expect("c");
     assert!(!Arc::ptr_eq(&a, &c));
     assert_eq!(pool.len(), 2);
     for i in 0..canary_gate::prometheus::MAX_POOLED_CLIENTS + 5 {
         pool.get(&cfg(&format!("http://127.0.0.1:{}", 10_000 + i)))
+            .await
             .expect("fill");
     }
     assert_eq!(pool.len(), canary_gate::prometheus::MAX_POOLED_CLIENTS);
@@ -403,8 +441,8 @@ fn pool_shares_one_client_per_config() {
 /// Header (name, value) pairs in a test row.
 type Headers = &'static [(&'static str, &'static str)];
 
-#[test]
-fn bad_configs_are_rejected_with_the_field_named() {
+#[tokio::test]
+async fn bad_configs_are_rejected_with_the_field_named() {
     let table: &[(&str, Headers, &str)] = &[
         ("not a url", &[], "invalid Prometheus address \"not a url\""),
         (
@@ -430,12 +468,13 @@ fn bad_configs_are_rejected_with_the_field_named() {
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect();
-        let e = ClientPool::new().get(&c).expect_err(address);
+        let e = ClientPool::new().get(&c).await.expect_err(address);
         assert!(e.to_string().contains(want), "{address}: {e}");
     }
     // Credentials in the address are refused without repeating them.
     let e = ClientPool::new()
         .get(&cfg(&format!("http://u:{PASSWORD}@127.0.0.1:9090")))
+        .await
         .expect_err("userinfo");
     assert!(
         e.to_string().contains("credentials in the address") && !shown(&e).contains(PASSWORD),
@@ -444,14 +483,17 @@ fn bad_configs_are_rejected_with_the_field_named() {
     // TLS: a CA file that is missing or holds no certificate.
     let mut c = cfg("https://127.0.0.1:9090");
     c.tls.ca_file = Some(temp_file("ca.pem", "not a certificate\n"));
-    let e = ClientPool::new().get(&c).expect_err("bad CA");
+    let e = pool().get(&c).await.expect_err("bad CA");
     assert!(
         e.to_string().contains("ca.pem") && e.to_string().contains("no PEM certificate"),
         "{e}"
     );
     c.tls.ca_file = None;
     c.tls.insecure_skip_verify = true;
-    ClientPool::new().get(&c).expect("insecure is accepted");
+    ClientPool::new()
+        .get(&c)
+        .await
+        .expect("insecure is accepted");
 }
 
 #[tokio::test]
@@ -463,6 +505,7 @@ async fn tls_trusts_the_ca_file_or_skips_verification_when_told() {
     ));
     // Unknown issuer without the CA file.
     let e = client(&cfg(&srv.url))
+        .await
         .query("up")
         .await
         .expect_err("untrusted");
@@ -474,12 +517,16 @@ async fn tls_trusts_the_ca_file_or_skips_verification_when_told() {
     // Trusted through ca_file.
     let mut c = cfg(&srv.url);
     c.tls.ca_file = Some(ca);
-    let r = client(&c).query("up").await.expect("trusted by ca_file");
+    let r = client(&c)
+        .await
+        .query("up")
+        .await
+        .expect("trusted by ca_file");
     assert!(matches!(r.data, QueryData::Vector(ref v) if v.len() == 1));
     // Accepted by insecure_skip_verify alone.
     let mut c = cfg(&srv.url);
     c.tls.insecure_skip_verify = true;
-    client(&c).query("up").await.expect("insecure");
+    client(&c).await.query("up").await.expect("insecure");
     assert_eq!(
         srv.requests().len(),
         2,

@@ -2,7 +2,7 @@
 //! (`tests/fixtures/prometheus/`, see its README) served back over a real
 //! local HTTP exchange with its recorded status, and decoded by the client.
 
-#[path = "sim/server.rs"]
+#[path = "support/fakeprom.rs"]
 mod server;
 
 use std::collections::BTreeMap;
@@ -115,10 +115,10 @@ const TABLE: &[(&str, Want)] = &[
     ("timeout.json", Want::Api(503, "timeout", "query timed out")),
 ];
 
-fn client_for(url: &str) -> std::sync::Arc<canary_gate::prometheus::Client> {
+async fn client_for(url: &str) -> std::sync::Arc<canary_gate::prometheus::Client> {
     let mut cfg = ClientConfig::new(url);
     cfg.timeout = Duration::from_secs(5);
-    ClientPool::new().get(&cfg).expect("client")
+    ClientPool::new().get(&cfg).await.expect("client")
 }
 
 fn check(name: &str, got: Result<QueryResponse, Error>, want: &Want) {
@@ -217,7 +217,7 @@ async fn every_recorded_fixture_decodes() {
             .unwrap_or_else(|| panic!("{file} not in index.tsv"));
         let body = std::fs::read(Path::new(DIR).join(file)).expect("fixture body");
         let srv = TestServer::fixed(Reply::json(row.status, body)).await;
-        let client = client_for(&srv.url);
+        let client = client_for(&srv.url).await;
         let got = if row.endpoint == "query_range" {
             let field = |k: &str| -> i64 {
                 row.extra
@@ -252,7 +252,7 @@ async fn every_recorded_fixture_decodes() {
 async fn range_query_sends_start_end_step_and_requires_a_matrix() {
     let body = std::fs::read(Path::new(DIR).join("healthy_traffic.json")).expect("fixture");
     let srv = TestServer::fixed(Reply::json(200, body)).await;
-    let client = client_for(&srv.url);
+    let client = client_for(&srv.url).await;
     let start = Time {
         unix_secs: 1_700_000_000,
         nanos: 0,

@@ -26,7 +26,7 @@ fn real_prometheus_answers_the_client() {
     rt.block_on(async {
         let mut cfg = ClientConfig::new(env.prom_url.clone());
         cfg.timeout = Duration::from_secs(10);
-        let client = ClientPool::new().get(&cfg).expect("client");
+        let client = ClientPool::new().get(&cfg).await.expect("client");
         let sel = |hash: &str| format!(r#"namespace="hotrod",rollouts_pod_template_hash="{hash}""#);
         let one = |data: &QueryData| match data {
             QueryData::Vector(v) if v.len() == 1 => v[0].value,

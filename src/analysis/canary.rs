@@ -9,21 +9,30 @@
 //! concurrent metric goroutines are served in parallel.
 
 mod conditions;
+mod output;
 mod prepare;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use tokio::time::Instant;
+
 pub use conditions::{Conditions, MAX_CACHED_CONDITIONS};
+pub use output::{
+    MAX_MESSAGE_BYTES, MAX_METADATA_BYTES, MAX_METADATA_VALUE_BYTES, MAX_VALUE_BYTES,
+};
+use output::{Outcome, Scrub, finish};
 pub use prepare::{PrepareError, PreparedCheck, client_config};
 
 use conditions::ConditionCache;
 
 use super::checks::{self, ConditionInput, ConditionOutcome, Inputs, Presence, Reason};
 use super::format::go_float;
-use super::{AnalysisRun, Measurement, Metric, Phase, Provider};
+use super::{AnalysisRun, Measurement, Metric, Provider};
 use crate::config::Config;
-use crate::prometheus::{Client, ClientPool, QueryData, QueryResponse};
+use crate::prometheus::{
+    Client, ClientPool, Error as PromError, FilePolicy, QueryData, QueryResponse, Redactor,
+};
 use crate::time::Time;
 
 /// Most distinct plugin configs whose parsed form is kept (oldest dropped first).
@@ -46,9 +55,19 @@ pub struct CanaryProvider {
 }
 
 impl CanaryProvider {
-    /// A provider with an empty client pool and config cache.
+    /// A provider with an empty client pool and config cache, reading no file.
     pub fn new() -> CanaryProvider {
         CanaryProvider::default()
+    }
+
+    /// A provider whose configs may read files only as `policy` allows (the
+    /// operator's `--allow-file-dir`).
+    pub fn with_file_policy(policy: FilePolicy) -> CanaryProvider {
+        CanaryProvider {
+            pool: ClientPool::with_policy(policy),
+            cache: Mutex::default(),
+            conditions: Mutex::default(),
+        }
     }
 
     /// The prepared config for `metric`, parsed once per distinct raw JSON.
@@ -58,6 +77,14 @@ impl CanaryProvider {
                 crate::config::ConfigError::NoPluginConfig,
             )));
         };
+        if metric.provider.plugin.len() > 1 {
+            let names: Vec<&str> = metric.provider.plugin.keys().map(String::as_str).collect();
+            return Err(Arc::new(PrepareError::Config(
+                crate::config::ConfigError::SeveralPluginEntries(crate::text::quoted(
+                    &names.join(", "),
+                )),
+            )));
+        }
         if let Some(hit) = self.lock().map.get(&raw.0) {
             return hit.clone();
         }
@@ -138,38 +165,62 @@ impl CanaryProvider {
         }
     }
 
-    /// Runs a prepared check.
+    /// Runs a prepared check. One deadline, the config's `timeout`, covers
+    /// the whole Run: building the client (the CA file), credential files,
+    /// the query and its follow-ups. Every string returned passes the one
+    /// redaction and size step ([`output`]).
     pub async fn execute(
         &self,
         p: &PreparedCheck,
         conditions: &Conditions,
         started: Time,
     ) -> Measurement {
+        let deadline = Instant::now() + p.timeout();
         let mut meta = BTreeMap::from([
             ("check".to_owned(), p.config.check.as_str().to_owned()),
             ("query".to_owned(), p.query.clone()),
             ("canaryHash".to_owned(), p.config.canary_hash().to_owned()),
         ]);
-        let client = match self.pool.get(&p.client) {
-            Ok(c) => c,
-            Err(e) => {
-                return finish(
-                    started,
-                    Phase::Error,
-                    Reason::PrometheusError,
-                    e.to_string(),
-                    String::new(),
-                    meta,
-                );
-            }
+        let mut client = None;
+        let run = self.measure(p, conditions, deadline, &mut meta, &mut client);
+        let outcome = match tokio::time::timeout_at(deadline, run).await {
+            Ok(o) => o,
+            Err(_elapsed) => Outcome::error(
+                Reason::PrometheusError,
+                format!(
+                    "the Run did not finish within its timeout of {:?} (reading files, connecting to or querying Prometheus at {}); raise timeout or simplify the query",
+                    p.timeout(),
+                    crate::text::cut(&p.client.address, crate::text::MAX_QUOTED_VALUE)
+                ),
+            ),
+        };
+        finish(
+            started,
+            outcome,
+            meta,
+            &Scrub::new(&p.redactor, client.as_deref()),
+        )
+    }
+
+    async fn measure(
+        &self,
+        p: &PreparedCheck,
+        conditions: &Conditions,
+        deadline: Instant,
+        meta: &mut BTreeMap<String, String>,
+        client_out: &mut Option<Arc<Client>>,
+    ) -> Outcome {
+        let client = match self.pool.get(&p.client).await {
+            Ok(c) => client_out.insert(c).clone(),
+            Err(e) => return Outcome::error(Reason::PrometheusError, e.to_string()),
         };
         let gate = async {
             match &p.requests_query {
-                Some(q) => Some(client.query(q).await),
+                Some(q) => Some(client.query_by(q, deadline).await),
                 None => None,
             }
         };
-        let (main, gate) = tokio::join!(client.query(&p.query), gate);
+        let (main, gate) = tokio::join!(client.query_by(&p.query, deadline), gate);
         let mut warnings = Vec::new();
         let main = match main {
             Ok(r) => r,
@@ -179,14 +230,7 @@ impl CanaryProvider {
                 } else {
                     Reason::PrometheusError
                 };
-                return finish(
-                    started,
-                    Phase::Error,
-                    reason,
-                    e.to_string(),
-                    String::new(),
-                    meta,
-                );
+                return Outcome::error(reason, e.to_string());
             }
         };
         meta.insert(
@@ -202,29 +246,26 @@ impl CanaryProvider {
             }
             Some(Err(e)) => {
                 let msg = format!("minRequests query failed: {e}");
-                return finish(
-                    started,
-                    Phase::Error,
-                    Reason::PrometheusError,
-                    msg,
-                    String::new(),
-                    meta,
-                );
+                return Outcome::error(Reason::PrometheusError, msg);
             }
         };
         let mut result = main.data;
         let mut no_error_series = false;
         let mut presence = None;
         if is_empty(&result) {
-            (result, no_error_series) = self
-                .error_rate_fallback(&client, p, result, &mut warnings)
-                .await;
+            match self
+                .error_rate_fallback(&client, p, result, deadline, &mut warnings)
+                .await
+            {
+                Ok(r) => (result, no_error_series) = r,
+                Err(e) => return Outcome::error(Reason::PrometheusError, e.to_string()),
+            }
         }
         if is_empty(&result)
             && let Some(q) = &p.presence_query
         {
             // One cheap follow-up tells "metric absent" from "no canary series".
-            match client.query(q).await {
+            match client.query_by(q, deadline).await {
                 Ok(r) => {
                     warnings.extend(r.warnings);
                     presence = Some(if is_empty(&r.data) {
@@ -232,6 +273,10 @@ impl CanaryProvider {
                     } else {
                         Presence::Present
                     });
+                }
+                // The Run's deadline passed: the Run cannot be decided.
+                Err(e @ PromError::Timeout { .. }) => {
+                    return Outcome::error(Reason::PrometheusError, e.to_string());
                 }
                 Err(e) => warnings.push(format!("presence query failed: {e}")),
             }
@@ -258,14 +303,12 @@ impl CanaryProvider {
             let joined: Vec<String> = warnings.iter().map(|w| format!("\"{w}\"")).collect();
             meta.insert("warnings".into(), joined.join(", "));
         }
-        finish(
-            started,
-            decision.phase,
-            decision.reason,
-            decision.message,
-            decision.value,
-            meta,
-        )
+        Outcome {
+            phase: decision.phase,
+            reason: decision.reason,
+            message: decision.message,
+            value: decision.value,
+        }
     }
 
     /// Error-rate: an empty ratio may only mean "no error series yet"; ask
@@ -275,24 +318,26 @@ impl CanaryProvider {
         client: &Client,
         p: &PreparedCheck,
         result: QueryData,
+        deadline: Instant,
         warnings: &mut Vec<String>,
-    ) -> (QueryData, bool) {
+    ) -> Result<(QueryData, bool), PromError> {
         let Some(q) = &p.traffic_query else {
-            return (result, false);
+            return Ok((result, false));
         };
-        let traffic: Result<QueryResponse, _> = client.query(q).await;
+        let traffic: Result<QueryResponse, _> = client.query_by(q, deadline).await;
         match traffic {
             Ok(r) => {
                 warnings.extend(r.warnings.iter().cloned());
-                match single_value(&r.data) {
+                Ok(match single_value(&r.data) {
                     Some(v) if v > 0.0 => (synthetic(0.0), true),
                     Some(0.0) => (synthetic(f64::NAN), false),
                     _ => (result, false),
-                }
+                })
             }
+            Err(e @ PromError::Timeout { .. }) => Err(e),
             Err(e) => {
                 warnings.push(format!("traffic follow-up query failed: {e}"));
-                (result, false)
+                Ok((result, false))
             }
         }
     }
@@ -321,26 +366,6 @@ fn single_value(d: &QueryData) -> Option<f64> {
     }
 }
 
-fn finish(
-    started: Time,
-    phase: Phase,
-    reason: Reason,
-    message: String,
-    value: String,
-    mut metadata: BTreeMap<String, String>,
-) -> Measurement {
-    metadata.insert("reason".into(), reason.as_str().to_owned());
-    Measurement {
-        phase,
-        message,
-        started_at: Some(started),
-        finished_at: Some(Time::now()),
-        value,
-        metadata,
-        resume_at: None,
-    }
-}
-
 fn prepare_error(check: &str, e: &PrepareError, started: Time) -> Measurement {
     let reason = match e {
         PrepareError::Query(_) => Reason::BadQuery,
@@ -350,13 +375,13 @@ fn prepare_error(check: &str, e: &PrepareError, started: Time) -> Measurement {
     if !check.is_empty() {
         meta.insert("check".to_owned(), check.to_owned());
     }
+    // Config errors never quote a secret; they still pass the size step.
+    let none = Redactor::default();
     finish(
         started,
-        Phase::Error,
-        reason,
-        e.to_string(),
-        String::new(),
+        Outcome::error(reason, e.to_string()),
         meta,
+        &Scrub::new(&none, None),
     )
 }
 
@@ -403,12 +428,14 @@ impl Provider for CanaryProvider {
     }
 
     fn metadata(&self, metric: &Metric) -> BTreeMap<String, String> {
+        // Argo stores this in the AnalysisRun too: the same step as a Run's.
         match self.prepare(metric) {
-            Ok(p) => BTreeMap::from([
+            Ok(p) => Scrub::new(&p.redactor, None).metadata(BTreeMap::from([
                 ("query".to_owned(), p.query.clone()),
                 ("check".to_owned(), p.config.check.as_str().to_owned()),
-            ]),
-            Err(e) => BTreeMap::from([("error".to_owned(), e.to_string())]),
+            ])),
+            Err(e) => Scrub::new(&Redactor::default(), None)
+                .metadata(BTreeMap::from([("error".to_owned(), e.to_string())])),
         }
     }
 }

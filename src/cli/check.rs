@@ -192,13 +192,16 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// Runs `check`: one measurement through [`CanaryProvider`]'s `run`, printed.
-pub(super) fn run(args: &CheckArgs) -> Result<ExitCode, CliError> {
+pub(super) fn run(
+    args: &CheckArgs,
+    policy: crate::prometheus::FilePolicy,
+) -> Result<ExitCode, CliError> {
     let metric = metric(args)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(CliError::Runtime)?;
-    let provider = CanaryProvider::new();
+    let provider = CanaryProvider::with_file_policy(policy);
     let m = rt.block_on(provider.run(&AnalysisRun::default(), &metric));
     let text = match args.output {
         OutputFormat::Text => render_text(&m),

@@ -33,6 +33,7 @@
 
 mod duration;
 mod reader;
+mod rules;
 mod sections;
 #[cfg(test)]
 mod tests;
@@ -47,6 +48,7 @@ pub use duration::MAX_DURATION_TEXT;
 pub(crate) use duration::parse_go_duration;
 pub use reader::MAX_QUOTED_VALUE;
 use reader::{Obj, find_placeholder, quote};
+use rules::{check_decidable, check_label_value, json_error};
 pub use sections::{
     DEFAULT_ERROR_MATCHER, DEFAULT_LATENCY_HASH_LABEL, DEFAULT_LATENCY_METRIC,
     DEFAULT_LATENCY_NAMESPACE_LABEL, DEFAULT_REQUESTS_HASH_LABEL, DEFAULT_REQUESTS_METRIC,
@@ -113,6 +115,11 @@ pub enum ConfigError {
     /// The metric has no `provider.plugin` entry.
     #[error("the metric has no provider.plugin entry")]
     NoPluginConfig,
+    /// `provider.plugin` has several entries: which one is ours is ambiguous.
+    #[error(
+        "provider.plugin: {0} are several entries; a metric names exactly one plugin (Argo uses the first and ignores the rest)"
+    )]
+    SeveralPluginEntries(String),
     /// The bytes are not JSON.
     #[error("plugin config is not valid JSON: {0}")]
     Json(String),
@@ -220,8 +227,7 @@ impl Config {
         if raw.len() > MAX_CONFIG_BYTES {
             return Err(ConfigError::TooLarge(raw.len()));
         }
-        let root: Value =
-            serde_json::from_slice(raw).map_err(|e| ConfigError::Json(e.to_string()))?;
+        let root: Value = serde_json::from_slice(raw).map_err(|e| json_error(raw, &e))?;
         if let Some((path, placeholder)) = find_placeholder(&root, "") {
             return Err(ConfigError::UnresolvedArg { path, placeholder });
         }
@@ -305,6 +311,7 @@ fn build(top: &Obj<'_>, env_address: Option<&str>) -> Result<Config, ConfigError
     let min_rate = threshold(top, "minRate", DEFAULT_MIN_RATE)?;
     let max_error_ratio = threshold(top, "maxErrorRatio", DEFAULT_MAX_ERROR_RATIO)?;
     let max_latency_ms = threshold(top, "maxLatencyMs", DEFAULT_MAX_LATENCY_MS)?;
+    check_decidable(top, min_rate, max_error_ratio, max_latency_ms)?;
     let min_requests = threshold(top, "minRequests", 0.0)?;
     if is_query && min_requests > 0.0 {
         return Err(invalid(
@@ -386,7 +393,7 @@ fn query_check(top: &Obj<'_>, query: Option<&str>) -> Result<Check, ConfigError>
                 return Err(invalid(
                     path,
                     &Value::String(label.clone()),
-                    "not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)",
+                    "not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not __name__)",
                 ));
             }
             let Value::String(s) = value else {
@@ -396,6 +403,16 @@ fn query_check(top: &Obj<'_>, query: Option<&str>) -> Result<Check, ConfigError>
                     got: quote(value, false),
                 });
             };
+            if s.is_empty() {
+                return Err(invalid(
+                    path,
+                    value,
+                    format!(
+                        "an empty value matches the series that do not have {label} at all; give the canary's value"
+                    ),
+                ));
+            }
+            check_label_value(&path, value, s)?;
             canary_matchers.insert(label.clone(), s.clone());
         }
     }
@@ -406,11 +423,15 @@ fn query_check(top: &Obj<'_>, query: Option<&str>) -> Result<Check, ConfigError>
 }
 
 fn non_empty(top: &Obj<'_>, key: &str) -> Result<Option<String>, ConfigError> {
-    Ok(top
+    let v = top
         .str(key)?
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(str::to_owned))
+        .map(str::to_owned);
+    if let Some(s) = &v {
+        check_label_value(key, top.get(key).unwrap_or(&Value::Null), s)?;
+    }
+    Ok(v)
 }
 
 fn duration_field(obj: &Obj<'_>, key: &str, default: Duration) -> Result<Duration, ConfigError> {
@@ -441,11 +462,14 @@ fn threshold(obj: &Obj<'_>, key: &str, default: f64) -> Result<f64, ConfigError>
     }
 }
 
+/// A label name a config may select on: classic syntax, and not `__name__`
+/// (the metric name is set through the metric, never a matcher).
 pub(crate) fn is_label_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    s != "__name__"
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 

@@ -8,8 +8,7 @@ use serde_json::{Map, Value};
 
 use super::ConfigError;
 
-/// Longest excerpt of an offending value quoted in an error message.
-pub const MAX_QUOTED_VALUE: usize = 120;
+pub use crate::text::MAX_QUOTED_VALUE;
 
 /// Renders a JSON value for an error message, truncated; sensitive values
 /// (passwords, header values) are described by kind only.
@@ -17,15 +16,7 @@ pub(crate) fn quote(v: &Value, sensitive: bool) -> String {
     if sensitive {
         return format!("a {} (value hidden)", kind(v));
     }
-    let s = v.to_string();
-    if s.len() <= MAX_QUOTED_VALUE {
-        return s;
-    }
-    let mut end = MAX_QUOTED_VALUE;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
+    crate::text::cut(&v.to_string(), MAX_QUOTED_VALUE).into_owned()
 }
 
 fn kind(v: &Value) -> &'static str {

@@ -71,6 +71,18 @@ pub(super) fn prometheus_config(
             "set either bearerTokenFile or basicAuth, not both (both use the Authorization header)",
         ));
     }
+    if bearer_token_file.is_some() || basic_auth.is_some() {
+        let auth = headers
+            .iter()
+            .position(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+        if let Some(i) = auth {
+            return Err(invalid(
+                format!("headers[{i}].key"),
+                &Value::String(headers[i].0.clone()),
+                "an Authorization header conflicts with bearerTokenFile / basicAuth, which set it; keep one",
+            ));
+        }
+    }
     let (ca_file, mut insecure_skip_verify) =
         match top.obj("tls", &["caFile", "insecureSkipVerify"])? {
             None => (None, false),
@@ -107,7 +119,14 @@ fn check_address(address: &str, path: String) -> Result<(), ConfigError> {
         }
         Ok(url) if url.host_str().is_none() => "no host".into(),
         Ok(_) => return Ok(()),
-        Err(e) => format!("not a URL ({e}); write e.g. http://prometheus:9090"),
+        Err(e) => {
+            // Unparsed: anything before an `@` may be a password, never quote it.
+            return Err(ConfigError::Invalid {
+                path,
+                value: format!("{:?}", crate::prometheus::hide_user_info(address)),
+                reason: format!("not a URL ({e}); write e.g. http://prometheus:9090"),
+            });
+        }
     };
     Err(invalid(path, &Value::String(address.into()), reason))
 }
@@ -138,8 +157,29 @@ fn headers(top: &Obj<'_>) -> Result<Vec<(String, String)>, ConfigError> {
                 "not an HTTP header name",
             ));
         }
+        if crate::prometheus::is_forbidden_header(key) {
+            return Err(invalid(
+                h.path("key"),
+                &Value::String(key.into()),
+                format!(
+                    "frames the HTTP message or belongs to one hop, and the client sets it; these cannot be set: {}",
+                    crate::prometheus::FORBIDDEN_HEADERS.join(", ")
+                ),
+            ));
+        }
         // Header values are often credentials: never quote them.
         let value = h.secret_str("value")?.unwrap_or("");
+        if value.trim().is_empty() {
+            return Err(ConfigError::Invalid {
+                path: h.path("value"),
+                value: if value.is_empty() {
+                    "an empty string".into()
+                } else {
+                    "only spaces".into()
+                },
+                reason: "a header needs a value; remove the entry or give one".into(),
+            });
+        }
         if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
             return Err(ConfigError::Invalid {
                 path: h.path("value"),
@@ -233,7 +273,7 @@ pub(super) fn series(top: &Obj<'_>) -> Result<(RequestSeries, LatencySeries), Co
         None => None,
     };
     let metric = "metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)";
-    let label = "label name ([a-zA-Z_][a-zA-Z0-9_]*)";
+    let label = "label name ([a-zA-Z_][a-zA-Z0-9_]*, not __name__)";
     let requests = match &req {
         None => RequestSeries {
             metric: DEFAULT_REQUESTS_METRIC.into(),
@@ -266,7 +306,17 @@ pub(super) fn series(top: &Obj<'_>) -> Result<(RequestSeries, LatencySeries), Co
                         "empty; write a label matcher such as error=\"true\" or status_code=~\"5..\"",
                     ));
                 }
-                Some(m) => m.to_owned(),
+                Some(m) => {
+                    // Validated here so the error names the field.
+                    if let Err(e) = crate::promql::parse_matcher(m) {
+                        return Err(invalid(
+                            r.path("errorMatcher"),
+                            &Value::String(m.into()),
+                            e.to_string(),
+                        ));
+                    }
+                    m.to_owned()
+                }
             },
         },
     };

@@ -145,7 +145,8 @@ pub fn substitute(s: &str, args: &DeclaredArgs, stand_in: &str) -> String {
 /// threshold, a duration for a window, a URL for the address).
 pub fn stand_in_for_field(key: &str) -> &'static str {
     match key {
-        "minRate" | "maxErrorRatio" | "maxLatencyMs" | "minRequests" => "1",
+        "minRate" | "maxLatencyMs" | "minRequests" => "1",
+        "maxErrorRatio" => "0.05",
         "quantile" => "0.5",
         "timeout" | "window" => "1m",
         "insecure" | "insecureSkipVerify" => "false",

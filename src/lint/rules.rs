@@ -7,6 +7,11 @@
 //! and the conditions, parsed and type-checked against a one-sample vector
 //! (what the checks hand to conditions).
 //!
+//! Thresholds that can practically never fail or never pass (a `minRate`
+//! under one request per window, a `maxErrorRatio` of one half or more, a
+//! `maxLatencyMs` under 1 ms) are warnings; the ones that can never do
+//! either are the plugin's own config errors.
+//!
 //! Built-in `provider.prometheus` metrics get the footguns this project
 //! exists for:
 //! - `result[N]` in a condition without a `len(result)` guard: an empty vector
@@ -62,6 +67,7 @@ pub(crate) fn plugin(metric: &Value, config: &Value, args: &DeclaredArgs, out: &
         }
     };
     let is_query = matches!(cfg.check, Check::Query { .. });
+    thresholds(&cfg, out);
     let unscoped_query = match &cfg.check {
         Check::Query {
             query,
@@ -81,6 +87,31 @@ pub(crate) fn plugin(metric: &Value, config: &Value, args: &DeclaredArgs, out: &
         ));
     }
     check_conditions(&conds, out);
+}
+
+/// Thresholds the plugin accepts (a check can still pass and fail with
+/// them) but that can practically never fail or never pass. The ones that
+/// can never do either are config errors, reported above.
+fn thresholds(cfg: &Config, out: &mut Vec<Note>) {
+    match cfg.check {
+        Check::Traffic if cfg.min_rate * cfg.window.as_secs_f64() < 1.0 => {
+            out.push(Note::warning(format!(
+                "minRate {} req/s over the {}s window is less than one request: a canary that served a single request passes",
+                cfg.min_rate,
+                cfg.window.as_secs_f64()
+            )));
+        }
+        Check::ErrorRate if cfg.max_error_ratio >= 0.5 => out.push(Note::warning(format!(
+            "maxErrorRatio {} passes a canary that fails {}% of its requests: this check can practically never fail",
+            cfg.max_error_ratio,
+            (cfg.max_error_ratio * 100.0).round()
+        ))),
+        Check::Latency if cfg.max_latency_ms < 1.0 => out.push(Note::warning(format!(
+            "maxLatencyMs {} is below 1 ms: practically no request is that fast, so this check can practically never pass (was it given in seconds?)",
+            cfg.max_latency_ms
+        ))),
+        _ => {}
+    }
 }
 
 /// Parses each condition and type-checks it against a one-sample vector.

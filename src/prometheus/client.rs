@@ -9,22 +9,33 @@
 //! HTTP status.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Url;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tokio::time::Instant;
 
 use super::config::{ClientConfig, Secret};
 use super::error::Error;
+use super::files::{FilePolicy, read_confined};
 use super::model::QueryResponse;
+use super::redact::{Redactor, SecretForms};
 use super::secret::FileSecret;
+use super::validate::{chain, check_query, header_map, parse_address, root_cause};
+use crate::text::{MAX_QUOTED_VALUE, cut};
 use crate::time::Time;
 
-/// Largest response body accepted; larger answers are refused, not truncated.
-pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// Largest response body accepted; larger answers are refused, not
+/// truncated. A check needs one series, and a `check: query` with
+/// conditions a vector of values: 4 MiB holds some 15,000 labelled series,
+/// far more than a condition can sensibly read, and bounds what one answer
+/// costs in memory (about 5 × the body while it is decoded).
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+/// Bodies larger than this are decoded on the blocking pool, so that a big
+/// answer never holds up the runtime thread (and with it every other Run).
+pub const INLINE_DECODE_BYTES: usize = 64 * 1024;
 /// Largest PromQL text sent in one request.
 pub const MAX_QUERY_BYTES: usize = 1024 * 1024;
-/// Largest CA bundle read from `tls.ca_file`.
+/// Largest CA bundle read from `tls.caFile`.
 pub const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 /// Characters of a response body quoted in an error message.
 pub const ERROR_SNIPPET_CHARS: usize = 200;
@@ -33,12 +44,14 @@ pub const ERROR_SNIPPET_CHARS: usize = 200;
 #[derive(Debug)]
 pub struct Client {
     http: reqwest::Client,
+    /// The configured address, cut for messages.
     address: String,
     query_url: Url,
     range_url: Url,
     timeout: Duration,
     bearer: Option<FileSecret>,
     basic: Option<(String, PasswordSource)>,
+    redactor: Redactor,
 }
 
 #[derive(Debug)]
@@ -57,10 +70,11 @@ impl std::fmt::Debug for InlinePassword {
 }
 
 impl Client {
-    /// Builds a client; reads the CA file, validates the address and headers.
-    pub fn new(cfg: &ClientConfig) -> Result<Client, Error> {
+    /// Builds a client; reads the CA file (confined by `policy`), validates
+    /// the address and headers.
+    pub async fn new(cfg: &ClientConfig, policy: &FilePolicy) -> Result<Client, Error> {
         let base = parse_address(&cfg.address)?;
-        let address = cfg.address.trim().trim_end_matches('/').to_string();
+        let address = cut(cfg.address.trim().trim_end_matches('/'), MAX_QUOTED_VALUE).into_owned();
         // Keep any path prefix (Prometheus behind `--web.route-prefix`).
         let join = |suffix: &str| -> Url {
             let mut u = base.clone();
@@ -79,6 +93,8 @@ impl Client {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .no_proxy()
+            // Never follow: a redirect would carry our headers to its target.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout)
             .default_headers(header_map(&cfg.headers)?)
@@ -88,14 +104,7 @@ impl Client {
                 path: path.clone(),
                 reason,
             };
-            let meta = std::fs::metadata(path).map_err(|e| tls_err(e.to_string()))?;
-            if meta.len() > MAX_CA_FILE_BYTES {
-                return Err(tls_err(format!(
-                    "file is {} bytes, more than the {MAX_CA_FILE_BYTES}-byte limit",
-                    meta.len()
-                )));
-            }
-            let pem = std::fs::read(path).map_err(|e| tls_err(e.to_string()))?;
+            let pem = read_confined(policy, "tls.caFile", path, MAX_CA_FILE_BYTES).await?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| tls_err(format!("not a PEM certificate bundle: {}", chain(&e))))?;
             if certs.is_empty() {
@@ -114,20 +123,49 @@ impl Client {
         })?;
         let basic = cfg.basic_auth.as_ref().map(|b| {
             let src = match &b.password {
-                Secret::File(p) => PasswordSource::File(FileSecret::new(p.clone())),
+                Secret::File(p) => PasswordSource::File(FileSecret::new(
+                    "basicAuth.passwordFile",
+                    p.clone(),
+                    Some(b.username.clone()),
+                    policy.clone(),
+                )),
                 Secret::Inline(p) => PasswordSource::Inline(InlinePassword(Arc::from(p.as_str()))),
             };
             (b.username.clone(), src)
         });
+        let bearer = cfg
+            .bearer_token_file
+            .clone()
+            .map(|p| FileSecret::new("bearerTokenFile", p, None, policy.clone()));
         Ok(Client {
             http,
             address,
             query_url,
             range_url,
             timeout: cfg.timeout,
-            bearer: cfg.bearer_token_file.clone().map(FileSecret::new),
+            bearer,
             basic,
+            redactor: Redactor::for_config(cfg),
         })
+    }
+
+    /// The forms of the file secrets read so far (bearer token, password
+    /// file), current and previous, for the Run's redaction step.
+    pub fn learned_secrets(&self) -> Vec<SecretForms> {
+        let mut out = Vec::new();
+        let files = [
+            self.bearer.as_ref(),
+            match &self.basic {
+                Some((_, PasswordSource::File(f))) => Some(f),
+                _ => None,
+            },
+        ];
+        for f in files.into_iter().flatten() {
+            if let Some(forms) = f.forms() {
+                out.extend(forms.into_iter().filter(|f| !f.is_empty()));
+            }
+        }
+        out
     }
 
     /// The Prometheus address this client talks to.
@@ -138,16 +176,27 @@ impl Client {
     /// Evaluates an instant query at the server's current time
     /// (`POST /api/v1/query`).
     pub async fn query(&self, promql: &str) -> Result<QueryResponse, Error> {
+        self.query_by(promql, Instant::now() + self.timeout).await
+    }
+
+    /// As [`Client::query`], finishing by `deadline` (a Run's deadline
+    /// covers all its queries).
+    pub async fn query_by(&self, promql: &str, deadline: Instant) -> Result<QueryResponse, Error> {
         check_query(promql)?;
-        self.exchange(&self.query_url, &[("query", promql)]).await
+        self.exchange(&self.query_url, &[("query", promql)], deadline)
+            .await
     }
 
     /// Evaluates an instant query at `time`.
     pub async fn query_at(&self, promql: &str, time: Time) -> Result<QueryResponse, Error> {
         check_query(promql)?;
         let t = time.to_string();
-        self.exchange(&self.query_url, &[("query", promql), ("time", &t)])
-            .await
+        self.exchange(
+            &self.query_url,
+            &[("query", promql), ("time", &t)],
+            Instant::now() + self.timeout,
+        )
+        .await
     }
 
     /// Evaluates a range query (`POST /api/v1/query_range`); the result is
@@ -183,6 +232,7 @@ impl Client {
                     ("end", &e),
                     ("step", &step),
                 ],
+                Instant::now() + self.timeout,
             )
             .await?;
         match resp.data {
@@ -194,39 +244,31 @@ impl Client {
         }
     }
 
-    async fn exchange(&self, url: &Url, form: &[(&str, &str)]) -> Result<QueryResponse, Error> {
-        let mut req = self.http.post(url.clone()).form(form);
-        if let Some(token) = &self.bearer {
-            req = req.bearer_auth(token.get().await?);
-        }
-        if let Some((user, src)) = &self.basic {
-            let pass = match src {
-                PasswordSource::Inline(p) => p.0.clone(),
-                PasswordSource::File(f) => f.get().await?,
-            };
-            req = req.basic_auth(user, Some(pass));
-        }
+    async fn exchange(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+        deadline: Instant,
+    ) -> Result<QueryResponse, Error> {
         let started = Instant::now();
-        let fetched = tokio::time::timeout(self.timeout, async {
-            let mut resp = req.send().await.map_err(|e| self.transport_error(e))?;
+        let fetched = tokio::time::timeout_at(deadline, async {
+            let mut req = self.http.post(url.clone()).form(form);
+            if let Some(token) = &self.bearer {
+                req = req.bearer_auth(token.get().await?);
+            }
+            if let Some((user, src)) = &self.basic {
+                let pass = match src {
+                    PasswordSource::Inline(p) => p.0.clone(),
+                    PasswordSource::File(f) => f.get().await?,
+                };
+                req = req.basic_auth(user, Some(pass));
+            }
+            let resp = req.send().await.map_err(|e| self.transport_error(e))?;
             let status = resp.status().as_u16();
-            if resp
-                .content_length()
-                .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
-            {
-                return Err(Error::TooLarge {
-                    limit: MAX_RESPONSE_BYTES,
-                });
+            if resp.status().is_redirection() {
+                return Err(self.redirect_error(status, &resp));
             }
-            let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(e))? {
-                if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                    return Err(Error::TooLarge {
-                        limit: MAX_RESPONSE_BYTES,
-                    });
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = self.read_body(resp).await?;
             Ok((status, body))
         })
         .await;
@@ -235,12 +277,73 @@ impl Client {
             Err(_elapsed) => return Err(self.timeout_error()),
         };
         let latency = started.elapsed();
-        self.decode(status, &body, latency)
+        if body.len() <= INLINE_DECODE_BYTES {
+            return self.decode(status, &body, latency);
+        }
+        // A big body is decoded off the runtime thread; the Run's deadline
+        // still bounds the wait (the decode itself cannot be interrupted).
+        let decode = tokio::task::spawn_blocking(move || {
+            let r = QueryResponse::from_json(&body, status, latency);
+            (r, body)
+        });
+        match tokio::time::timeout_at(deadline, decode).await {
+            Ok(Ok((r, body))) => self.classify(r, status, &body),
+            Ok(Err(e)) => Err(Error::Malformed {
+                reason: format!("the decoder stopped: {e}"),
+            }),
+            Err(_elapsed) => Err(self.timeout_error()),
+        }
+    }
+
+    /// The whole body, at most [`MAX_RESPONSE_BYTES`], in one buffer sized
+    /// up front when the length is announced (no regrowth copies).
+    async fn read_body(&self, mut resp: reqwest::Response) -> Result<Vec<u8>, Error> {
+        let too_large = Error::TooLarge {
+            limit: MAX_RESPONSE_BYTES,
+        };
+        let announced = resp.content_length();
+        if announced.is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
+            return Err(too_large);
+        }
+        let mut body = Vec::with_capacity(announced.unwrap_or(0) as usize);
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(e))? {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(too_large);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    fn redirect_error(&self, status: u16, resp: &reqwest::Response) -> Error {
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_else(|| "(no Location header)".into());
+        Error::Redirect {
+            address: self.address.clone(),
+            status,
+            location: crate::text::quoted(&self.scrub(&location)),
+        }
     }
 
     fn decode(&self, status: u16, body: &[u8], latency: Duration) -> Result<QueryResponse, Error> {
+        self.classify(
+            QueryResponse::from_json(body, status, latency),
+            status,
+            body,
+        )
+    }
+
+    fn classify(
+        &self,
+        decoded: Result<QueryResponse, Error>,
+        status: u16,
+        body: &[u8],
+    ) -> Result<QueryResponse, Error> {
         let ok = (200..300).contains(&status);
-        match QueryResponse::from_json(body, status, latency) {
+        match decoded {
             Ok(r) if ok => Ok(r),
             Err(Error::Api(mut e)) => {
                 e.error_type = self.scrub(&e.error_type);
@@ -297,135 +400,40 @@ impl Client {
     }
 
     /// The start of a body for an error message, printable and secret-free.
+    /// Secrets are removed before the cut, so none is left half-shown.
     fn snippet(&self, body: &[u8]) -> String {
-        let text = String::from_utf8_lossy(&body[..body.len().min(ERROR_SNIPPET_CHARS * 4)]);
-        let mut s: String = text
+        let window = ERROR_SNIPPET_CHARS * 4 + self.longest_secret();
+        let text = String::from_utf8_lossy(&body[..body.len().min(window)]);
+        let learned = self.learned_secrets();
+        let (clean, was_cut) =
+            self.redactor
+                .redact_prefix(&text, ERROR_SNIPPET_CHARS * 4, &learned);
+        let mut s: String = clean
             .chars()
             .take(ERROR_SNIPPET_CHARS)
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
-        if text.chars().count() > ERROR_SNIPPET_CHARS || body.len() > ERROR_SNIPPET_CHARS * 4 {
+        if was_cut || clean.chars().count() > ERROR_SNIPPET_CHARS || body.len() > window {
             s.push('…');
         }
-        self.scrub(s.trim())
+        s.trim().to_owned()
     }
 
-    /// Removes any secret in use from text a server sent back (a misbehaving
-    /// proxy may echo request headers into its error page).
+    fn longest_secret(&self) -> usize {
+        let learned = self.learned_secrets();
+        learned
+            .iter()
+            .map(SecretForms::longest)
+            .chain([self.redactor.longest()])
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Removes any secret of this config from text a server sent back (a
+    /// misbehaving proxy may echo request headers into its error page).
     fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        let mut secrets: Vec<Arc<str>> = Vec::new();
-        if let Some(b) = &self.bearer {
-            secrets.extend(b.cached());
-        }
-        match &self.basic {
-            Some((_, PasswordSource::Inline(p))) => secrets.push(p.0.clone()),
-            Some((_, PasswordSource::File(f))) => secrets.extend(f.cached()),
-            _ => {}
-        }
-        for s in secrets.iter().filter(|s| !s.is_empty()) {
-            out = out.replace(&**s, "<redacted>");
-        }
-        out
+        self.redactor
+            .redact(text, &self.learned_secrets())
+            .into_owned()
     }
-}
-
-fn check_query(promql: &str) -> Result<(), Error> {
-    if promql.trim().is_empty() {
-        return Err(Error::InvalidArgument {
-            field: "query",
-            reason: "is empty".into(),
-        });
-    }
-    if promql.len() > MAX_QUERY_BYTES {
-        return Err(Error::InvalidArgument {
-            field: "query",
-            reason: format!(
-                "is {} bytes, more than the {MAX_QUERY_BYTES}-byte limit",
-                promql.len()
-            ),
-        });
-    }
-    Ok(())
-}
-
-fn parse_address(address: &str) -> Result<Url, Error> {
-    let bad = |reason: &str| Error::InvalidAddress {
-        address: address.to_string(),
-        reason: reason.to_string(),
-    };
-    let url = Url::parse(address.trim()).map_err(|e| Error::InvalidAddress {
-        // The URL parser rejected it, so it has no parsed user info to strip;
-        // keep the text as given so the user can find it.
-        address: address.to_string(),
-        reason: e.to_string(),
-    })?;
-    if !url.username().is_empty() || url.password().is_some() {
-        // Never echo the address here: it holds a password.
-        return Err(Error::InvalidAddress {
-            address: format!("{}://<user info>@{}", url.scheme(), url.host_str().unwrap_or("")),
-            reason: "credentials in the address are not supported; use basic auth or a bearer token file".into(),
-        });
-    }
-    match url.scheme() {
-        "http" | "https" => {}
-        other => return Err(bad(&format!("scheme {other:?} is not http or https"))),
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("has no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("must not have a query string or fragment"));
-    }
-    Ok(url)
-}
-
-fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, Error> {
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        let bad = |reason: String| Error::InvalidHeader {
-            name: name.clone(),
-            reason,
-        };
-        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-            bad("not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)".into())
-        })?;
-        let mut v = HeaderValue::from_str(value).map_err(|_| {
-            let pos = value
-                .chars()
-                .position(|c| c != '\t' && (c.is_control() || !c.is_ascii()));
-            bad(match pos {
-                Some(p) => format!("value has a control or non-ASCII character at position {p}"),
-                None => "value is not a valid HTTP header value".into(),
-            })
-        })?;
-        // Custom Authorization-like headers must not show up in debug output.
-        v.set_sensitive(true);
-        map.append(n, v);
-    }
-    Ok(map)
-}
-
-/// The innermost source of an error.
-fn root_cause(e: &dyn std::error::Error) -> String {
-    let mut cur = e;
-    while let Some(inner) = cur.source() {
-        cur = inner;
-    }
-    cur.to_string()
-}
-
-/// An error and its sources, joined with ": ".
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(inner) = cur {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = inner.source();
-    }
-    s
 }

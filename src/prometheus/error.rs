@@ -41,16 +41,30 @@ pub enum Error {
         /// What is wrong (the value itself is not repeated: it may be secret).
         reason: String,
     },
-    /// A bearer-token or password file could not be read or was empty.
-    #[error("cannot use credentials file {path}: {reason}")]
+    /// A file a config names could not be read: outside the operator's
+    /// directories (`--allow-file-dir`), not a regular file, too large, or
+    /// an OS error.
+    #[error("{field} {}: {reason}", quoted_path(.path))]
+    File {
+        /// The config field (`bearerTokenFile`, `basicAuth.passwordFile`, `tls.caFile`).
+        field: &'static str,
+        /// The path as configured.
+        path: PathBuf,
+        /// Why it was not read.
+        reason: String,
+    },
+    /// A bearer-token or password file was read but cannot be used (empty, not UTF-8).
+    #[error("{field} {}: cannot use it as a credential: {reason}", quoted_path(.path))]
     Credentials {
+        /// The config field.
+        field: &'static str,
         /// The file that was read.
         path: PathBuf,
         /// Why it could not be used.
         reason: String,
     },
-    /// The CA file could not be read or holds no usable PEM certificate.
-    #[error("cannot use TLS CA file {path}: {reason}")]
+    /// The CA file was read but holds no usable PEM certificate.
+    #[error("tls.caFile {}: {reason}", quoted_path(.path))]
     Tls {
         /// The CA file.
         path: PathBuf,
@@ -133,6 +147,20 @@ pub enum Error {
         /// The limit that was hit.
         limit: usize,
     },
+    /// Prometheus (or a proxy) answered with a redirect. Redirects are never
+    /// followed: our headers and credentials must not go to another origin,
+    /// and a POST turned into a GET loses the query.
+    #[error(
+        "Prometheus at {address} answered HTTP {status} redirecting to {location}; redirects are not followed: set address to the target"
+    )]
+    Redirect {
+        /// The configured address (cut).
+        address: String,
+        /// The 3xx status.
+        status: u16,
+        /// The `Location` header, quoted and cut.
+        location: String,
+    },
     /// The JSON was well formed but did not follow the Prometheus API shape.
     #[error("malformed Prometheus response: {reason}")]
     Malformed {
@@ -148,6 +176,11 @@ pub enum Error {
         /// What was expected.
         expected: &'static str,
     },
+}
+
+/// A path as messages quote it: cut to [`crate::text::MAX_QUOTED_VALUE`].
+fn quoted_path(p: &std::path::Path) -> String {
+    crate::text::quoted(&p.to_string_lossy())
 }
 
 impl Error {

@@ -7,20 +7,33 @@
 //! | `client` | [`Client`]: `POST /api/v1/query` and `/api/v1/query_range`, limits, error mapping |
 //! | `model` | [`QueryResponse`] and the JSON decoder (NaN, ±Inf, warnings) |
 //! | `secret` | bearer-token and password files, re-read when they change |
+//! | `files` | [`FilePolicy`]: every file read, confined to the operator's directories |
+//! | `redact` | [`Redactor`]: every secret of a config, in every form a server may echo |
+//! | `validate` | address, header and query checks before a client is built |
 //! | `error` | [`Error`]: typed, actionable, never carries a secret |
 
 mod client;
 mod config;
 mod error;
+mod files;
 mod model;
 mod pool;
+mod redact;
 mod secret;
+mod validate;
 
 pub use client::{
-    Client, ERROR_SNIPPET_CHARS, MAX_CA_FILE_BYTES, MAX_QUERY_BYTES, MAX_RESPONSE_BYTES,
+    Client, ERROR_SNIPPET_CHARS, INLINE_DECODE_BYTES, MAX_CA_FILE_BYTES, MAX_QUERY_BYTES,
+    MAX_RESPONSE_BYTES,
 };
 pub use config::{BasicAuth, ClientConfig, DEFAULT_TIMEOUT, Secret, TlsConfig};
 pub use error::{ApiError, Error};
-pub use model::{QueryData, QueryResponse, Sample, Series, parse_sample_value};
+pub use files::{ALLOW_FILE_DIR_FLAG, FilePolicy};
+pub use model::{
+    MAX_LABELLED_SERIES, QueryData, QueryResponse, Sample, Series, parse_sample_value,
+};
 pub use pool::{ClientPool, MAX_POOLED_CLIENTS};
+pub use redact::{MIN_SECRET_BYTES, REDACTED, Redactor, SecretForms};
 pub use secret::MAX_SECRET_FILE_BYTES;
+pub(crate) use validate::hide_user_info;
+pub use validate::{FORBIDDEN_HEADERS, is_forbidden_header};

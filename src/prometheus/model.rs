@@ -6,7 +6,8 @@
 //! result}, errorType, error, warnings}`; `result`'s shape depends on
 //! `resultType`, so `data` is decoded by hand: when `resultType` comes first
 //! (as Prometheus writes it) `result` is decoded straight into typed values;
-//! otherwise it is buffered once and decoded afterwards.
+//! otherwise it is decoded once into a shape that fits every type
+//! (`model_pending.rs`) and resolved afterwards.
 //!
 //! This decoder is on every check's path (a 1,000-series answer must cost well
 //! under 1 ms, `benches/prometheus.rs`): vector and matrix elements become
@@ -21,6 +22,12 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::error::{ApiError, Error};
+
+/// Series whose labels are kept, in answer order; later series keep their
+/// values only. Labels are what a big answer costs (a map and two strings
+/// per label, allocated and freed one by one); a check lists at most a few
+/// series by label, and conditions read values only.
+pub const MAX_LABELLED_SERIES: usize = 64;
 
 /// A decoded `/api/v1/query` or `/api/v1/query_range` answer.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,7 +69,8 @@ impl QueryData {
 /// One series of an instant vector.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sample {
-    /// The series labels (`__name__` included when Prometheus kept it).
+    /// The series labels (`__name__` included when Prometheus kept it);
+    /// empty after the first [`MAX_LABELLED_SERIES`] series of an answer.
     pub labels: BTreeMap<String, String>,
     /// The value; NaN and ±Inf are kept as such.
     pub value: f64,
@@ -71,7 +79,7 @@ pub struct Sample {
 /// One series of a range vector.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
-    /// The series labels.
+    /// The series labels; empty after the first [`MAX_LABELLED_SERIES`] series.
     pub labels: BTreeMap<String, String>,
     /// `(unix timestamp in seconds, value)` pairs in time order.
     pub values: Vec<(f64, f64)>,
@@ -218,7 +226,7 @@ impl<'de> Visitor<'de> for DataVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawData, A::Error> {
         let mut result_type: Option<String> = None;
         let mut decoded: Option<QueryData> = None;
-        let mut buffered: Option<serde_json::Value> = None;
+        let mut buffered: Option<Pending> = None;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
                 "resultType" => result_type = Some(map.next_value()?),
@@ -246,8 +254,8 @@ impl<'de> Visitor<'de> for DataVisitor {
             return Ok(RawData::Known(d));
         }
         match buffered {
-            Some(v) => ResultSeed(kind)
-                .deserialize(v)
+            Some(p) => p
+                .resolve(kind)
                 .map(RawData::Known)
                 .map_err(de::Error::custom),
             None => Err(de::Error::missing_field("result")),
@@ -302,7 +310,14 @@ impl<'de> Visitor<'de> for VectorVisitor {
         // still wins and the reported position is the array's end, exactly
         // as when the array was decoded first.
         let mut shape_error: Option<&'static str> = None;
-        while let Some(s) = seq.next_element::<RawSample>()? {
+        loop {
+            let next = if out.len() < MAX_LABELLED_SERIES {
+                seq.next_element::<RawSample>()?
+            } else {
+                seq.next_element::<RawSample<IgnoredAny>>()?
+                    .map(RawSample::unlabelled)
+            };
+            let Some(s) = next else { break };
             if shape_error.is_some() {
                 continue;
             }
@@ -341,7 +356,14 @@ impl<'de> Visitor<'de> for MatrixVisitor {
         let mut out = Vec::new();
         // Shape errors wait for the array's end, as in `VectorVisitor`.
         let mut shape_error = false;
-        while let Some(s) = seq.next_element::<RawSeries>()? {
+        loop {
+            let next = if out.len() < MAX_LABELLED_SERIES {
+                seq.next_element::<RawSeries>()?
+            } else {
+                seq.next_element::<RawSeries<IgnoredAny>>()?
+                    .map(RawSeries::unlabelled)
+            };
+            let Some(s) = next else { break };
             if shape_error {
                 continue;
             }
@@ -367,24 +389,48 @@ impl<'de> Visitor<'de> for MatrixVisitor {
     }
 }
 
+/// A vector element; `M` is the labels' type ([`IgnoredAny`] skips them).
 #[derive(Deserialize)]
-struct RawSample {
+#[serde(bound = "M: Deserialize<'de> + Default")]
+struct RawSample<M = BTreeMap<String, String>> {
     #[serde(default)]
-    metric: BTreeMap<String, String>,
+    metric: M,
     #[serde(default)]
     value: Option<(f64, PromFloat)>,
     #[serde(default)]
     histogram: Option<IgnoredAny>,
 }
 
+impl RawSample<IgnoredAny> {
+    fn unlabelled(self) -> RawSample {
+        RawSample {
+            metric: BTreeMap::new(),
+            value: self.value,
+            histogram: self.histogram,
+        }
+    }
+}
+
+/// A matrix element; `M` as in [`RawSample`].
 #[derive(Deserialize)]
-struct RawSeries {
+#[serde(bound = "M: Deserialize<'de> + Default")]
+struct RawSeries<M = BTreeMap<String, String>> {
     #[serde(default)]
-    metric: BTreeMap<String, String>,
+    metric: M,
     #[serde(default)]
     values: Vec<(f64, PromFloat)>,
     #[serde(default)]
     histograms: Option<IgnoredAny>,
+}
+
+impl RawSeries<IgnoredAny> {
+    fn unlabelled(self) -> RawSeries {
+        RawSeries {
+            metric: BTreeMap::new(),
+            values: self.values,
+            histograms: self.histograms,
+        }
+    }
 }
 
 /// A sample value: a JSON string holding a Go float.
@@ -411,6 +457,11 @@ impl Visitor<'_> for PromFloatVisitor {
             .ok_or_else(|| E::custom(format!("invalid sample value {s:?}")))
     }
 }
+
+#[path = "model_pending.rs"]
+mod pending;
+
+use pending::Pending;
 
 #[cfg(test)]
 #[path = "model_tests.rs"]

@@ -29,9 +29,63 @@ fn decode(body: &str) -> Result<QueryResponse, Error> {
 }
 
 #[test]
-fn result_before_result_type_is_buffered() {
-    let r = decode(r#"{"status":"success","data":{"result":[1,"2.5"],"resultType":"scalar"}}"#);
-    assert_eq!(r.ok().map(|r| r.data), Some(QueryData::Scalar(2.5)));
+fn result_before_result_type_is_decoded_once_then_resolved() {
+    let ok: &[(&str, QueryData)] = &[
+        (
+            r#"{"result":[1,"2.5"],"resultType":"scalar"}"#,
+            QueryData::Scalar(2.5),
+        ),
+        (
+            r#"{"result":[1,"hi"],"resultType":"string"}"#,
+            QueryData::String("hi".into()),
+        ),
+        (
+            r#"{"result":[],"resultType":"vector"}"#,
+            QueryData::Vector(vec![]),
+        ),
+        (
+            r#"{"result":[{"metric":{"a":"b"},"value":[1,"NaN"]}],"resultType":"vector"}"#,
+            QueryData::Vector(vec![Sample {
+                labels: BTreeMap::from([("a".to_owned(), "b".to_owned())]),
+                value: f64::NAN,
+            }]),
+        ),
+    ];
+    for (data, want) in ok {
+        let body = format!(r#"{{"status":"success","data":{data}}}"#);
+        let got = decode(&body).map(|r| format!("{:?}", r.data));
+        assert_eq!(got.ok(), Some(format!("{want:?}")), "{data}");
+    }
+    let bad: &[(&str, &str)] = &[
+        (
+            r#"{"result":[1,"2.5"],"resultType":"vector"}"#,
+            "shape of resultType \"vector\"",
+        ),
+        (
+            r#"{"result":[{"metric":{}}],"resultType":"scalar"}"#,
+            "shape of resultType \"scalar\"",
+        ),
+        (
+            r#"{"result":[1,"x"],"resultType":"scalar"}"#,
+            "invalid sample value \"x\"",
+        ),
+        (
+            r#"{"result":[{"metric":{}}],"resultType":"vector"}"#,
+            "has no \"value\"",
+        ),
+        (
+            r#"{"result":[1,2,3],"resultType":"scalar"}"#,
+            "neither a list of series",
+        ),
+    ];
+    for (data, want) in bad {
+        let body = format!(r#"{{"status":"success","data":{data}}}"#);
+        let msg = decode(&body)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(msg.contains(want), "{data}: {msg}");
+    }
 }
 
 #[test]
@@ -162,4 +216,32 @@ fn non_utf8_bodies_keep_serde_json_errors() {
         };
         assert_eq!(got, want);
     }
+}
+
+#[test]
+fn labels_are_kept_for_the_first_series_only() {
+    let items: Vec<String> = (0..MAX_LABELLED_SERIES + 3)
+        .map(|i| format!(r#"{{"metric":{{"pod":"p{i}"}},"value":[1,"{i}"]}}"#))
+        .collect();
+    let body = format!(
+        r#"{{"status":"success","data":{{"resultType":"vector","result":[{}]}}}}"#,
+        items.join(",")
+    );
+    let Ok(QueryResponse {
+        data: QueryData::Vector(v),
+        ..
+    }) = decode(&body)
+    else {
+        panic!("not a vector")
+    };
+    assert_eq!(v.len(), MAX_LABELLED_SERIES + 3);
+    assert_eq!(
+        v[MAX_LABELLED_SERIES - 1].labels["pod"],
+        format!("p{}", MAX_LABELLED_SERIES - 1)
+    );
+    assert!(v[MAX_LABELLED_SERIES].labels.is_empty());
+    assert_eq!(
+        v[MAX_LABELLED_SERIES + 2].value,
+        (MAX_LABELLED_SERIES + 2) as f64
+    );
 }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use super::client::Client;
 use super::config::ClientConfig;
 use super::error::Error;
+use super::files::FilePolicy;
 
 /// Most clients kept; the least recently used one is dropped beyond this.
 pub const MAX_POOLED_CLIENTS: usize = 64;
@@ -18,6 +19,7 @@ pub const MAX_POOLED_CLIENTS: usize = 64;
 #[derive(Debug, Default)]
 pub struct ClientPool {
     inner: Mutex<PoolState>,
+    policy: FilePolicy,
 }
 
 #[derive(Debug, Default)]
@@ -27,13 +29,21 @@ struct PoolState {
 }
 
 impl ClientPool {
-    /// An empty pool.
+    /// An empty pool whose clients may read no file.
     pub fn new() -> Self {
         ClientPool::default()
     }
 
+    /// An empty pool whose clients read files only as `policy` allows.
+    pub fn with_policy(policy: FilePolicy) -> Self {
+        ClientPool {
+            inner: Mutex::default(),
+            policy,
+        }
+    }
+
     /// The client for `cfg`, built on first use and shared afterwards.
-    pub fn get(&self, cfg: &ClientConfig) -> Result<Arc<Client>, Error> {
+    pub async fn get(&self, cfg: &ClientConfig) -> Result<Arc<Client>, Error> {
         {
             let mut st = self.lock();
             st.tick += 1;
@@ -44,7 +54,7 @@ impl ClientPool {
             }
         }
         // Build outside the lock: it reads the CA file.
-        let client = Arc::new(Client::new(cfg)?);
+        let client = Arc::new(Client::new(cfg, &self.policy).await?);
         let mut st = self.lock();
         st.tick += 1;
         let tick = st.tick;

@@ -3,13 +3,18 @@
 //! Kubernetes rotates projected service-account tokens and mounted secrets in
 //! place, so a token file is re-read whenever its mtime or length changes and
 //! served from a cache otherwise (one `stat` per request). The content is
-//! never logged and never put into an error: errors name the path only.
+//! never logged and never put into an error: errors name the path only. Every
+//! read goes through [`read_confined`] (the operator's directories, regular
+//! files only, capped), and each value read is remembered with its
+//! [`SecretForms`] so that the Run's redaction step can remove it.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use super::error::Error;
+use super::files::{FilePolicy, read_confined};
+use super::redact::SecretForms;
 
 /// Largest credentials file read (tokens are a few KiB at most).
 pub const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
@@ -17,7 +22,11 @@ pub const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
 /// A secret that lives in a file, with a (mtime, len) keyed cache.
 #[derive(Debug)]
 pub(crate) struct FileSecret {
+    field: &'static str,
     path: PathBuf,
+    /// Basic auth: the user name, so `user:password` forms are redacted too.
+    username: Option<String>,
+    policy: FilePolicy,
     cache: Mutex<Option<Cached>>,
 }
 
@@ -25,6 +34,9 @@ struct Cached {
     mtime: Option<SystemTime>,
     len: u64,
     value: Arc<str>,
+    /// The current value's forms, and the previous value's (a Run that sent
+    /// the old token may still be reading its answer after a rotation).
+    forms: [SecretForms; 2],
 }
 
 impl std::fmt::Debug for Cached {
@@ -34,9 +46,17 @@ impl std::fmt::Debug for Cached {
 }
 
 impl FileSecret {
-    pub(crate) fn new(path: PathBuf) -> FileSecret {
+    pub(crate) fn new(
+        field: &'static str,
+        path: PathBuf,
+        username: Option<String>,
+        policy: FilePolicy,
+    ) -> FileSecret {
         FileSecret {
+            field,
             path,
+            username,
+            policy,
             cache: Mutex::new(None),
         }
     }
@@ -44,50 +64,63 @@ impl FileSecret {
     /// The current secret, re-read if the file changed since the last call.
     pub(crate) async fn get(&self) -> Result<Arc<str>, Error> {
         let err = |reason: String| Error::Credentials {
+            field: self.field,
             path: self.path.clone(),
             reason,
         };
-        let meta = tokio::fs::metadata(&self.path)
-            .await
-            .map_err(|e| err(e.to_string()))?;
-        let (mtime, len) = (meta.modified().ok(), meta.len());
-        if let Some(c) = self.lock().as_ref()
-            && c.mtime == mtime
-            && c.len == len
-            && mtime.is_some()
-        {
-            return Ok(c.value.clone());
+        let cached = self
+            .lock()
+            .as_ref()
+            .filter(|c| c.mtime.is_some())
+            .map(|c| (c.mtime, c.len, c.value.clone()));
+        if let Some((mtime, len, value)) = cached {
+            // Only a cached value needs the stat; a first read is confined below.
+            let meta = tokio::fs::metadata(&self.path)
+                .await
+                .map_err(|e| err(e.to_string()))?;
+            if mtime == meta.modified().ok() && len == meta.len() {
+                return Ok(value);
+            }
         }
-        if len > MAX_SECRET_FILE_BYTES {
-            return Err(err(format!(
-                "file is {len} bytes, more than the {MAX_SECRET_FILE_BYTES}-byte limit"
-            )));
-        }
-        let bytes = tokio::fs::read(&self.path)
-            .await
-            .map_err(|e| err(e.to_string()))?;
-        if bytes.len() as u64 > MAX_SECRET_FILE_BYTES {
-            return Err(err(format!(
-                "file grew past the {MAX_SECRET_FILE_BYTES}-byte limit"
-            )));
-        }
+        let bytes =
+            read_confined(&self.policy, self.field, &self.path, MAX_SECRET_FILE_BYTES).await?;
+        let len = bytes.len() as u64;
         let text = String::from_utf8(bytes).map_err(|_| err("file is not UTF-8 text".into()))?;
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return Err(err("file is empty".into()));
         }
+        // The mtime of what was read: taken after the read, a change in
+        // between only causes one more read next time.
+        let mtime = tokio::fs::metadata(&self.path)
+            .await
+            .ok()
+            .and_then(|m| m.modified().ok());
         let value: Arc<str> = Arc::from(trimmed);
-        *self.lock() = Some(Cached {
+        let forms = match &self.username {
+            Some(u) => SecretForms::basic(u, trimmed),
+            None => SecretForms::of(trimmed),
+        };
+        let mut cache = self.lock();
+        let previous = cache
+            .take()
+            .map(|c| {
+                let [current, _] = c.forms;
+                current
+            })
+            .unwrap_or_default();
+        *cache = Some(Cached {
             mtime,
             len,
             value: value.clone(),
+            forms: [forms, previous],
         });
         Ok(value)
     }
 
-    /// The last value read, if any (used to scrub error text).
-    pub(crate) fn cached(&self) -> Option<Arc<str>> {
-        self.lock().as_ref().map(|c| c.value.clone())
+    /// The forms of the values read so far (for the redaction step).
+    pub(crate) fn forms(&self) -> Option<[SecretForms; 2]> {
+        self.lock().as_ref().map(|c| c.forms.clone())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Cached>> {

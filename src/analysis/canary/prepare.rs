@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::config::{Check, Config, Password, PrometheusConfig};
-use crate::prometheus::{BasicAuth, ClientConfig, Secret, TlsConfig};
+use crate::prometheus::{BasicAuth, ClientConfig, Redactor, Secret, TlsConfig};
 use crate::promql::{self, SeriesSelector};
 
 /// Why a config cannot be run: the plugin JSON is invalid, or a query cannot be built.
@@ -45,6 +45,8 @@ pub struct PreparedCheck {
     pub traffic_query: Option<String>,
     /// The pooled client's key.
     pub client: ClientConfig,
+    /// Every secret of the config, for the Run's redaction step.
+    pub redactor: Redactor,
 }
 
 impl PreparedCheck {
@@ -112,6 +114,7 @@ impl PreparedCheck {
             .transpose()
             .map_err(build)?;
         let client = client_config(&config.prometheus);
+        let redactor = Redactor::for_config(&client);
         Ok(PreparedCheck {
             config,
             query,
@@ -119,6 +122,7 @@ impl PreparedCheck {
             requests_query,
             traffic_query,
             client,
+            redactor,
         })
     }
 

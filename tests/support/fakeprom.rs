@@ -1,8 +1,15 @@
-//! Test support: a tiny HTTP/1.1 responder on 127.0.0.1:0 that records every
-//! request it receives and answers as the test says (a fixture body, an error
-//! page, an endless body, or nothing at all).
+//! Test support: the one fake Prometheus, an HTTP/1.1 responder on
+//! 127.0.0.1:0 (plain or TLS) that records every request and answers as the
+//! test says: a recorded fixture, an error page, a redirect, a body that
+//! echoes the request, a slow or endless body, or nothing at all.
+//! Keep-alive is honoured (reqwest pools connections).
+//!
+//! Tests route by the POSTed `query` ([`start`], [`serve_fixtures`]) or by
+//! the whole request ([`TestServer::start`]), which is what a hostile
+//! Prometheus needs: it sees our headers and may reflect them anywhere.
 
-#![allow(dead_code)] // Reason: each test crate uses a different subset.
+// Reason: each test binary that includes this module uses a different subset.
+#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,12 +21,15 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+/// Largest request the responder reads (the client's queries are small).
+pub(crate) const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
 /// A request as the server saw it.
 #[derive(Clone, Debug)]
 pub(crate) struct Received {
     pub(crate) method: String,
     pub(crate) path: String,
-    /// Header names lowercased.
+    /// Header names lowercased, in arrival order.
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
 }
@@ -50,6 +60,11 @@ impl Received {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v)
     }
+
+    /// The PromQL it carried (`""` without one).
+    pub(crate) fn query(&self) -> String {
+        self.form_value("query").unwrap_or_default()
+    }
 }
 
 fn percent_decode(s: &str) -> String {
@@ -79,10 +94,11 @@ fn percent_decode(s: &str) -> String {
 /// How to answer.
 #[derive(Clone, Debug)]
 pub(crate) enum Reply {
-    /// Status, content type, body (sent with Content-Length).
+    /// Status, content type, extra headers, body (sent with Content-Length).
     Full {
         status: u16,
         content_type: &'static str,
+        headers: Vec<(String, String)>,
         body: Vec<u8>,
         delay: Duration,
     },
@@ -92,6 +108,12 @@ pub(crate) enum Reply {
     Endless,
     /// 200 announcing this Content-Length, sending nothing more.
     ClaimLength(u64),
+    /// 200 with `body` sent `piece` bytes at a time, `gap` apart (chunked).
+    Trickle {
+        body: Vec<u8>,
+        piece: usize,
+        gap: Duration,
+    },
 }
 
 impl Reply {
@@ -99,27 +121,63 @@ impl Reply {
         Reply::Full {
             status,
             content_type: "application/json",
+            headers: Vec::new(),
             body: body.into(),
             delay: Duration::ZERO,
         }
+    }
+
+    /// A 200 JSON answer.
+    pub(crate) fn ok(body: impl Into<Vec<u8>>) -> Reply {
+        Reply::json(200, body)
     }
 
     pub(crate) fn text(status: u16, body: impl Into<Vec<u8>>) -> Reply {
         Reply::Full {
             status,
             content_type: "text/html",
+            headers: Vec::new(),
             body: body.into(),
             delay: Duration::ZERO,
         }
     }
+
+    /// A redirect to `location` with a small HTML body.
+    pub(crate) fn redirect(status: u16, location: &str) -> Reply {
+        Reply::text(status, format!("<a href=\"{location}\">moved</a>"))
+            .with_header("Location", location)
+    }
+
+    /// The same reply, sent after `delay`.
+    pub(crate) fn after(mut self, d: Duration) -> Reply {
+        if let Reply::Full { delay, .. } = &mut self {
+            *delay = d;
+        }
+        self
+    }
+
+    /// The same reply with one more response header.
+    pub(crate) fn with_header(mut self, name: &str, value: &str) -> Reply {
+        if let Reply::Full { headers, .. } = &mut self {
+            headers.push((name.to_owned(), value.to_owned()));
+        }
+        self
+    }
 }
 
-type Responder = dyn Fn(&Received) -> Reply + Send + Sync;
+type Handler = dyn Fn(&Received) -> Reply + Send + Sync;
 
-/// A running server; dropped with the test's runtime.
+/// A running server; its accept loop stops when it is dropped.
 pub(crate) struct TestServer {
     pub(crate) url: String,
     requests: Arc<Mutex<Vec<Received>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl TestServer {
@@ -152,7 +210,7 @@ impl TestServer {
         TestServer::spawn(Some(acceptor), Arc::new(responder)).await
     }
 
-    async fn spawn(tls: Option<TlsAcceptor>, responder: Arc<Responder>) -> TestServer {
+    async fn spawn(tls: Option<TlsAcceptor>, responder: Arc<Handler>) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
@@ -160,22 +218,29 @@ impl TestServer {
         let url = format!("{scheme}://{}", listener.local_addr().expect("local addr"));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let log = requests.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                // Head and body go in two writes: without this, Nagle and
+                // delayed ACKs add 40 ms to every answer.
+                let _ = stream.set_nodelay(true);
                 let (log, responder, tls) = (log.clone(), responder.clone(), tls.clone());
                 tokio::spawn(async move {
                     let _ = match tls {
                         // A failed handshake (the client distrusts us) just ends it.
                         Some(acceptor) => match acceptor.accept(stream).await {
-                            Ok(s) => handle(s, &*responder, &log).await,
+                            Ok(s) => serve(s, &*responder, &log).await,
                             Err(_) => Ok(()),
                         },
-                        None => handle(stream, &*responder, &log).await,
+                        None => serve(stream, &*responder, &log).await,
                     };
                 });
             }
         });
-        TestServer { url, requests }
+        TestServer {
+            url,
+            requests,
+            task,
+        }
     }
 
     /// Always the same reply.
@@ -183,25 +248,101 @@ impl TestServer {
         TestServer::start(move |_| reply.clone()).await
     }
 
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) fn url(&self) -> String {
+        self.url.clone()
+    }
+
     pub(crate) fn requests(&self) -> Vec<Received> {
         self.requests.lock().expect("request log").clone()
     }
+
+    /// The queries received so far, in arrival order.
+    pub(crate) fn queries(&self) -> Vec<String> {
+        self.requests().iter().map(Received::query).collect()
+    }
 }
 
-async fn handle<S: AsyncRead + AsyncWrite + Unpin>(
+/// The query-routed server the check tests use.
+pub(crate) type Responder = TestServer;
+
+/// Starts a server whose answers come from `handler(query)`.
+pub(crate) async fn start(handler: impl Fn(&str) -> Reply + Send + Sync + 'static) -> TestServer {
+    TestServer::start(move |r| handler(&r.query())).await
+}
+
+/// A recorded fixture of `tests/fixtures/prometheus/` with the HTTP status
+/// it was recorded with (`index.tsv`).
+pub(crate) fn fixture(name: &str) -> (u16, String) {
+    let path = format!(
+        "{}/tests/fixtures/prometheus/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let body = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let index = include_str!("../fixtures/prometheus/index.tsv");
+    let status = index
+        .lines()
+        .find_map(|l| {
+            let mut cols = l.split('\t');
+            (cols.next() == Some(name)).then(|| cols.next().unwrap().parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("{name} not in index.tsv"));
+    (status, body)
+}
+
+/// A server answering the first route whose pattern the query contains.
+pub(crate) async fn serve_fixtures(routes: &[(&'static str, &'static str)]) -> TestServer {
+    let table: Vec<(&'static str, u16, String)> = routes
+        .iter()
+        .map(|(pat, file)| {
+            let (status, body) = fixture(file);
+            (*pat, status, body)
+        })
+        .collect();
+    start(
+        move |query| match table.iter().find(|(pat, _, _)| query.contains(pat)) {
+            Some((_, status, body)) => Reply::json(*status, body.clone()),
+            None => Reply::text(500, format!("no route for query {query}")),
+        },
+    )
+    .await
+}
+
+/// Serves requests on one connection until the client closes it.
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
-    responder: &Responder,
+    responder: &Handler,
     log: &Mutex<Vec<Received>>,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
+    loop {
+        let Some(req) = read_request(&mut stream, &mut buf).await? else {
+            return Ok(());
+        };
+        let reply = responder(&req);
+        log.lock().expect("request log").push(req);
+        if !answer(&mut stream, reply).await? {
+            return Ok(());
+        }
+    }
+}
+
+/// The next request on the connection; `None` at end of stream.
+async fn read_request<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<Received>> {
     let mut chunk = [0u8; 16 * 1024];
     let head_end = loop {
         if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break p + 4;
         }
+        if buf.len() > MAX_REQUEST_BYTES {
+            return Ok(None);
+        }
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
-            return Ok(());
+            return Ok(None);
         }
         buf.extend_from_slice(&chunk[..n]);
     };
@@ -220,42 +361,53 @@ async fn handle<S: AsyncRead + AsyncWrite + Unpin>(
         .iter()
         .find(|(n, _)| n == "content-length")
         .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = buf[head_end..].to_vec();
-    while body.len() < len {
+        .unwrap_or(0usize)
+        .min(MAX_REQUEST_BYTES);
+    while buf.len() < head_end + len {
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
             break;
         }
-        body.extend_from_slice(&chunk[..n]);
+        buf.extend_from_slice(&chunk[..n]);
     }
-    let req = Received {
+    let end = (head_end + len).min(buf.len());
+    let body = buf[head_end..end].to_vec();
+    buf.drain(..end);
+    Ok(Some(Received {
         method,
         path,
         headers,
         body,
-    };
-    let reply = responder(&req);
-    log.lock().expect("request log").push(req);
+    }))
+}
+
+/// Writes `reply`; whether the connection can serve another request.
+async fn answer<S: AsyncWrite + Unpin>(stream: &mut S, reply: Reply) -> std::io::Result<bool> {
     match reply {
         Reply::Full {
             status,
             content_type,
+            headers,
             body,
             delay,
         } => {
             tokio::time::sleep(delay).await;
-            let head = format!(
-                "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            let mut head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
                 body.len()
             );
+            for (k, v) in headers {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+            head.push_str("\r\n");
             stream.write_all(head.as_bytes()).await?;
             stream.write_all(&body).await?;
-            stream.shutdown().await
+            stream.flush().await?;
+            Ok(true)
         }
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
-            Ok(())
+            Ok(false)
         }
         Reply::Endless => {
             stream
@@ -278,7 +430,25 @@ async fn handle<S: AsyncRead + AsyncWrite + Unpin>(
             );
             stream.write_all(head.as_bytes()).await?;
             tokio::time::sleep(Duration::from_secs(3600)).await;
-            Ok(())
+            Ok(false)
+        }
+        Reply::Trickle { body, piece, gap } => {
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .await?;
+            for part in body.chunks(piece.max(1)) {
+                let frame = [
+                    format!("{:x}\r\n", part.len()).into_bytes(),
+                    part.to_vec(),
+                    b"\r\n".to_vec(),
+                ]
+                .concat();
+                stream.write_all(&frame).await?;
+                stream.flush().await?;
+                tokio::time::sleep(gap).await;
+            }
+            stream.write_all(b"0\r\n\r\n").await?;
+            Ok(true)
         }
     }
 }
