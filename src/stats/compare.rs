@@ -254,7 +254,7 @@ mod tests {
     fn sequential_comparison_is_wider_and_still_decides() {
         let s = Method::Sequential(Sequential::new(Confidence::new(0.95).expect("level")));
         let w = wilson(0.95);
-        let (cn, st) = (c(60, 1000), c(10, 1000));
+        let (cn, st) = (c(70, 1000), c(10, 1000));
         let seq = compare(cn, st, 0.01, &s);
         let one = compare(cn, st, 0.01, &w);
         assert!(seq.bounds.lower <= one.bounds.lower && seq.bounds.upper >= one.bounds.upper);

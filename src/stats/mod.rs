@@ -200,19 +200,6 @@ pub enum Method {
     Sequential(Sequential),
 }
 
-/// Validates a proportion parameter in `[0, 1]` (a limit, a margin, a quantile's complement).
-pub fn check_unit(what: &'static str, value: f64) -> Result<f64, StatsError> {
-    if (0.0..=1.0).contains(&value) {
-        Ok(value)
-    } else {
-        Err(StatsError::Parameter {
-            what,
-            value,
-            range: "[0, 1]",
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

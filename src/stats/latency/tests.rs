@@ -131,6 +131,8 @@ fn bounds_match_across_units() {
     assert!(h.is_bound(250.0 / 1000.0) && h.is_bound(100.0 / 1000.0));
     assert!(h.slow_counts(250.0 / 1000.0).expect("threshold").exact);
     assert!(!h.is_bound(0.3));
+    assert_eq!(h.bounds().count(), 8);
+    assert_eq!(h.bounds().last(), Some(1.0));
 }
 
 #[test]
