@@ -14,9 +14,9 @@
 //! | module | what |
 //! |---|---|
 //! | [`counts`] | `increase()` results → whole counts (the rounding rule) |
-//! | [`wilson`] | the one-sided Wilson score bounds, the verdict against a limit, "how many more" |
+//! | [`wilson`] | the one-sided Wilson score bounds (exact for ≤ 3 events), the verdict against a limit, "how many more" |
 //! | [`sequential`] | an anytime-valid confidence sequence (Beta-mixture martingale) for repeated looks |
-//! | [`compare`] | canary against stable: two proportions with a non-inferiority margin |
+//! | [`compare`](mod@compare) | canary against stable: two proportions with a non-inferiority margin |
 //! | [`latency`] | "pQ < T" as "fraction slower than T < 1 − Q" from histogram buckets |
 
 pub mod compare;
@@ -156,8 +156,8 @@ impl Limit {
         }
     }
 
-    /// The verdict of two-sided knowledge: the true proportion is in `bounds`
-    /// with confidence. Sure only when the whole interval is on one side.
+    /// The verdict of the bounds: Successful or Failed only when the whole
+    /// interval lies on one side of the limit.
     pub fn bounds_verdict(self, bounds: Bounds) -> Verdict {
         match self {
             Limit::Below(max) if bounds.upper < max => Verdict::Successful,
@@ -192,8 +192,8 @@ pub enum Method {
     /// The point estimate against the limit (`confidence: 0`): what Argo's
     /// built-in provider does. Inconclusive only without requests.
     Plain,
-    /// The one-sided Wilson score bounds at this level, for one look at a
-    /// sliding window.
+    /// The one-sided Wilson score bounds at this level, exact (Clopper–Pearson)
+    /// for 3 or fewer events ([`wilson::bounds`]), for one look at a sliding window.
     Wilson(Confidence),
     /// The anytime-valid confidence sequence, for counts that accumulate over
     /// the looks of one AnalysisRun.
