@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | [`time`] | pure | instants: Go's `time.Time` binary form and RFC 3339 |
 //! | [`text`] | pure | cutting quoted inputs and Measurement fields to their limits, marked |
+//! | [`stats`] | pure | confidence bounds and verdicts from counts: Wilson, sequential, canary vs stable, latency buckets |
 //! | [`gob`] | codec | Go `encoding/gob`: dynamic [`gob::Value`], serde `Deserializer`, encoder |
 //! | [`rpc`] | codec | Go `net/rpc` headers over gob; the typed [`rpc::Call`] |
 //! | [`goplugin`] | transport | go-plugin process contract, yamux, control/broker streams, net/rpc serving |
@@ -36,5 +37,6 @@ pub mod logging;
 pub mod prometheus;
 pub mod promql;
 pub mod rpc;
+pub mod stats;
 pub mod text;
 pub mod time;
