@@ -14,6 +14,8 @@ const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█
 const GAP: char = ' ';
 /// A cell whose sample is NaN (e.g. 0/0: no traffic).
 const NAN_CELL: char = '·';
+/// Values whose spread is below this share of their magnitude draw as a flat line.
+const FLAT_RELATIVE: f64 = 1e-6;
 /// Longest value shown in the table (longer ones, e.g. a query's list, are cut).
 const MAX_VALUE_CHARS: usize = 12;
 
@@ -142,7 +144,8 @@ pub(super) fn sparkline(points: &[Option<f64>]) -> String {
             None => GAP,
             Some(v) if v.is_nan() => NAN_CELL,
             Some(v) if v.is_infinite() => LEVELS[LEVELS.len() - 1],
-            Some(v) if hi > lo => {
+            // A range within float noise of the values (e.g. 300 ± 1e-13) is flat.
+            Some(v) if hi - lo > FLAT_RELATIVE * hi.abs().max(lo.abs()) => {
                 let scaled = (v - lo) / (hi - lo) * (LEVELS.len() - 1) as f64;
                 LEVELS[(scaled.round() as usize).min(LEVELS.len() - 1)]
             }
@@ -249,6 +252,7 @@ mod tests {
         let pts = [Some(0.0), Some(1.0), None, Some(f64::NAN), Some(0.5)];
         assert_eq!(sparkline(&pts), "▁█ ·▅");
         assert_eq!(sparkline(&[Some(3.0), Some(3.0)]), "▁▁");
+        assert_eq!(sparkline(&[Some(300.0), Some(300.000_000_000_000_06)]), "▁▁");
         assert_eq!(sparkline(&[]), "");
     }
 
