@@ -252,7 +252,10 @@ mod tests {
         let pts = [Some(0.0), Some(1.0), None, Some(f64::NAN), Some(0.5)];
         assert_eq!(sparkline(&pts), "▁█ ·▅");
         assert_eq!(sparkline(&[Some(3.0), Some(3.0)]), "▁▁");
-        assert_eq!(sparkline(&[Some(300.0), Some(300.000_000_000_000_06)]), "▁▁");
+        assert_eq!(
+            sparkline(&[Some(300.0), Some(300.000_000_000_000_06)]),
+            "▁▁"
+        );
         assert_eq!(sparkline(&[]), "");
     }
 
