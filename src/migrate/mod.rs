@@ -25,6 +25,7 @@
 //! metadata) is written back as it was read, keys in their order. YAML
 //! comments are not kept ([`yaml`]).
 
+mod mask;
 mod shape;
 pub mod yaml;
 

@@ -31,15 +31,13 @@ use promql_parser::parser::{self, Expr, LabelModifier, MatrixSelector, VectorSel
 use promql_parser::util::visitor::{ExprVisitor, walk_expr};
 use serde_json::{Value, json};
 
+use super::mask::Masked;
 use super::yaml::Node;
 use crate::analysis::Phase;
 use crate::analysis::canary::PreparedCheck;
 use crate::condition::{self, ResultValue};
 use crate::config::Config;
 use crate::lint::rules::LINT_ADDRESS;
-
-/// Prefix of the names that stand in for `{{…}}` tags while a query is parsed.
-const SENTINEL_PREFIX: &str = "__canary_gate_tag_";
 
 /// A recognised built-in query: the plugin config's check fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,63 +48,6 @@ pub(super) struct Recognised {
     pub fields: Vec<(String, Node)>,
     /// What moved where, for the change line.
     pub summary: String,
-}
-
-/// Text whose `{{…}}` tags are replaced by sentinel names.
-struct Masked {
-    text: String,
-    tags: Vec<(String, String)>,
-}
-
-impl Masked {
-    fn new(s: &str) -> Masked {
-        let mut text = String::with_capacity(s.len());
-        let mut tags: Vec<(String, String)> = Vec::new();
-        let mut rest = s;
-        while let Some(start) = rest.find("{{") {
-            let after = &rest[start + 2..];
-            let Some(end) = after.find("}}") else { break };
-            text.push_str(&rest[..start]);
-            // The same tag gets the same sentinel, so equal matchers stay equal.
-            let tag = &rest[start..start + 2 + end + 2];
-            let sentinel = match tags.iter().find(|(_, t)| t == tag) {
-                Some((s, _)) => s.clone(),
-                None => {
-                    let s = format!("{SENTINEL_PREFIX}{}__", tags.len());
-                    tags.push((s.clone(), tag.to_owned()));
-                    s
-                }
-            };
-            text.push_str(&sentinel);
-            rest = &after[end + 2..];
-        }
-        text.push_str(rest);
-        Masked { text, tags }
-    }
-
-    /// `s` with every sentinel replaced by its original tag (last first, so
-    /// that `_1__` never eats into `_10__`).
-    fn unmask(&self, s: &str) -> String {
-        let mut out = s.to_owned();
-        for (sentinel, tag) in self.tags.iter().rev() {
-            out = out.replace(sentinel, tag);
-        }
-        out
-    }
-
-    fn unmask_node(&self, n: &Node) -> Node {
-        match n {
-            Node::Str(s) => Node::Str(self.unmask(s)),
-            Node::Seq(items) => Node::Seq(items.iter().map(|i| self.unmask_node(i)).collect()),
-            Node::Map(entries) => Node::Map(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.clone(), self.unmask_node(v)))
-                    .collect(),
-            ),
-            other => other.clone(),
-        }
-    }
 }
 
 /// One selector of a shape: metric, hash matcher, the other matchers, window.
@@ -215,7 +156,7 @@ fn canonical(e: &Expr) -> String {
             Expr::Call(c) => {
                 let mut c = c.clone();
                 for a in &mut c.args.args {
-                    *a = Box::new(strip(a));
+                    **a = strip(a);
                 }
                 Expr::Call(c)
             }

@@ -1,6 +1,7 @@
 //! Tests of the shape recogniser's parts: tags, conditions, hash matchers.
 
-use super::{Masked, condition_threshold, recognise, shared_hash_matcher};
+use super::{condition_threshold, recognise, shared_hash_matcher};
+use crate::migrate::mask::Masked;
 
 #[test]
 fn tags_are_masked_and_restored() {
