@@ -149,7 +149,9 @@ pub(super) fn sparkline(points: &[Option<f64>]) -> String {
                 let scaled = (v - lo) / (hi - lo) * (LEVELS.len() - 1) as f64;
                 LEVELS[(scaled.round() as usize).min(LEVELS.len() - 1)]
             }
-            Some(_) => LEVELS[0],
+            // Flat: zero at the bottom, any other constant in the middle.
+            Some(v) if *v == 0.0 => LEVELS[0],
+            Some(_) => LEVELS[LEVELS.len() / 2 - 1],
         })
         .collect()
 }
@@ -251,10 +253,11 @@ mod tests {
     fn sparkline_scales_and_marks_gaps_and_nan() {
         let pts = [Some(0.0), Some(1.0), None, Some(f64::NAN), Some(0.5)];
         assert_eq!(sparkline(&pts), "▁█ ·▅");
-        assert_eq!(sparkline(&[Some(3.0), Some(3.0)]), "▁▁");
+        assert_eq!(sparkline(&[Some(3.0), Some(3.0)]), "▄▄");
+        assert_eq!(sparkline(&[Some(0.0), None, Some(0.0)]), "▁ ▁");
         assert_eq!(
             sparkline(&[Some(300.0), Some(300.000_000_000_000_06)]),
-            "▁▁"
+            "▄▄"
         );
         assert_eq!(sparkline(&[]), "");
     }
