@@ -300,13 +300,14 @@ pub(super) fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
         what: "stdout".into(),
         source: e,
     };
-    if tty {
-        queue!(out, terminal::EnterAlternateScreen, cursor::Hide).map_err(io)?;
-    }
     let result = rt.block_on(async {
         let pool = ClientPool::new();
         let mut int = signal(SignalKind::interrupt()).map_err(CliError::Signals)?;
         let mut term = signal(SignalKind::terminate()).map_err(CliError::Signals)?;
+        // Only once Ctrl-C and SIGTERM are ours: from here on the terminal is always restored.
+        if tty {
+            queue!(out, terminal::EnterAlternateScreen, cursor::Hide).map_err(io)?;
+        }
         let mut refreshes = 0u64;
         loop {
             let rows = futures::future::join_all(
