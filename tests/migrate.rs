@@ -231,3 +231,28 @@ fn migrated_checks_give_the_originals_verdicts_on_a_real_prometheus() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn a_metric_without_equivalent_is_left_and_exits_1() {
+    let file = tmp("sigv4.yaml");
+    let text = "apiVersion: argoproj.io/v1alpha1\nkind: ClusterAnalysisTemplate\nmetadata:\n  name: amp\nspec:\n  metrics:\n    - name: m\n      successCondition: result[0] < 1\n      provider:\n        prometheus:\n          query: up\n          authentication:\n            sigv4:\n              region: eu-west-1\n";
+    std::fs::write(&file, text).unwrap();
+    let out = Command::new(BIN)
+        .args(["migrate", "--in-place"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("amp/m: left unchanged: provider.prometheus.authentication has no canary-gate equivalent"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        text,
+        "--in-place must not touch it"
+    );
+    let bad = tmp("not-yaml.yaml");
+    std::fs::write(&bad, "a: [unclosed").unwrap();
+    let out = Command::new(BIN).arg("migrate").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid YAML"));
+}
