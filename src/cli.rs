@@ -46,7 +46,7 @@ pub use check::{
 pub use install::{INSTALL_MODE, Installed, configmap_snippet, install_file};
 pub use lint::LintArgs;
 pub use migrate::MigrateArgs;
-pub use watch::{MAX_WATCH_SPAN, MIN_WATCH_INTERVAL, WatchArgs};
+pub use watch::WatchArgs;
 
 /// canary-gate: an Argo Rollouts metric-provider plugin that gates canaries on
 /// Prometheus traffic, error-rate and latency checks.

@@ -36,9 +36,9 @@ use crate::time::Time;
 use render::{Header, Line, Row, SPARK_WIDTH, Tone};
 
 /// Shortest `--interval` accepted.
-pub const MIN_WATCH_INTERVAL: Duration = Duration::from_millis(200);
+pub(super) const MIN_WATCH_INTERVAL: Duration = Duration::from_millis(200);
 /// Longest `--span` accepted (Prometheus' default retention is 15 days).
-pub const MAX_WATCH_SPAN: Duration = Duration::from_secs(15 * 24 * 3600);
+pub(super) const MAX_WATCH_SPAN: Duration = Duration::from_secs(15 * 24 * 3600);
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     crate::config::parse_go_duration(s).map_err(|e| format!("{e} (write e.g. 2s, 10m, 1h)"))
