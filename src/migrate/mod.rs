@@ -27,7 +27,7 @@
 
 mod mask;
 mod shape;
-pub mod yaml;
+mod yaml;
 
 use crate::lint::args::DeclaredArgs;
 use crate::lint::{TEMPLATE_KINDS, max_inconclusive_limit};

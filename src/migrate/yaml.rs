@@ -17,7 +17,7 @@ use serde_json::Value;
 /// One YAML node. Mapping keys are strings (Kubernetes objects have no other
 /// keys; a non-string key is read as its text).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Node {
+pub(crate) enum Node {
     /// `null` or `~` or nothing.
     Null,
     /// `true` / `false`.
@@ -38,12 +38,12 @@ pub enum Node {
 
 impl Node {
     /// A string node.
-    pub fn str(s: impl Into<String>) -> Node {
+    pub(crate) fn str(s: impl Into<String>) -> Node {
         Node::Str(s.into())
     }
 
     /// A number node: an integer when `v` is integral (and small enough to be exact).
-    pub fn number(v: f64) -> Node {
+    pub(crate) fn number(v: f64) -> Node {
         if v.fract() == 0.0 && v.abs() < 9.0e15 {
             Node::Int(v as i64)
         } else {
@@ -52,7 +52,7 @@ impl Node {
     }
 
     /// The value under `key` of a mapping.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
         match self {
             Node::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
@@ -60,7 +60,7 @@ impl Node {
     }
 
     /// The value under `key` of a mapping, mutable.
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+    pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
         match self {
             Node::Map(entries) => entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
@@ -68,7 +68,7 @@ impl Node {
     }
 
     /// Sets `key` in a mapping: in place when present, else appended. No-op on a non-mapping.
-    pub fn set(&mut self, key: &str, value: Node) {
+    pub(crate) fn set(&mut self, key: &str, value: Node) {
         if let Node::Map(entries) = self {
             match entries.iter_mut().find(|(k, _)| k == key) {
                 Some((_, v)) => *v = value,
@@ -78,7 +78,7 @@ impl Node {
     }
 
     /// Removes `key` from a mapping; returns its value.
-    pub fn remove(&mut self, key: &str) -> Option<Node> {
+    pub(crate) fn remove(&mut self, key: &str) -> Option<Node> {
         let Node::Map(entries) = self else {
             return None;
         };
@@ -87,7 +87,7 @@ impl Node {
     }
 
     /// The string, for a string node.
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Node::Str(s) => Some(s),
             _ => None,
@@ -95,7 +95,7 @@ impl Node {
     }
 
     /// The integer, for an integer node or a string holding one.
-    pub fn as_i64(&self) -> Option<i64> {
+    pub(crate) fn as_i64(&self) -> Option<i64> {
         match self {
             Node::Int(i) => Some(*i),
             Node::UInt(u) => i64::try_from(*u).ok(),
@@ -105,7 +105,7 @@ impl Node {
     }
 
     /// The items, for a sequence.
-    pub fn as_seq_mut(&mut self) -> Option<&mut Vec<Node>> {
+    pub(crate) fn as_seq_mut(&mut self) -> Option<&mut Vec<Node>> {
         match self {
             Node::Seq(items) => Some(items),
             _ => None,
@@ -113,7 +113,7 @@ impl Node {
     }
 
     /// The same tree as JSON (for `lint`'s and the config's readers).
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         match self {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(*b),
@@ -133,7 +133,7 @@ impl Node {
 }
 
 /// Reads every document of `text` (empty documents dropped).
-pub fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
+pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
     let docs: Vec<Node> = serde_saphyr::from_multiple(text).map_err(|e| {
         // The parser's message carries a multi-line snippet; keep its first line.
         let full = e.to_string();
@@ -146,7 +146,7 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
 /// Writes documents as YAML, `---` between them: 2-space indentation, list
 /// items indented under their key (as Kubernetes manifests are usually
 /// written), multi-line strings as `|` blocks, long lines never folded.
-pub fn to_yaml(docs: &[Node]) -> Result<String, String> {
+pub(crate) fn to_yaml(docs: &[Node]) -> Result<String, String> {
     let opts = serde_saphyr::ser_options! {
         indent_step: 2,
         compact_list_indent: false,
