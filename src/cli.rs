@@ -1,7 +1,9 @@
 //! Entry layer: the command line, and plugin-mode process startup.
 //!
 //! Commands for people: `check` (one measurement, the plugin's own Run path),
-//! `lint` (AnalysisTemplates), `install` (init container), `version`.
+//! `watch` (`check` refreshed on a terminal), `lint` (AnalysisTemplates),
+//! `migrate` (built-in Prometheus metrics → canary-gate), `install` (init
+//! container), `version`.
 //! Usage errors exit 3 ([`CliError::exit_code`]), never clap's 2, because
 //! `check` uses 2 for Inconclusive.
 //!
@@ -23,6 +25,8 @@ use std::time::Duration;
 mod check;
 mod install;
 mod lint;
+mod migrate;
+mod watch;
 
 use clap::{Parser, Subcommand};
 use tokio::signal::unix::{SignalKind, signal};
@@ -42,6 +46,8 @@ pub use check::{
 };
 pub use install::{INSTALL_MODE, Installed, configmap_snippet, install_file};
 pub use lint::LintArgs;
+pub use migrate::MigrateArgs;
+pub use watch::WatchArgs;
 
 /// canary-gate: an Argo Rollouts metric-provider plugin that gates canaries on
 /// Prometheus traffic, error-rate and latency checks.
@@ -90,6 +96,12 @@ pub enum Command {
     /// Prints `FILE: metric NAME: level: message` per finding. Exit codes: 0 no
     /// errors (warnings allowed unless --strict), 1 errors found, 3 a file could not be read.
     Lint(LintArgs),
+    /// Rewrite built-in provider.prometheus metrics of AnalysisTemplates as canary-gate metrics.
+    ///
+    /// Prints the YAML on stdout (or --in-place) and every change on stderr.
+    Migrate(MigrateArgs),
+    /// Refresh the checks on the terminal until Ctrl-C: phase, value, threshold, sparkline, reason.
+    Watch(WatchArgs),
     /// Copy this binary to DEST (mode 0755, atomic) and print its sha256 and the ConfigMap entry.
     ///
     /// Needs no shell: made for a `FROM scratch` init container. Exit 0, or 3 on error.
@@ -190,6 +202,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Serve) => serve_plugin(PluginEnv::from_process(), policy),
         Some(Command::Check(args)) => check::run(&args, policy),
         Some(Command::Lint(args)) => lint::run(&args),
+        Some(Command::Migrate(args)) => migrate::run(&args),
+        Some(Command::Watch(args)) => watch::run(&args, policy),
         Some(Command::Install { dest }) => install::run(&dest),
         None => {
             let env = PluginEnv::from_process();

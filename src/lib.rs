@@ -23,7 +23,8 @@
 //! | [`condition`] | pure | Argo `successCondition` / `failureCondition`, evaluated as Argo v1.10 does |
 //! | [`analysis`] | domain | Argo types, phases, checks, and the provider both transports call |
 //! | [`lint`] | domain | AnalysisTemplate checks: config, PromQL, conditions, args, Argo footguns |
-//! | [`cli`] | entry | `serve` (plugin mode), `check`, `lint`, `install`, `version` |
+//! | [`migrate`] | domain | built-in `provider.prometheus` metrics → canary-gate metrics (`migrate`) |
+//! | [`cli`] | entry | `serve` (plugin mode), `check`, `watch`, `lint`, `migrate`, `install`, `version` |
 
 pub mod analysis;
 pub mod cli;
@@ -34,6 +35,7 @@ pub mod goplugin;
 pub mod grpc;
 pub mod lint;
 pub mod logging;
+pub mod migrate;
 pub mod prometheus;
 pub mod promql;
 pub mod rpc;

@@ -1,13 +1,46 @@
 //! `plugin-config/`: every YAML file (and the YAML embedded in ConfigMaps)
 //! parses, the AnalysisTemplates lint without errors or warnings, and the plugin name
-//! registered in `metricProviderPlugins` is the key the templates use under
-//! `provider.plugin`.
+//! registered in `metricProviderPlugins` (ConfigMaps and the Helm values) is the key
+//! the templates use under `provider.plugin`, and the one `check`, `watch` and
+//! `migrate` write. The Helm values (`helm-values.yaml`, not a Kubernetes object)
+//! use only keys the argo-rollouts chart offers (`tests/fixtures/helm/`, read from
+//! the chart) and install the binary as `controller-patch.yaml` does.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use canary_gate::cli::CHECK_PLUGIN_NAME;
 use canary_gate::lint::{Options, TEMPLATE_KINDS, lint_file, parse_documents};
 use serde_json::Value;
+
+/// The Helm values file: chart values, not a Kubernetes object.
+const HELM_VALUES: &str = "helm-values.yaml";
+/// Facts read from the argo-rollouts chart the values were written against.
+const CHART_FACTS: &str = "tests/fixtures/helm/argo-rollouts-2.41.0.txt";
+
+fn is_helm_values(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == HELM_VALUES)
+}
+
+fn helm_values() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("plugin-config")
+        .join(HELM_VALUES);
+    let mut d = docs(&path);
+    assert_eq!(d.len(), 1, "{HELM_VALUES}: one document");
+    d.remove(0)
+}
+
+/// `(kind, name)` facts of the chart (`key X`, `volume X`, `configmap-key X`).
+fn chart_facts(kind: &str) -> BTreeSet<String> {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(CHART_FACTS)).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix(kind)?.strip_prefix(' '))
+        .map(str::to_owned)
+        .collect()
+}
 
 fn yaml_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("plugin-config");
@@ -35,6 +68,13 @@ fn every_file_and_embedded_document_parses() {
     for path in yaml_files() {
         let docs = docs(&path);
         assert!(!docs.is_empty(), "{}: no documents", path.display());
+        if is_helm_values(&path) {
+            assert!(
+                docs[0]["controller"].is_object(),
+                "{HELM_VALUES}: no controller"
+            );
+            continue;
+        }
         for doc in &docs {
             assert!(
                 !kind(doc).is_empty(),
@@ -80,6 +120,18 @@ fn templates_lint_without_errors_or_warnings() {
 fn configmap_plugin_name_matches_the_templates_key() {
     let mut registered = BTreeSet::new();
     let mut used = BTreeSet::new();
+    // The Helm chart writes controller.metricProviderPlugins into the same ConfigMap key.
+    for plugin in helm_values()["controller"]["metricProviderPlugins"]
+        .as_array()
+        .expect("controller.metricProviderPlugins is a list")
+    {
+        assert!(
+            plugin["location"].as_str().unwrap().starts_with("file://"),
+            "{plugin}"
+        );
+        registered.insert(plugin["name"].as_str().unwrap().to_owned());
+    }
+    assert!(chart_facts("configmap-key").contains("metricProviderPlugins"));
     for path in yaml_files() {
         for doc in docs(&path) {
             if kind(&doc) == "ConfigMap"
@@ -114,5 +166,57 @@ fn configmap_plugin_name_matches_the_templates_key() {
     assert_eq!(
         used, registered,
         "templates use {used:?}, the ConfigMap registers {registered:?}"
+    );
+    // `check`, `watch` and `migrate` write the same name.
+    assert_eq!(registered, BTreeSet::from([CHECK_PLUGIN_NAME.to_owned()]));
+}
+
+#[test]
+fn helm_values_use_the_charts_keys_and_install_as_the_kustomize_patch() {
+    let values = helm_values();
+    let controller = values["controller"].as_object().unwrap();
+    let top: Vec<&String> = values.as_object().unwrap().keys().collect();
+    assert_eq!(
+        top,
+        ["controller"],
+        "{HELM_VALUES}: only controller.* is set"
+    );
+    let offered = chart_facts("key");
+    assert!(offered.len() > 30, "{CHART_FACTS}: {offered:?}");
+    for key in controller.keys() {
+        assert!(
+            offered.contains(key),
+            "controller.{key} is not a key of the chart"
+        );
+    }
+    // The file:// location is where the init container installs the binary,
+    // on a volume the controller mounts at the same place.
+    let location = controller["metricProviderPlugins"][0]["location"]
+        .as_str()
+        .unwrap();
+    let binary = location.strip_prefix("file://").unwrap();
+    let init = &controller["initContainers"][0];
+    assert_eq!(init["args"], serde_json::json!(["install", binary]));
+    let dir = Path::new(binary).parent().unwrap().to_str().unwrap();
+    let volume = init["volumeMounts"][0]["name"].as_str().unwrap();
+    assert_eq!(init["volumeMounts"][0]["mountPath"], dir);
+    assert_eq!(controller["volumes"][0]["name"], volume);
+    assert!(controller["volumes"][0]["emptyDir"].is_object());
+    assert_eq!(controller["volumeMounts"][0]["name"], volume);
+    assert_eq!(controller["volumeMounts"][0]["mountPath"], dir);
+    assert!(
+        !chart_facts("volume").contains(volume),
+        "volume {volume} collides with one the chart defines"
+    );
+    // Same init container and mounts as the kustomize patch.
+    let patch =
+        docs(&Path::new(env!("CARGO_MANIFEST_DIR")).join("plugin-config/controller-patch.yaml"))
+            .remove(0);
+    let pod = &patch["spec"]["template"]["spec"];
+    assert_eq!(&pod["initContainers"][0], init);
+    assert_eq!(pod["volumes"], controller["volumes"]);
+    assert_eq!(
+        pod["containers"][0]["volumeMounts"],
+        controller["volumeMounts"]
     );
 }

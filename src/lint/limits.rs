@@ -92,15 +92,27 @@ pub(crate) fn check(metric: &Value, args: &DeclaredArgs, out: &mut Vec<Note>) {
             "failureLimit {failure} ≥ count {c}: even {c} failed measurements end Successful, the metric can never fail; \
              use failureLimit < count"
         ));
-    } else if inconclusive >= c {
-        warn(format!(
-            "inconclusiveLimit {inconclusive} ≥ count {c}: {c} Inconclusive measurements (no data at all: an idle or \
-             absent canary) end Successful; use inconclusiveLimit < count"
-        ));
-    } else if failure >= 0 && inconclusive >= 0 && failure + inconclusive >= c {
-        warn(format!(
-            "failureLimit {failure} + inconclusiveLimit {inconclusive} ≥ count {c}: the metric can end Successful \
-             without a single Successful measurement"
-        ));
+    } else if max_inconclusive_limit(c, failure).is_some_and(|max| inconclusive > max) {
+        if inconclusive >= c {
+            warn(format!(
+                "inconclusiveLimit {inconclusive} ≥ count {c}: {c} Inconclusive measurements (no data at all: an idle or \
+                 absent canary) end Successful; use inconclusiveLimit < count"
+            ));
+        } else {
+            warn(format!(
+                "failureLimit {failure} + inconclusiveLimit {inconclusive} ≥ count {c}: the metric can end Successful \
+                 without a single Successful measurement"
+            ));
+        }
     }
+}
+
+/// The largest `inconclusiveLimit` the rules above accept for `count`
+/// measurements and `failureLimit`: `count - 1 - failureLimit` (a negative
+/// `failureLimit` counts as 0), so that at least one measurement must be
+/// Successful. `None` when no `inconclusiveLimit` helps: `count` ≤ 0, or
+/// `failureLimit ≥ count` (the metric can never fail). `migrate` lowers
+/// `inconclusiveLimit` to this.
+pub fn max_inconclusive_limit(count: i64, failure_limit: i64) -> Option<i64> {
+    (count > 0 && failure_limit < count).then(|| count - 1 - failure_limit.max(0))
 }

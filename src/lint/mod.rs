@@ -17,6 +17,8 @@ pub mod args;
 mod limits;
 pub mod rules;
 
+pub use limits::max_inconclusive_limit;
+
 use std::fmt;
 use std::path::Path;
 
