@@ -23,8 +23,8 @@ use tokio::task::JoinHandle;
 use tonic::Code;
 use tonic::transport::{Channel, Endpoint};
 
-const RUN_JSON: &[u8] = include_bytes!("grpc-client/testdata/analysisrun.json");
-const METRIC_JSON: &[u8] = include_bytes!("grpc-client/testdata/metric.json");
+const RUN_JSON: &[u8] = include_bytes!("fixtures/grpc/analysisrun.json");
+const METRIC_JSON: &[u8] = include_bytes!("fixtures/grpc/metric.json");
 
 /// How long one `Run` of the test provider takes (to show concurrency).
 const RUN_DELAY: Duration = Duration::from_millis(200);

@@ -6,13 +6,30 @@
 //!
 //! Several test binaries may build at once: a file lock serialises them and
 //! `go build` leaves an up-to-date binary alone.
+//!
+//! [`run_peer`] runs a subcommand with a hang guard and expects the peer's
+//! `PASS` line; [`run_host`] does so for `host`, which drives our binary
+//! through Argo's own plugin loader and RPC client (`tests/argo/peer/host`).
 
 #![allow(dead_code)] // Reason: each test binary uses a different part of this module.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// What `Run` answers for the host's default metric (`defaultConfig` in
+/// `tests/argo/peer/host/fixtures.go`): a valid error-rate config whose
+/// Prometheus address is a closed loopback port, so the whole check path
+/// runs and ends in a deterministic Error measurement.
+pub(crate) const EXPECT_PHASE: &str = "Error";
+/// A substring of that measurement's message (Argo prefixes it with
+/// "failed to run via plugin: ").
+pub(crate) const EXPECT_MESSAGE: &str = "cannot connect to Prometheus at http://127.0.0.1:9";
+
+/// Longest a peer run may take before the test kills it.
+const PEER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// An Argo Rollouts release line the peers are built against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,4 +92,59 @@ fn build(line: Line) -> Result<PathBuf, String> {
         ));
     }
     Ok(bin)
+}
+
+/// Runs `argo-peer host -plugin <our binary> ARGS` for `line`; see [`run_peer`].
+pub(crate) fn run_host(line: Line, args: &[&str]) -> String {
+    let mut all = vec!["-plugin", env!("CARGO_BIN_EXE_canary-gate")];
+    all.extend_from_slice(args);
+    run_peer(line, "host", &all)
+}
+
+/// Runs `argo-peer SUBCOMMAND ARGS` for `line`; it must exit 0 and end its
+/// output with `PASS`. A hang past [`PEER_TIMEOUT`] fails the test. Returns
+/// stdout.
+pub(crate) fn run_peer(line: Line, subcommand: &str, args: &[&str]) -> String {
+    let peer = argo_peer(line);
+    let what = format!("argo-peer ({}) {subcommand} {args:?}", line.dir());
+    let mut child = Command::new(peer)
+        .arg(subcommand)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+    // Drain both pipes while waiting, so a chatty peer cannot block on them.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || read_all(&mut stdout));
+    let err = std::thread::spawn(move || read_all(&mut stderr));
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if t0.elapsed() > PEER_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = out.join().expect("stdout reader");
+    let stderr = err.join().expect("stderr reader");
+    let Some(status) = status else {
+        panic!("{what} hung for {PEER_TIMEOUT:?}\n{stdout}\n{stderr}");
+    };
+    assert!(
+        status.success() && stdout.trim_end().ends_with("PASS"),
+        "{what} failed ({status}):\n{stdout}\n{stderr}"
+    );
+    stdout
+}
+
+fn read_all(r: &mut impl std::io::Read) -> String {
+    let mut buf = Vec::new();
+    let _ = r.read_to_end(&mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
 }

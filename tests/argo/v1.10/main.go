@@ -4,6 +4,9 @@ package main
 import (
 	"canarygate/argopeer"
 	_ "canarygate/argopeer/eval"
+	_ "canarygate/argopeer/grpcpeer"
+	_ "canarygate/argopeer/host"
+	_ "canarygate/argopeer/reconcile"
 	_ "canarygate/argopeer/version"
 )
 

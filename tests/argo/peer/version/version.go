@@ -14,7 +14,7 @@ import (
 	_ "github.com/argoproj/argo-rollouts/utils/evaluate"
 	_ "github.com/argoproj/argo-rollouts/utils/plugin"
 	_ "github.com/hashicorp/go-plugin"
-	_ "k8s.io/client-go/kubernetes/fake"
 	_ "k8s.io/client-go/informers"
+	_ "k8s.io/client-go/kubernetes/fake"
 	_ "sigs.k8s.io/yaml"
 )

@@ -1,21 +1,22 @@
-//! End to end against real peers on both sides: the Go go-plugin host of
-//! `tests/interop/` launches `canary-gate` as the Argo controller does and
-//! sends `Plugin.Run`; the plugin queries a real Prometheus 2.42 scraping
+//! End to end against real peers on both sides: `argo-peer host`
+//! (`tests/argo/peer/host`, built against argo-rollouts v1.10.0) installs
+//! `canary-gate` as the Argo controller does and runs it through argo's own
+//! plugin provider; the plugin queries a real Prometheus scraping
 //! `hotrod-sim` (started by `scripts/lib/promenv.sh`). A healthy canary passes
 //! the three checks; broken, idle and absent canaries get the phases and
-//! reasons users rely on.
+//! reasons users rely on. The wire is the same on both Argo lines
+//! (`tests/argo_host.rs` covers both), so one line is enough here.
 //!
-//! Needs Go + go-plugin (`CANARY_GATE_SKIP_GO=1` skips) and Prometheus
-//! (`CANARY_GATE_SKIP_LIVE=1` skips).
+//! Needs Go and Prometheus (`CANARY_GATE_SKIP_LIVE=1` skips).
 
-#[path = "support/gohost.rs"]
-mod gohost;
+#[path = "support/argopeer.rs"]
+mod argopeer;
 #[path = "support/promenv.rs"]
 mod promenv;
 
 use std::path::Path;
 
-use gohost::{run_host, skip_go};
+use argopeer::{Line, run_host};
 use promenv::{PromEnv, skip_live};
 
 /// The window of the checks: short, so the test needs little scraped data.
@@ -23,7 +24,7 @@ const WINDOW: &str = "10s";
 /// Seconds of scraped data to wait for before the first Run.
 const DATA_SECONDS: u32 = 12;
 
-/// One Run through the Go host: (canary hash, check, extra config fields,
+/// One Run through argo's provider: (canary hash, check, extra config fields,
 /// expected phase, expected substring of the message).
 type Case = (
     &'static str,
@@ -51,12 +52,14 @@ const CASES: &[Case] = &[
 ];
 
 #[test]
-fn checks_through_the_go_host_against_real_prometheus() {
-    if skip_live() || skip_go() {
+fn checks_through_argos_provider_against_real_prometheus() {
+    if skip_live() {
         return;
     }
+    // Build the peer before the clock of the scraped data starts.
+    argopeer::argo_peer(Line::V1_10);
     let env = PromEnv::start(DATA_SECONDS);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("live-checks");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("argo-live");
     std::fs::create_dir_all(&dir).unwrap();
     let mut failures = Vec::new();
     for (i, (hash, check, extra, phase, msg)) in CASES.iter().enumerate() {
@@ -77,8 +80,8 @@ fn checks_through_the_go_host_against_real_prometheus() {
         if !msg.is_empty() {
             args.extend(["-expect-message-contains", msg]);
         }
-        // run_host panics with the host's output on failure; collect them all.
-        let result = std::panic::catch_unwind(|| run_host(&args));
+        // run_host panics with the peer's output on failure; collect them all.
+        let result = std::panic::catch_unwind(|| run_host(Line::V1_10, &args));
         if let Err(e) = result {
             let text = e
                 .downcast_ref::<String>()
