@@ -75,11 +75,7 @@ impl Conditions {
             Ok(p) => p,
             Err(e) => return ConditionOutcome::Error(e.to_string()),
         };
-        let value = match input {
-            ConditionInput::Scalar(v) => condition::ResultValue::Scalar(*v),
-            ConditionInput::Vector(v) => condition::ResultValue::Vector(v.clone()),
-        };
-        match pair.verdicts(&value) {
+        match pair.verdicts(input) {
             Ok(v) => ConditionOutcome::Decided(v, self.explain(v.phase())),
             Err(
                 e @ condition::FieldError {

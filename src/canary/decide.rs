@@ -35,14 +35,9 @@ pub enum Presence {
 }
 
 /// The value handed to Argo's conditions: `result` is a float for a scalar
-/// and a list of floats for a vector, as in the built-in provider.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ConditionInput {
-    /// A scalar result.
-    Scalar(f64),
-    /// A vector (or flattened matrix) result.
-    Vector(Vec<f64>),
-}
+/// and a list of floats for a vector, as in the built-in provider. It is the
+/// condition layer's own [`ResultValue`](crate::condition::ResultValue).
+pub use crate::condition::ResultValue as ConditionInput;
 
 /// What evaluating the metric's conditions gave.
 #[derive(Clone, Debug, PartialEq)]
