@@ -318,26 +318,7 @@ fn check_collection(name: &str, args: &[Nature]) -> Checked {
                 )),
             }
         }
-        "get" => {
-            count(name, args, 2)?;
-            let prop = &args[1];
-            match &a0 {
-                a if a.unknown() => Ok(Nature::Unknown),
-                Nature::Array(_, e) if prop.integer() || prop.unknown() => Ok((**e).clone()),
-                Nature::Array(..) => Err(format!("non-integer slice index {}", prop.go_name())),
-                Nature::Map if prop.assignable_to(&Nature::Str) || prop.unknown() => {
-                    Ok(Nature::Any)
-                }
-                Nature::Map => Err(format!(
-                    "cannot use {} to get an element from map[string]interface {{}}",
-                    prop.go_name()
-                )),
-                other => Err(format!(
-                    "type {} does not support indexing",
-                    other.go_name()
-                )),
-            }
-        }
+        "get" => check_get(name, args, &a0),
         "take" => {
             count(name, args, 2)?;
             if !(a0.unknown() || a0.array()) {
@@ -388,5 +369,25 @@ fn check_collection(name: &str, args: &[Nature]) -> Checked {
             Nature::any_array(),
         ),
         _ => Err(format!("unknown builtin {name}")),
+    }
+}
+
+/// `get(array, int)` or `get(map, string)`.
+fn check_get(name: &str, args: &[Nature], a0: &Nature) -> Checked {
+    count(name, args, 2)?;
+    let prop = &args[1];
+    match a0 {
+        a if a.unknown() => Ok(Nature::Unknown),
+        Nature::Array(_, e) if prop.integer() || prop.unknown() => Ok((**e).clone()),
+        Nature::Array(..) => Err(format!("non-integer slice index {}", prop.go_name())),
+        Nature::Map if prop.assignable_to(&Nature::Str) || prop.unknown() => Ok(Nature::Any),
+        Nature::Map => Err(format!(
+            "cannot use {} to get an element from map[string]interface {{}}",
+            prop.go_name()
+        )),
+        other => Err(format!(
+            "type {} does not support indexing",
+            other.go_name()
+        )),
     }
 }

@@ -229,20 +229,7 @@ fn string_call<'a>(
                 _ => Value::str(&s.replace(old, new)),
             }
         }
-        "repeat" => {
-            let s = string_arg(a0)?;
-            let n = to_int(a1)?;
-            if n < 0 {
-                return Err(format!(
-                    "invalid argument for repeat (expected positive integer, got {n})"
-                ));
-            }
-            if n as u64 > MAX_BUILT_LEN as u64 || s.len().saturating_mul(n as usize) > MAX_BUILT_LEN
-            {
-                return Err("memory budget exceeded".into());
-            }
-            Value::str(&s.repeat(n as usize))
-        }
+        "repeat" => repeat(a0, a1)?,
         "join" => {
             let glue = if args.len() == 2 {
                 string_arg(a1)?.to_owned()
@@ -345,6 +332,21 @@ fn collection_call<'a>(
         "sort" => sort(a0, args.get(1))?,
         _ => return Err(format!("unknown builtin {name}")),
     })
+}
+
+/// `repeat(s, n)`, within the memory budget.
+fn repeat<'a>(a0: &Value<'a>, a1: &Value<'a>) -> Result<Value<'a>, Fail> {
+    let s = string_arg(a0)?;
+    let n = to_int(a1)?;
+    if n < 0 {
+        return Err(format!(
+            "invalid argument for repeat (expected positive integer, got {n})"
+        ));
+    }
+    if n as u64 > MAX_BUILT_LEN as u64 || s.len().saturating_mul(n as usize) > MAX_BUILT_LEN {
+        return Err("memory budget exceeded".into());
+    }
+    Ok(Value::str(&s.repeat(n as usize)))
 }
 
 /// Go's strings.SplitN (n < 0: all; 0: none; an empty separator splits runes).
