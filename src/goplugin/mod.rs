@@ -1,7 +1,7 @@
 //! Transport layer: the hashicorp go-plugin process contract both transports
 //! share (handshake, unix socket, lifecycle). The transports themselves sit
-//! beside it: [`crate::netrpc`] (net/rpc over yamux, what Argo uses) and
-//! [`crate::grpc`] (the optional gRPC mode).
+//! beside it: `netrpc` (net/rpc over yamux, what Argo uses) and
+//! `grpc` (the optional gRPC mode).
 //!
 //! | file | role |
 //! |---|---|

@@ -56,7 +56,7 @@ pub(super) fn check_query(promql: &str) -> Result<(), Error> {
 }
 
 /// What is wrong with a Prometheus address. The one address rule, shared by
-/// the config (which words it as a [`crate::config::ConfigError`]) and the
+/// the config (which words it as its own `ConfigError`) and the
 /// client (an [`Error::InvalidAddress`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
