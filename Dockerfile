@@ -15,7 +15,9 @@ COPY Cargo.toml Cargo.lock build.rs* ./
 COPY proto ./proto
 COPY src ./src
 COPY benches ./benches
-RUN cargo build --release --locked --bin canary-gate \
+# The workspace member the manifest names (the test simulator; not built here).
+COPY tools ./tools
+RUN cargo build --release --locked -p canary-gate --bin canary-gate \
  && install -D -m 0755 target/release/canary-gate /out/canary-gate
 
 FROM scratch

@@ -12,9 +12,9 @@ mod checks_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use canary_gate::analysis::canary::{CanaryProvider, PreparedCheck};
-use canary_gate::analysis::checks::{Inputs, decide};
-use canary_gate::analysis::{AnalysisRun, Metric, Phase, Provider};
+use canary_gate::argo::{AnalysisRun, Metric, Phase, Provider};
+use canary_gate::canary::decide::{Inputs, decide};
+use canary_gate::canary::{CanaryProvider, PreparedCheck};
 use canary_gate::config::Config;
 use canary_gate::prometheus::QueryResponse;
 use checks_support::{Reply, start};

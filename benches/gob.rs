@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use canary_gate::analysis::{Measurement, Phase};
+use canary_gate::argo::{Measurement, Phase};
 use canary_gate::gob::Decoder;
 use canary_gate::rpc::{Call, Reply, RequestDecoder, ResponseEncoder};
 use canary_gate::time::Time;

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use canary_gate::analysis::canary::Conditions;
-use canary_gate::analysis::checks::ConditionInput;
+use canary_gate::canary::Conditions;
+use canary_gate::canary::decide::ConditionInput;
 use canary_gate::condition::{Condition, ResultValue, evaluate};
 use canary_gate::promql::{
     SeriesSelector, error_rate_query, inject_matchers, latency_query, parse_matcher, traffic_query,

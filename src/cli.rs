@@ -31,12 +31,11 @@ mod watch;
 use clap::{Parser, Subcommand};
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::analysis::Provider;
-use crate::analysis::canary::CanaryProvider;
-use crate::goplugin::{
-    self, Exit, HandshakeError, PluginEnv, PluginListener, Protocol, ServeError, handshake_line,
-};
+use crate::argo::Provider;
+use crate::canary::CanaryProvider;
+use crate::goplugin::{Exit, HandshakeError, PluginEnv, PluginListener, Protocol, handshake_line};
 use crate::logging::{self, LogError};
+use crate::netrpc::ServeError;
 use crate::prometheus::{ALLOW_FILE_DIR_FLAG, FilePolicy};
 
 pub use check::{
@@ -248,7 +247,7 @@ fn serve_plugin(env: PluginEnv, policy: FilePolicy) -> Result<ExitCode, CliError
         let shutdown = shutdown_signal()?;
         let mut line = handshake_line(app_version, listener.path(), protocol);
         if protocol == Protocol::Grpc {
-            // Field 6: we decline gRPC broker multiplexing when a host asks (§6.5).
+            // Field 6: we decline gRPC broker multiplexing when a host asks (docs/protocol.md §6.5).
             let multiplex = std::env::var("PLUGIN_MULTIPLEX_GRPC").ok();
             if let Some(field) = crate::grpc::multiplex_field(multiplex.as_deref()) {
                 line.insert_str(line.len() - 1, &format!("|{field}"));
@@ -273,7 +272,7 @@ async fn serve_transport<P: Provider>(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Exit, CliError> {
     match protocol {
-        Protocol::NetRpc => Ok(goplugin::serve(listener, provider, shutdown).await?),
+        Protocol::NetRpc => Ok(crate::netrpc::serve(listener, provider, shutdown).await?),
         Protocol::Grpc => {
             // The host connects once; accepting removes the socket file, as in netrpc mode.
             let mut listener = listener;
@@ -282,13 +281,7 @@ async fn serve_transport<P: Provider>(
                 conn = listener.accept() => conn.map_err(CliError::GrpcAccept)?,
                 () = &mut shutdown => return Ok(Exit::Shutdown),
             };
-            Ok(
-                match crate::grpc::serve_connection(conn, provider, shutdown).await? {
-                    crate::grpc::Stopped::HostShutdown => Exit::Quit,
-                    crate::grpc::Stopped::HostClosed => Exit::HostClosed,
-                    crate::grpc::Stopped::Signal => Exit::Shutdown,
-                },
-            )
+            Ok(crate::grpc::serve_connection(conn, provider, shutdown).await?)
         }
     }
 }

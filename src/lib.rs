@@ -5,28 +5,38 @@
 //! # Layout
 //!
 //! Wire → typed call → handler. Codecs do no I/O; only the transport modules
-//! touch sockets. One [`analysis::Provider`] serves both transports.
+//! touch sockets. One [`argo::Provider`] serves both transports. Each module
+//! imports only from the rows above it (the `I/O` and `domain` rows use the
+//! `pure` ones beside them); its `mod.rs` has the table of its own files.
 //!
-//! | module | layer | role |
-//! |---|---|---|
-//! | [`time`] | pure | instants: Go's `time.Time` binary form and RFC 3339 |
-//! | [`text`] | pure | cutting quoted inputs and Measurement fields to their limits, marked |
-//! | [`stats`] | pure | confidence bounds and verdicts from counts: Wilson, sequential, canary vs stable, latency buckets |
-//! | [`gob`] | codec | Go `encoding/gob`: dynamic [`gob::Value`], serde `Deserializer`, encoder |
-//! | [`rpc`] | codec | Go `net/rpc` headers over gob; the typed [`rpc::Call`] |
-//! | [`goplugin`] | transport | go-plugin process contract, yamux, control/broker streams, net/rpc serving |
-//! | [`grpc`] | transport | the optional go-plugin gRPC mode (tonic), thin adapter over the provider |
-//! | [`logging`] | transport | `tracing` → hclog JSON lines on stderr |
-//! | [`config`] | domain | plugin JSON → validated [`config::Config`]; every error names the field |
-//! | [`prometheus`] | I/O | Prometheus HTTP API client and response model |
-//! | [`promql`] | pure | build the three checks' queries as ASTs; inject canary matchers |
-//! | [`condition`] | pure | Argo `successCondition` / `failureCondition`, evaluated as Argo v1.10 does |
-//! | [`analysis`] | domain | Argo types, phases, checks, and the provider both transports call |
-//! | [`lint`] | domain | AnalysisTemplate checks: config, PromQL, conditions, args, Argo footguns |
-//! | [`migrate`] | domain | built-in `provider.prometheus` metrics → canary-gate metrics (`migrate`) |
-//! | [`cli`] | entry | `serve` (plugin mode), `check`, `watch`, `lint`, `migrate`, `install`, `version` |
+//! | module | layer | role | files |
+//! |---|---|---|---|
+//! | [`time`] | pure | instants: Go's `time.Time` binary form and RFC 3339 | `time.rs` |
+//! | [`text`] | pure | cutting quoted inputs and Measurement fields to their limits, marked | `text.rs` |
+//! | [`argo`] | types | Argo's analysis types and the [`argo::Provider`] trait | `types`, `provider` |
+//! | [`gob`] | codec | Go `encoding/gob`: dynamic [`gob::Value`], serde `Deserializer`, encoder | `reader`, `types`, `value`, `decoder`, `de`, `encoder`, `error` |
+//! | [`rpc`] | codec | Go `net/rpc` headers over gob; the typed [`rpc::Call`] | `request`, `response`, `error` |
+//! | [`goplugin`] | transport | go-plugin process contract both transports share; [`goplugin::Exit`] | `handshake`, `listener` |
+//! | [`netrpc`] | transport | net/rpc mode: yamux session, control and broker streams, services | `session`, `broker`, `rpcserve`, `services`, `unconfigured` (tests) |
+//! | [`grpc`] | transport | the optional gRPC mode (tonic), thin adapter over the provider | `service`, `convert`, `plugin`, `conn`, `limit`, `authority`, `proto` |
+//! | [`logging`] | transport | `tracing` → hclog JSON lines on stderr | `logging.rs` |
+//! | [`stats`] | pure | confidence bounds and verdicts from counts | `wilson`, `sequential`, `compare`, `latency`, `counts` |
+//! | [`promql`] | pure | build the checks' queries as ASTs; inject canary matchers; the name rules | `build`, `inject`, `matcher` |
+//! | [`condition`] | pure | Argo `successCondition` / `failureCondition` (expr v1.17), its own [`condition::Verdict`] | `lexer`, `parser/`, `ast`, `check`, `nature`, `fold`, `eval/`, `value`, `builtin`, `library/`, `fields` |
+//! | [`prometheus`] | I/O | Prometheus HTTP API client ([`prometheus::ClientConfig`]), response model | `client`, `config`, `validate`, `pool`, `model`, `model_pending`, `secret`, `files`, `redact`, `error` |
+//! | [`config`] | domain | plugin JSON → validated [`config::Config`]; every error names the field | `reader`, `rules`, `sections`, `duration`, `types` |
+//! | [`canary`] | domain | the provider: prepare, gather (I/O), decide (pure), output | `prepare`, `gather`, `decide/`, `conditions`, `format`, `meta`, `output` |
+//! | [`lint`] | domain | AnalysisTemplate checks: config, PromQL, conditions, args, Argo footguns | `rules`, `args`, `limits` |
+//! | [`migrate`] | domain | built-in `provider.prometheus` metrics → canary-gate metrics | `shape`, `mask`, `yaml` |
+//! | [`cli`] | entry | `serve` (plugin mode), `check`, `watch`, `lint`, `migrate`, `install`, `version` | `cli.rs`, `cli/{check,watch/,lint,migrate,install}` |
+//! | [`analysis`] | — | the old paths (`analysis::…`), re-exports only | `analysis.rs` |
+//!
+//! The test simulator `hotrod-sim` is the workspace member `tools/hotrod-sim`;
+//! the wire facts the code relies on are in `docs/protocol.md`.
 
 pub mod analysis;
+pub mod argo;
+pub mod canary;
 pub mod cli;
 pub mod condition;
 pub mod config;
@@ -36,6 +46,7 @@ pub mod grpc;
 pub mod lint;
 pub mod logging;
 pub mod migrate;
+pub mod netrpc;
 pub mod prometheus;
 pub mod promql;
 pub mod rpc;

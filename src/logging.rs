@@ -50,11 +50,11 @@ pub enum LogError {
 }
 
 /// The most verbose level to write; `None` writes nothing.
-pub type MaxLevel = Option<Level>;
+type MaxLevel = Option<Level>;
 
 /// Parses a level name as `CANARY_GATE_LOG` accepts it (case-insensitive;
 /// empty means the default, `info`).
-pub fn parse_level(text: &str) -> Result<MaxLevel, LogError> {
+fn parse_level(text: &str) -> Result<MaxLevel, LogError> {
     Ok(Some(match text.trim().to_ascii_lowercase().as_str() {
         "" | "info" => Level::INFO,
         "trace" => Level::TRACE,

@@ -1,7 +1,7 @@
 //! Pure layer: instants as Argo and Go exchange them.
 //!
 //! Two forms matter: Go's `time.Time` binary marshalling (the payload of a
-//! `metav1.Time` GobEncoder value on the net/rpc wire, PLUGIN-PROTOCOL §4.11)
+//! `metav1.Time` GobEncoder value on the net/rpc wire, docs/protocol.md §4.11)
 //! and RFC 3339 text (Kubernetes JSON, used by the gRPC transport and logs).
 //! Only the instant is kept; the zone offset is informational and dropped.
 
@@ -253,7 +253,7 @@ mod tests {
 
     #[test]
     fn go_binary_matches_protocol_examples() {
-        // PLUGIN-PROTOCOL §4.11: 2024-05-01T12:00:00.123456789Z
+        // docs/protocol.md §4.11: 2024-05-01T12:00:00.123456789Z
         let bytes = [
             0x01, 0, 0, 0, 0x0e, 0xdd, 0xc4, 0x25, 0xc0, 0x07, 0x5b, 0xcd, 0x15, 0xff, 0xff,
         ];

@@ -1,9 +1,9 @@
-//! Table tests for the pure decisions of `analysis::checks::decide`.
+//! Table tests for the pure decisions of `canary::decide::decide`.
 
 use std::collections::BTreeMap;
 
-use canary_gate::analysis::Phase;
-use canary_gate::analysis::checks::{
+use canary_gate::argo::Phase;
+use canary_gate::canary::decide::{
     ConditionInput, ConditionOutcome, Inputs, Presence, Reason, Verdicts, decide,
 };
 use canary_gate::config::Config;
@@ -609,7 +609,7 @@ fn reason_strings_are_stable() {
 /// condition that decided.
 #[test]
 fn conditions_explain_which_one_decided() {
-    use canary_gate::analysis::canary::Conditions;
+    use canary_gate::canary::Conditions;
     let cases: &[(&str, &str, f64, Phase, &str)] = &[
         (
             "result[0] < 0.05",

@@ -1,18 +1,18 @@
 //! `CanaryProvider::run` against Prometheus responses recorded from a real
 //! Prometheus 2.42 (`tests/fixtures/prometheus/`), served over a real local
-//! HTTP exchange by `checks_support`'s responder.
+//! HTTP exchange by `fakeprom`'s responder.
 
 #[path = "support/fakeprom.rs"]
-mod checks_support;
+mod fakeprom;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use canary_gate::analysis::canary::{CanaryProvider, Conditions};
-use canary_gate::analysis::{AnalysisRun, Measurement, Metric, Phase, Provider};
+use canary_gate::argo::{AnalysisRun, Measurement, Metric, Phase, Provider};
+use canary_gate::canary::{CanaryProvider, Conditions};
 use canary_gate::config::Config;
-use checks_support::{Reply, Responder, fixture, serve_fixtures, start};
+use fakeprom::{Reply, Responder, fixture, serve_fixtures, start};
 
 /// The recorded value of `healthy_traffic.json` as the built-in provider
 /// would print it: Prometheus writes samples with the same `FormatFloat`, so
@@ -567,7 +567,7 @@ async fn min_requests_gate() {
 
 #[tokio::test]
 async fn config_cache_is_bounded_and_reused() {
-    use canary_gate::analysis::canary::MAX_CACHED_CONFIGS;
+    use canary_gate::canary::MAX_CACHED_CONFIGS;
     let p = CanaryProvider::new();
     let m = metric(
         "http://127.0.0.1:1",
@@ -646,7 +646,7 @@ async fn thirty_parallel_runs_all_complete() {
 /// Conditions are parsed once per distinct pair, and the cache is bounded.
 #[test]
 fn conditions_are_parsed_once_per_pair() {
-    use canary_gate::analysis::canary::MAX_CACHED_CONDITIONS;
+    use canary_gate::canary::MAX_CACHED_CONDITIONS;
     let p = CanaryProvider::new();
     let m = metric("http://127.0.0.1:9", "", "result[0] < 0.05");
     let a = p.conditions(&m);

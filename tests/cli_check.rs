@@ -1,12 +1,12 @@
 //! `canary-gate check` as a process: against Prometheus responses recorded
 //! from a real Prometheus 2.42 (`tests/fixtures/prometheus/`), served by
-//! `checks_support`'s local HTTP responder. One case per exit code, both
+//! `fakeprom`'s local HTTP responder. One case per exit code, both
 //! output formats, the `--config` file with flag overrides, and bad flags.
 
 #[path = "support/fakeprom.rs"]
-mod checks_support;
+mod fakeprom;
 
-use checks_support::{Responder, serve_fixtures};
+use fakeprom::{Responder, serve_fixtures};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_canary-gate");

@@ -3,8 +3,8 @@
 //! value, never quotes a secret, and never quotes more than the quoted-value
 //! limit of an input.
 
-use canary_gate::analysis::canary::CanaryProvider;
-use canary_gate::analysis::{AnalysisRun, Metric, Phase, Provider};
+use canary_gate::argo::{AnalysisRun, Metric, Phase, Provider};
+use canary_gate::canary::CanaryProvider;
 use canary_gate::config::{Config, MAX_QUOTED_VALUE};
 
 const ADDR: &str = r#""address": "http://prom:9090""#;

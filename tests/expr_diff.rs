@@ -15,9 +15,9 @@
 
 use std::collections::BTreeMap;
 
-use canary_gate::analysis::Phase;
-use canary_gate::analysis::canary::Conditions;
-use canary_gate::analysis::checks::{
+use canary_gate::argo::Phase;
+use canary_gate::canary::Conditions;
+use canary_gate::canary::decide::{
     ConditionInput, ConditionOutcome, Decision, Inputs, Reason, decide,
 };
 use canary_gate::condition::{Condition, Error, ResultValue};

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use canary_gate::analysis::{AnalysisRun, Measurement, Metric};
+use canary_gate::argo::{AnalysisRun, Measurement, Metric};
 use canary_gate::gob::{
     self, Decoder, Encoder, Error, FieldTy, MAX_COLLECTION_LEN, MAX_DEPTH, MAX_MESSAGE_SIZE,
     MAX_TYPES, MAX_VALUE_NODES, TypeDef, TypeDefKind, Value, write_bytes, write_int, write_uint,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use canary_gate::analysis::{Measurement, Phase, RpcError};
+use canary_gate::argo::{Measurement, Phase, RpcError};
 use canary_gate::gob::{self, Value};
 use canary_gate::rpc::{Reply, ResponseDecoder, ResponseEncoder};
 use canary_gate::time::Time;

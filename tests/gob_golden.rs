@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use canary_gate::analysis::{IntOrString, Phase};
+use canary_gate::argo::{IntOrString, Phase};
 use canary_gate::gob::{Decoder, Value, WireKind, WireType};
 use canary_gate::rpc::{Call, Request, RequestDecoder, Response, ResponseDecoder};
 use canary_gate::time::Time;

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use canary_gate::analysis::canary::{CanaryProvider, MAX_MESSAGE_BYTES, MAX_VALUE_BYTES};
-use canary_gate::analysis::{AnalysisRun, Measurement, Metric, Phase, Provider};
+use canary_gate::argo::{AnalysisRun, Measurement, Metric, Phase, Provider};
+use canary_gate::canary::{CanaryProvider, MAX_MESSAGE_BYTES, MAX_VALUE_BYTES};
 use canary_gate::prometheus::FilePolicy;
 use fakeprom::{Received, Reply, TestServer};
 use serde_json::{Value, json};
@@ -430,10 +430,7 @@ async fn huge_answers_are_refused_and_big_values_are_cut() {
         m.value.len()
     );
     let meta: usize = m.metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
-    assert!(
-        meta <= canary_gate::analysis::canary::MAX_METADATA_BYTES,
-        "{meta}"
-    );
+    assert!(meta <= canary_gate::canary::MAX_METADATA_BYTES, "{meta}");
     assert!(
         m.metadata["warnings"].contains("[cut from"),
         "{:?}",

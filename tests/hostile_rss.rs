@@ -8,8 +8,8 @@
 #[path = "support/fakeprom.rs"]
 mod fakeprom;
 
-use canary_gate::analysis::canary::CanaryProvider;
-use canary_gate::analysis::{AnalysisRun, Metric, Phase, Provider};
+use canary_gate::argo::{AnalysisRun, Metric, Phase, Provider};
+use canary_gate::canary::CanaryProvider;
 use canary_gate::prometheus::MAX_RESPONSE_BYTES;
 use fakeprom::{Reply, TestServer};
 

@@ -220,7 +220,7 @@ fn sigint_is_ignored_and_sigterm_exits_cleanly() {
     assert!(err.contains("SIGTERM"), "{err}");
 }
 
-// yamux frame helpers (all fields big-endian; PLUGIN-PROTOCOL §2.2).
+// yamux frame helpers (all fields big-endian; docs/protocol.md §2.2).
 const DATA: u8 = 0;
 const WNDUP: u8 = 1;
 const PING: u8 = 2;

@@ -2,7 +2,7 @@
 //! request shape, auth, limits, timeouts, error mapping, secrecy, pooling.
 
 #[path = "support/fakeprom.rs"]
-mod server;
+mod fakeprom;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use canary_gate::prometheus::{
     BasicAuth, Client, ClientConfig, ClientPool, Error, FilePolicy, MAX_RESPONSE_BYTES, QueryData,
     Secret,
 };
-use server::{Reply, TestServer};
+use fakeprom::{Reply, TestServer};
 
 const OK_BODY: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"1"]}]}}"#;
 const TOKEN_A: &str = "tok-AAAA-1234567890-secret";

@@ -3,7 +3,7 @@
 //! local HTTP exchange with its recorded status, and decoded by the client.
 
 #[path = "support/fakeprom.rs"]
-mod server;
+mod fakeprom;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use canary_gate::prometheus::{ClientConfig, ClientPool, Error, QueryData, QueryResponse};
 use canary_gate::time::Time;
-use server::{Reply, TestServer};
+use fakeprom::{Reply, TestServer};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus");
 

@@ -2,7 +2,7 @@
 //! The first input byte picks the feed split, so framing across chunks is fuzzed too.
 #![no_main]
 
-use canary_gate::analysis::{AnalysisRun, Measurement, Metric};
+use canary_gate::argo::{AnalysisRun, Measurement, Metric};
 use canary_gate::gob::{Decoder, Value, from_value};
 use libfuzzer_sys::fuzz_target;
 

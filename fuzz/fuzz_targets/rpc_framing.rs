@@ -22,7 +22,11 @@ fuzz_target!(|data: &[u8]| {
                 Call::Type => Ok(Reply::String(r.method.clone())),
                 _ => Ok(Reply::Empty),
             };
-            let err = reply.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
+            let err = reply
+                .as_ref()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             enc.encode(&r.method, r.seq, reply.as_ref().map_err(|e| *e), &mut out);
             sent.push((r.method, r.seq, err));
         }
@@ -30,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
     let mut resp = ResponseDecoder::new();
     resp.feed(&out);
     for (method, seq, err) in sent {
-        let r = resp.next_response().expect("our own reply decodes").expect("complete reply");
+        let r = resp
+            .next_response()
+            .expect("our own reply decodes")
+            .expect("complete reply");
         assert_eq!((r.method, r.seq, r.error), (method, seq, err));
     }
     assert_eq!(resp.buffered(), 0);

@@ -8,7 +8,7 @@
 #   promenv_stop                         # also runs from the EXIT/INT/TERM trap
 #
 # Settings (environment):
-#   PROMENV_SIM_BIN   hotrod-sim binary (default: <repo>/target/debug/hotrod-sim; build it first)
+#   PROMENV_SIM_BIN   hotrod-sim binary (default: <repo>/target/debug/hotrod-sim; `cargo build -p hotrod-sim`)
 #   PROMENV_PROM_BIN  prometheus binary (default: prometheus on PATH, else /usr/bin/prometheus)
 #   PROMENV_NO_TRAP=1 do not install the cleanup trap (call promenv_stop yourself)
 #   PROMENV_KEEP=1    keep the temp dir (logs, config, TSDB) after promenv_stop
@@ -59,7 +59,7 @@ promenv_start() {
     local sim_bin=${PROMENV_SIM_BIN:-$PROMENV_REPO/target/debug/hotrod-sim}
     local prom_bin=${PROMENV_PROM_BIN:-$(command -v prometheus || echo /usr/bin/prometheus)}
     if [[ ! -x $sim_bin ]]; then
-        promenv_log "simulator $sim_bin not found: run 'cargo build --bin hotrod-sim' first"
+        promenv_log "simulator $sim_bin not found: run 'cargo build -p hotrod-sim' first"
         return 1
     fi
     if [[ ! -x $prom_bin ]]; then

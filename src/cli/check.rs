@@ -13,8 +13,9 @@ use clap::{Args, ValueEnum};
 use serde_json::{Map, Value, json};
 
 use super::CliError;
-use crate::analysis::canary::CanaryProvider;
-use crate::analysis::{AnalysisRun, Measurement, Metric, Phase, Provider};
+use crate::argo::{AnalysisRun, Measurement, Metric, Phase, Provider};
+use crate::canary::CanaryProvider;
+use crate::canary::meta as keys;
 
 /// Largest `--config` file read, in bytes (the plugin accepts at most
 /// [`crate::config::MAX_CONFIG_BYTES`] of JSON anyway).
@@ -223,20 +224,20 @@ fn meta<'a>(m: &'a Measurement, key: &str) -> &'a str {
 
 /// The text form: one aligned `field: value` line each; empty fields are shown as `-`.
 pub fn render_text(m: &Measurement) -> String {
-    let latency = match meta(m, "prometheusLatencyMs") {
+    let latency = match meta(m, keys::PROMETHEUS_LATENCY_MS) {
         "" => "-".to_owned(),
         ms => format!("{ms} ms"),
     };
     let rows = [
         ("phase", m.phase.as_str().to_owned()),
-        ("check", meta(m, "check").to_owned()),
+        ("check", meta(m, keys::CHECK).to_owned()),
         ("value", m.value.clone()),
-        ("reason", meta(m, "reason").to_owned()),
+        ("reason", meta(m, keys::REASON).to_owned()),
         ("message", m.message.clone()),
-        ("query", meta(m, "query").to_owned()),
-        ("series", meta(m, "seriesCount").to_owned()),
+        ("query", meta(m, keys::QUERY).to_owned()),
+        ("series", meta(m, keys::SERIES_COUNT).to_owned()),
         ("prometheus latency", latency),
-        ("warnings", meta(m, "warnings").to_owned()),
+        ("warnings", meta(m, keys::WARNINGS).to_owned()),
     ];
     let mut s = String::new();
     for (k, v) in rows {
@@ -249,16 +250,16 @@ pub fn render_text(m: &Measurement) -> String {
 /// The JSON form: one object on one line (phase, value, query, reason,
 /// message, prometheusLatencyMs, times, and the full metadata).
 pub fn render_json(m: &Measurement) -> String {
-    let latency = meta(m, "prometheusLatencyMs")
+    let latency = meta(m, keys::PROMETHEUS_LATENCY_MS)
         .parse::<u64>()
         .map_or(Value::Null, Value::from);
     let doc = json!({
         "phase": m.phase.as_str(),
-        "check": meta(m, "check"),
+        "check": meta(m, keys::CHECK),
         "value": m.value,
-        "reason": meta(m, "reason"),
+        "reason": meta(m, keys::REASON),
         "message": m.message,
-        "query": meta(m, "query"),
+        "query": meta(m, keys::QUERY),
         "prometheusLatencyMs": latency,
         "startedAt": m.started_at.map(|t| t.to_string()),
         "finishedAt": m.finished_at.map(|t| t.to_string()),

@@ -27,9 +27,10 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use super::CliError;
 use super::check::{self, CheckArgs, CheckKind, OutputFormat};
-use crate::analysis::canary::{CanaryProvider, PreparedCheck};
-use crate::analysis::checks::short;
-use crate::analysis::{AnalysisRun, Metric, Provider};
+use crate::argo::{AnalysisRun, Metric, Provider};
+use crate::canary::decide::short;
+use crate::canary::meta as keys;
+use crate::canary::{CanaryProvider, PreparedCheck};
 use crate::config::{Check, LatencyUnit};
 use crate::prometheus::{ClientPool, QueryData};
 use crate::time::Time;
@@ -205,7 +206,10 @@ async fn spark(
     p: &PreparedCheck,
     span: Duration,
 ) -> Result<Vec<Option<f64>>, String> {
-    let client = pool.get(&p.client).await.map_err(|e| e.to_string())?;
+    let client = pool
+        .get(&p.config.prometheus)
+        .await
+        .map_err(|e| e.to_string())?;
     let end = Time::now();
     let start = Time {
         unix_secs: end.unix_secs - span.as_secs() as i64,
@@ -240,10 +244,10 @@ async fn measure(provider: &CanaryProvider, pool: &ClientPool, t: &Target, span:
         who: t.who,
         hash: t.hash.clone(),
         phase: m.phase,
-        value: meta("value"),
+        value: meta(keys::VALUE),
         threshold: threshold(&t.prepared, &t.metric),
         points,
-        reason: meta("reason"),
+        reason: meta(keys::REASON),
         message,
     }
 }

@@ -197,6 +197,18 @@ fn arrayish(name: &str, verb: &str, args: &[Nature]) -> Checked {
 
 /// The static type of a call to builtin `name` with arguments of `args`.
 pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked {
+    match name {
+        "len" | "type" | "string" | "abs" | "ceil" | "floor" | "round" | "int" | "float" => {
+            check_conversion(name, args)
+        }
+        "first" | "last" | "get" | "take" | "keys" | "values" | "reverse" | "uniq" | "flatten"
+        | "concat" | "sort" => check_collection(name, args),
+        _ => check_string_or_aggregate(name, args),
+    }
+}
+
+/// `len`, `type`, `string`, `abs`, rounding, and the conversions.
+fn check_conversion(name: &str, args: &[Nature]) -> Checked {
     use P::*;
     let a0 = args.first().cloned().unwrap_or(Nature::Nil);
     match name {
@@ -246,6 +258,14 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
                 ))
             }
         }
+        _ => Err(format!("unknown builtin {name}")),
+    }
+}
+
+/// The string builtins and the numeric aggregates.
+fn check_string_or_aggregate(name: &str, args: &[Nature]) -> Checked {
+    use P::*;
+    match name {
         "trim" | "trimPrefix" | "trimSuffix" => {
             overloads(name, args, &[&[Str], &[Str, Str]], Nature::Str)
         }
@@ -278,6 +298,15 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
         "indexOf" | "lastIndexOf" => overloads(name, args, &[&[Str, Str]], Nature::Int),
         "hasPrefix" | "hasSuffix" => overloads(name, args, &[&[Str, Str]], Nature::Bool),
         "max" | "min" | "mean" | "median" => aggregate(name, args),
+        _ => Err(format!("unknown builtin {name}")),
+    }
+}
+
+/// The array and map builtins.
+fn check_collection(name: &str, args: &[Nature]) -> Checked {
+    use P::*;
+    let a0 = args.first().cloned().unwrap_or(Nature::Nil);
+    match name {
         "first" | "last" => {
             count(name, args, 1)?;
             match &a0 {
@@ -289,26 +318,7 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
                 )),
             }
         }
-        "get" => {
-            count(name, args, 2)?;
-            let prop = &args[1];
-            match &a0 {
-                a if a.unknown() => Ok(Nature::Unknown),
-                Nature::Array(_, e) if prop.integer() || prop.unknown() => Ok((**e).clone()),
-                Nature::Array(..) => Err(format!("non-integer slice index {}", prop.go_name())),
-                Nature::Map if prop.assignable_to(&Nature::Str) || prop.unknown() => {
-                    Ok(Nature::Any)
-                }
-                Nature::Map => Err(format!(
-                    "cannot use {} to get an element from map[string]interface {{}}",
-                    prop.go_name()
-                )),
-                other => Err(format!(
-                    "type {} does not support indexing",
-                    other.go_name()
-                )),
-            }
-        }
+        "get" => check_get(name, args, &a0),
         "take" => {
             count(name, args, 2)?;
             if !(a0.unknown() || a0.array()) {
@@ -359,5 +369,25 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
             Nature::any_array(),
         ),
         _ => Err(format!("unknown builtin {name}")),
+    }
+}
+
+/// `get(array, int)` or `get(map, string)`.
+fn check_get(name: &str, args: &[Nature], a0: &Nature) -> Checked {
+    count(name, args, 2)?;
+    let prop = &args[1];
+    match a0 {
+        a if a.unknown() => Ok(Nature::Unknown),
+        Nature::Array(_, e) if prop.integer() || prop.unknown() => Ok((**e).clone()),
+        Nature::Array(..) => Err(format!("non-integer slice index {}", prop.go_name())),
+        Nature::Map if prop.assignable_to(&Nature::Str) || prop.unknown() => Ok(Nature::Any),
+        Nature::Map => Err(format!(
+            "cannot use {} to get an element from map[string]interface {{}}",
+            prop.go_name()
+        )),
+        other => Err(format!(
+            "type {} does not support indexing",
+            other.go_name()
+        )),
     }
 }

@@ -45,49 +45,8 @@ impl Checker {
             Expr::Str(_) => Nature::Str,
             Expr::Ident(name) => self.ident(name)?,
             Expr::Pointer(name) => self.pointer(name.as_deref())?,
-            Expr::Unary(op, x) => {
-                let t = self.visit(x)?;
-                match op {
-                    UnOp::Not if t.bool() || t.unknown() => Nature::Bool,
-                    UnOp::Neg | UnOp::Plus if t.unknown() => Nature::Unknown,
-                    UnOp::Neg | UnOp::Plus if t.number() => t,
-                    _ => {
-                        let sym = match op {
-                            UnOp::Not => "!",
-                            UnOp::Neg => "-",
-                            UnOp::Plus => "+",
-                        };
-                        return Err(err(format!(
-                            "invalid operation: {sym} (mismatched type {})",
-                            t.go_name()
-                        )));
-                    }
-                }
-            }
-            Expr::Binary(op, l, r) => {
-                let op = *op;
-                let right_literal = match &**r {
-                    Expr::Str(s) => Some(s.clone()),
-                    _ => None,
-                };
-                let lt = self.visit(l)?;
-                let rt = self.visit(r)?;
-                let t = binary(op, &lt, &rt, right_literal.as_deref())?;
-                // expr compiles == between two int (or two string) natures to
-                // OpEqualInt / OpEqualString, which assert the run-time types.
-                let both = |n: Nature| lt == n && rt == n;
-                let special = match op {
-                    BinOp::Eq if both(Nature::Int) => Some(BinOp::EqInt),
-                    BinOp::Ne if both(Nature::Int) => Some(BinOp::NeInt),
-                    BinOp::Eq if both(Nature::Str) => Some(BinOp::EqStr),
-                    BinOp::Ne if both(Nature::Str) => Some(BinOp::NeStr),
-                    _ => None,
-                };
-                if let (Some(sp), Expr::Binary(o, _, _)) = (special, &mut *e) {
-                    *o = sp;
-                }
-                t
-            }
+            Expr::Unary(op, x) => self.unary(*op, x)?,
+            Expr::Binary(..) => self.binary(e)?,
             Expr::Chain(x) => self.visit(x)?,
             Expr::Member {
                 base,
@@ -115,48 +74,8 @@ impl Checker {
             Expr::Predicate {
                 pred, coll, body, ..
             } => self.predicate(*pred, coll, body.as_deref_mut())?,
-            Expr::Cond(c, a, b) => {
-                let ct = self.visit(c)?;
-                if !ct.bool() && !ct.unknown() {
-                    return Err(err(format!(
-                        "non-bool expression (type {}) used as condition",
-                        ct.go_name()
-                    )));
-                }
-                let (t1, t2) = (self.visit(a)?, self.visit(b)?);
-                match (t1.nil(), t2.nil()) {
-                    (true, false) => t2,
-                    (false, true) | (true, true) => t1,
-                    _ if t1.assignable_to(&t2) => {
-                        let (e1, e2) = (t1.elem(), t2.elem());
-                        if t1.array()
-                            && t2.array()
-                            && !(e1.assignable_to(&e2) && e2.assignable_to(&e1))
-                        {
-                            Nature::any_array()
-                        } else {
-                            t1
-                        }
-                    }
-                    _ => Nature::Unknown,
-                }
-            }
-            Expr::Let(name, value, body) => {
-                if name == "result" || ENV_FUNCS.contains(&name.as_str()) {
-                    return Err(err(format!("cannot redeclare {name}")));
-                }
-                if builtin::is_builtin(name) {
-                    return Err(err(format!("cannot redeclare builtin {name}")));
-                }
-                if self.vars.iter().any(|(n, _)| n == name) {
-                    return Err(err(format!("cannot redeclare variable {name}")));
-                }
-                let vt = self.visit(value)?;
-                self.vars.push((name.clone(), vt));
-                let bt = self.visit(body);
-                self.vars.pop();
-                bt?
-            }
+            Expr::Cond(c, a, b) => self.cond(c, a, b)?,
+            Expr::Let(name, value, body) => self.let_in(name, value, body)?,
             Expr::Seq(nodes) => {
                 let mut last = Nature::Nil;
                 for n in nodes {
@@ -187,6 +106,97 @@ impl Checker {
                 Nature::Map
             }
         })
+    }
+
+    fn unary(&mut self, op: UnOp, x: &mut Expr) -> Result<Nature, Error> {
+        let t = self.visit(x)?;
+        Ok(match op {
+            UnOp::Not if t.bool() || t.unknown() => Nature::Bool,
+            UnOp::Neg | UnOp::Plus if t.unknown() => Nature::Unknown,
+            UnOp::Neg | UnOp::Plus if t.number() => t,
+            _ => {
+                let sym = match op {
+                    UnOp::Not => "!",
+                    UnOp::Neg => "-",
+                    UnOp::Plus => "+",
+                };
+                return Err(err(format!(
+                    "invalid operation: {sym} (mismatched type {})",
+                    t.go_name()
+                )));
+            }
+        })
+    }
+
+    /// A binary operation; `==`/`!=` between two ints or two strings become
+    /// the typed operators expr compiles them to.
+    fn binary(&mut self, e: &mut Expr) -> Result<Nature, Error> {
+        let Expr::Binary(op, l, r) = e else {
+            unreachable!("binary() is called on Expr::Binary")
+        };
+        let op = *op;
+        let right_literal = match &**r {
+            Expr::Str(s) => Some(s.clone()),
+            _ => None,
+        };
+        let lt = self.visit(l)?;
+        let rt = self.visit(r)?;
+        let t = binary(op, &lt, &rt, right_literal.as_deref())?;
+        // expr compiles == between two int (or two string) natures to
+        // OpEqualInt / OpEqualString, which assert the run-time types.
+        let both = |n: Nature| lt == n && rt == n;
+        let special = match op {
+            BinOp::Eq if both(Nature::Int) => Some(BinOp::EqInt),
+            BinOp::Ne if both(Nature::Int) => Some(BinOp::NeInt),
+            BinOp::Eq if both(Nature::Str) => Some(BinOp::EqStr),
+            BinOp::Ne if both(Nature::Str) => Some(BinOp::NeStr),
+            _ => None,
+        };
+        if let (Some(sp), Expr::Binary(o, _, _)) = (special, &mut *e) {
+            *o = sp;
+        }
+        Ok(t)
+    }
+
+    fn cond(&mut self, c: &mut Expr, a: &mut Expr, b: &mut Expr) -> Result<Nature, Error> {
+        let ct = self.visit(c)?;
+        if !ct.bool() && !ct.unknown() {
+            return Err(err(format!(
+                "non-bool expression (type {}) used as condition",
+                ct.go_name()
+            )));
+        }
+        let (t1, t2) = (self.visit(a)?, self.visit(b)?);
+        Ok(match (t1.nil(), t2.nil()) {
+            (true, false) => t2,
+            (false, true) | (true, true) => t1,
+            _ if t1.assignable_to(&t2) => {
+                let (e1, e2) = (t1.elem(), t2.elem());
+                if t1.array() && t2.array() && !(e1.assignable_to(&e2) && e2.assignable_to(&e1)) {
+                    Nature::any_array()
+                } else {
+                    t1
+                }
+            }
+            _ => Nature::Unknown,
+        })
+    }
+
+    fn let_in(&mut self, name: &str, value: &mut Expr, body: &mut Expr) -> Result<Nature, Error> {
+        if name == "result" || ENV_FUNCS.contains(&name) {
+            return Err(err(format!("cannot redeclare {name}")));
+        }
+        if builtin::is_builtin(name) {
+            return Err(err(format!("cannot redeclare builtin {name}")));
+        }
+        if self.vars.iter().any(|(n, _)| n == name) {
+            return Err(err(format!("cannot redeclare variable {name}")));
+        }
+        let vt = self.visit(value)?;
+        self.vars.push((name.to_owned(), vt));
+        let bt = self.visit(body);
+        self.vars.pop();
+        bt
     }
 
     fn ident(&self, name: &str) -> Result<Nature, Error> {

@@ -5,7 +5,6 @@
 use std::fmt;
 
 use super::{Condition, Error, ResultValue};
-use crate::analysis::Phase;
 
 /// Most characters of a condition quoted in an error message.
 pub const MAX_QUOTED_CONDITION: usize = 120;
@@ -56,6 +55,35 @@ pub struct FieldError {
     pub error: Error,
 }
 
+/// The phase Argo gives a measurement from its conditions. The condition
+/// layer's own type: the caller maps it onto Argo's phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Argo's `Successful`.
+    Successful,
+    /// Argo's `Failed`.
+    Failed,
+    /// Argo's `Inconclusive`.
+    Inconclusive,
+}
+
+impl Verdict {
+    /// Argo's name for the phase.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Successful => "Successful",
+            Verdict::Failed => "Failed",
+            Verdict::Inconclusive => "Inconclusive",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What each set condition said (`None`: not set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verdicts {
@@ -69,7 +97,7 @@ impl Verdicts {
     /// Argo's `EvaluateResult`: neither set → Successful; only success →
     /// Failed when it is false; only failure → Successful when it is false;
     /// failure true → Failed; both false → Inconclusive; else Successful.
-    pub fn phase(self) -> Phase {
+    pub fn phase(self) -> Verdict {
         let failed = match (self.success, self.failure) {
             (_, Some(f)) => f,
             (Some(s), None) => !s,
@@ -81,11 +109,11 @@ impl Verdicts {
             (None, None) => true,
         };
         if failed {
-            Phase::Failed
+            Verdict::Failed
         } else if succeeded {
-            Phase::Successful
+            Verdict::Successful
         } else {
-            Phase::Inconclusive
+            Verdict::Inconclusive
         }
     }
 
@@ -158,7 +186,7 @@ impl Pair {
     }
 
     /// Argo's `EvaluateResult` on `result`.
-    pub fn evaluate(&self, result: &ResultValue) -> Result<Phase, FieldError> {
+    pub fn evaluate(&self, result: &ResultValue) -> Result<Verdict, FieldError> {
         self.verdicts(result).map(Verdicts::phase)
     }
 }

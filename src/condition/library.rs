@@ -100,6 +100,20 @@ fn parse_go_float(s: &str) -> Option<f64> {
 pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fail> {
     let a0 = args.first().cloned().unwrap_or(Value::Nil);
     let a1 = args.get(1).cloned().unwrap_or(Value::Nil);
+    match name {
+        "len" | "type" | "abs" | "ceil" | "floor" | "round" | "int" | "float" | "string" => {
+            conversion(name, a0)
+        }
+        "trim" | "trimPrefix" | "trimSuffix" | "upper" | "lower" | "split" | "replace"
+        | "repeat" | "join" | "indexOf" | "lastIndexOf" | "hasPrefix" | "hasSuffix" => {
+            string_call(name, &args, &a0, &a1)
+        }
+        _ => collection_call(name, &args, &a0, &a1),
+    }
+}
+
+/// `len`, `type`, `abs`, rounding, and the conversions.
+fn conversion<'a>(name: &str, a0: Value<'a>) -> Result<Value<'a>, Fail> {
     Ok(match name {
         "len" => match &a0 {
             Value::Str(s) => Value::Int(s.chars().count() as i64),
@@ -166,15 +180,27 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
             other => return Err(format!("invalid operation: float({})", other.go_type())),
         },
         "string" => Value::Str(Rc::from(format_value(&a0))),
-        "trim" if args.len() == 1 => Value::str(string_arg(&a0)?.trim()),
+        _ => return Err(format!("unknown builtin {name}")),
+    })
+}
+
+/// The string builtins.
+fn string_call<'a>(
+    name: &str,
+    args: &[Value<'a>],
+    a0: &Value<'a>,
+    a1: &Value<'a>,
+) -> Result<Value<'a>, Fail> {
+    Ok(match name {
+        "trim" if args.len() == 1 => Value::str(string_arg(a0)?.trim()),
         "trim" => {
-            let cut = string_arg(&a1)?.to_owned();
-            Value::str(string_arg(&a0)?.trim_matches(|c| cut.contains(c)))
+            let cut = string_arg(a1)?.to_owned();
+            Value::str(string_arg(a0)?.trim_matches(|c| cut.contains(c)))
         }
         "trimPrefix" | "trimSuffix" => {
-            let s = string_arg(&a0)?;
+            let s = string_arg(a0)?;
             let p = if args.len() == 2 {
-                string_arg(&a1)?
+                string_arg(a1)?
             } else {
                 " "
             };
@@ -185,17 +211,17 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
             };
             Value::str(out.unwrap_or(s))
         }
-        "upper" => Value::str(&string_arg(&a0)?.to_uppercase()),
-        "lower" => Value::str(&string_arg(&a0)?.to_lowercase()),
+        "upper" => Value::str(&string_arg(a0)?.to_uppercase()),
+        "lower" => Value::str(&string_arg(a0)?.to_lowercase()),
         "split" => {
             let n = match args.get(2) {
                 Some(v) => to_int(v)?,
                 None => -1,
             };
-            strings(go_split(string_arg(&a0)?, string_arg(&a1)?, n))
+            strings(go_split(string_arg(a0)?, string_arg(a1)?, n))
         }
         "replace" => {
-            let (s, old, new) = (string_arg(&a0)?, string_arg(&a1)?, string_arg(&args[2])?);
+            let (s, old, new) = (string_arg(a0)?, string_arg(a1)?, string_arg(&args[2])?);
             match args.get(3) {
                 Some(n) if to_int(n)? >= 0 => {
                     Value::str(&s.replacen(old, new, to_int(n)? as usize))
@@ -203,23 +229,10 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
                 _ => Value::str(&s.replace(old, new)),
             }
         }
-        "repeat" => {
-            let s = string_arg(&a0)?;
-            let n = to_int(&a1)?;
-            if n < 0 {
-                return Err(format!(
-                    "invalid argument for repeat (expected positive integer, got {n})"
-                ));
-            }
-            if n as u64 > MAX_BUILT_LEN as u64 || s.len().saturating_mul(n as usize) > MAX_BUILT_LEN
-            {
-                return Err("memory budget exceeded".into());
-            }
-            Value::str(&s.repeat(n as usize))
-        }
+        "repeat" => repeat(a0, a1)?,
         "join" => {
             let glue = if args.len() == 2 {
-                string_arg(&a1)?.to_owned()
+                string_arg(a1)?.to_owned()
             } else {
                 String::new()
             };
@@ -233,34 +246,46 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
             Value::str(&parts.join(&glue))
         }
         "indexOf" => Value::Int(
-            string_arg(&a0)?
-                .find(string_arg(&a1)?)
+            string_arg(a0)?
+                .find(string_arg(a1)?)
                 .map_or(-1, |i| i as i64),
         ),
         "lastIndexOf" => Value::Int(
-            string_arg(&a0)?
-                .rfind(string_arg(&a1)?)
+            string_arg(a0)?
+                .rfind(string_arg(a1)?)
                 .map_or(-1, |i| i as i64),
         ),
-        "hasPrefix" => Value::Bool(string_arg(&a0)?.starts_with(string_arg(&a1)?)),
-        "hasSuffix" => Value::Bool(string_arg(&a0)?.ends_with(string_arg(&a1)?)),
-        "max" | "min" => min_max(name, &args)?,
+        "hasPrefix" => Value::Bool(string_arg(a0)?.starts_with(string_arg(a1)?)),
+        "hasSuffix" => Value::Bool(string_arg(a0)?.ends_with(string_arg(a1)?)),
+        _ => return Err(format!("unknown builtin {name}")),
+    })
+}
+
+/// The numeric aggregates and the array and map builtins.
+fn collection_call<'a>(
+    name: &str,
+    args: &[Value<'a>],
+    a0: &Value<'a>,
+    a1: &Value<'a>,
+) -> Result<Value<'a>, Fail> {
+    Ok(match name {
+        "max" | "min" => min_max(name, args)?,
         "mean" => {
-            let xs = numbers(name, &args)?;
+            let xs = numbers(name, args)?;
             if xs.is_empty() {
                 Value::Float(0.0)
             } else {
                 Value::Float(xs.iter().sum::<f64>() / xs.len() as f64)
             }
         }
-        "median" => median(numbers(name, &args)?),
+        "median" => median(numbers(name, args)?),
         "first" | "last" => {
             let i = if name == "first" { 0 } else { -1 };
-            super::value::fetch(&a0, &Value::Int(i)).unwrap_or(Value::Nil)
+            super::value::fetch(a0, &Value::Int(i)).unwrap_or(Value::Nil)
         }
-        "get" => get(&a0, &a1)?,
-        "take" => take(&a0, &a1)?,
-        "keys" | "values" => match &a0 {
+        "get" => get(a0, a1)?,
+        "take" => take(a0, a1)?,
+        "keys" | "values" => match a0 {
             Value::Map(m) if name == "keys" => {
                 Value::any_array(m.keys().map(|k| Value::str(k)).collect())
             }
@@ -288,7 +313,7 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
         }
         "concat" => {
             let mut out = Vec::new();
-            for a in &args {
+            for a in args {
                 out.extend(
                     a.items()
                         .ok_or_else(|| format!("cannot concat {}", a.go_type()))?,
@@ -301,12 +326,27 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
         }
         "flatten" => {
             let mut out = Vec::new();
-            flatten(&a0, &mut out)?;
+            flatten(a0, &mut out)?;
             Value::any_array(out)
         }
-        "sort" => sort(&a0, args.get(1))?,
+        "sort" => sort(a0, args.get(1))?,
         _ => return Err(format!("unknown builtin {name}")),
     })
+}
+
+/// `repeat(s, n)`, within the memory budget.
+fn repeat<'a>(a0: &Value<'a>, a1: &Value<'a>) -> Result<Value<'a>, Fail> {
+    let s = string_arg(a0)?;
+    let n = to_int(a1)?;
+    if n < 0 {
+        return Err(format!(
+            "invalid argument for repeat (expected positive integer, got {n})"
+        ));
+    }
+    if n as u64 > MAX_BUILT_LEN as u64 || s.len().saturating_mul(n as usize) > MAX_BUILT_LEN {
+        return Err("memory budget exceeded".into());
+    }
+    Ok(Value::str(&s.repeat(n as usize)))
 }
 
 /// Go's strings.SplitN (n < 0: all; 0: none; an empty separator splits runes).

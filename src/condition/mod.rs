@@ -55,10 +55,8 @@ mod nature;
 mod parser;
 mod value;
 
-pub use fields::{Field, FieldError, MAX_QUOTED_CONDITION, Pair, Verdicts, quote};
+pub use fields::{Field, FieldError, MAX_QUOTED_CONDITION, Pair, Verdict, Verdicts, quote};
 pub use library::MAX_BUILT_LEN;
-
-use crate::analysis::Phase;
 
 /// Longest condition accepted, in bytes.
 pub const MAX_CONDITION_LEN: usize = 4096;
@@ -226,7 +224,7 @@ impl Condition {
 
 /// Argo's `EvaluateResult`: the phase of a measurement from its conditions
 /// (an empty string means "not set"). Errors name the condition.
-pub fn evaluate(success: &str, failure: &str, result: &ResultValue) -> Result<Phase, FieldError> {
+pub fn evaluate(success: &str, failure: &str, result: &ResultValue) -> Result<Verdict, FieldError> {
     Pair::parse(success, failure)?.evaluate(result)
 }
 

@@ -11,8 +11,8 @@ fn v(xs: &[f64]) -> ResultValue {
 
 #[test]
 fn phases_follow_argo_evaluate_result() {
-    use Phase::*;
-    let cases: &[(&str, &str, ResultValue, Phase)] = &[
+    use Verdict::*;
+    let cases: &[(&str, &str, ResultValue, Verdict)] = &[
         ("", "", v(&[]), Successful),
         ("", "", v(&[1.0]), Successful),
         ("result[0] < 0.05", "", v(&[0.01]), Successful),

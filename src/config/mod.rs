@@ -44,6 +44,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::prometheus::ClientConfig;
+use crate::promql::{MAX_QUERY_LEN, is_label_name, is_metric_name};
+
 pub use duration::MAX_DURATION_TEXT;
 pub(crate) use duration::parse_go_duration;
 pub use reader::MAX_QUOTED_VALUE;
@@ -55,10 +58,7 @@ pub use sections::{
     DEFAULT_REQUESTS_NAMESPACE_LABEL,
 };
 use sections::{prometheus_config, series};
-pub use types::{
-    BasicAuth, Check, LatencySeries, LatencyUnit, OnEmpty, Password, PrometheusConfig,
-    RequestSeries,
-};
+pub use types::{Check, LatencySeries, LatencyUnit, OnEmpty, RequestSeries};
 
 /// Environment variable read when `address` is not set (same as the built-in provider).
 pub const ADDRESS_ENV: &str = "ARGO_ROLLOUTS_PROMETHEUS_ADDRESS";
@@ -68,14 +68,12 @@ pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
 pub const MAX_HEADERS: usize = 32;
 /// Largest number of `canaryMatchers` entries.
 pub const MAX_CANARY_MATCHERS: usize = 32;
-/// Longest `query`, in bytes.
-pub const MAX_QUERY_BYTES: usize = 16 * 1024;
 /// Longest Prometheus request timeout accepted.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
-/// Default Prometheus request timeout (as the built-in provider).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default rate window of the built-in checks.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(120);
+/// Shortest `window`: under a second a rate is noise.
+pub const MIN_WINDOW: Duration = Duration::from_secs(1);
 /// Default `minRate` (req/s) of the traffic check.
 pub const DEFAULT_MIN_RATE: f64 = 0.05;
 /// Default `maxErrorRatio` of the error-rate check.
@@ -178,7 +176,7 @@ pub enum ConfigError {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Connection to Prometheus.
-    pub prometheus: PrometheusConfig,
+    pub prometheus: ClientConfig,
     /// The check to run.
     pub check: Check,
     /// Kubernetes namespace of the canary (required by the three built-in checks).
@@ -206,13 +204,6 @@ pub struct Config {
 }
 
 impl Config {
-    /// Parses and validates the config of `metric` (its single plugin entry),
-    /// reading [`ADDRESS_ENV`] when `address` is not set.
-    pub fn from_metric(metric: &crate::analysis::Metric) -> Result<Config, ConfigError> {
-        let (_, raw) = metric.plugin_config().ok_or(ConfigError::NoPluginConfig)?;
-        Config::from_json(&raw.0)
-    }
-
     /// Parses and validates plugin config JSON, reading [`ADDRESS_ENV`] when
     /// `address` is not set.
     pub fn from_json(raw: &[u8]) -> Result<Config, ConfigError> {
@@ -251,63 +242,10 @@ fn invalid(path: String, value: &Value, reason: impl Into<String>) -> ConfigErro
 
 fn build(top: &Obj<'_>, env_address: Option<&str>) -> Result<Config, ConfigError> {
     let prometheus = prometheus_config(top, env_address)?;
-    let check_name = top.str("check")?.ok_or_else(|| ConfigError::Missing {
-        path: "check".into(),
-        reason: "one of traffic, error-rate, latency, query".into(),
-    })?;
-    let query = top.str("query")?;
-    let check = match check_name {
-        "traffic" => Check::Traffic,
-        "error-rate" => Check::ErrorRate,
-        "latency" => Check::Latency,
-        "query" => query_check(top, query)?,
-        other => {
-            return Err(invalid(
-                "check".into(),
-                &Value::String(other.into()),
-                "unknown check; use one of traffic, error-rate, latency, query",
-            ));
-        }
-    };
+    let (check, check_name) = check_field(top)?;
     let is_query = matches!(check, Check::Query { .. });
-    if !is_query {
-        for key in ["query", "canaryMatchers"] {
-            if let Some(v) = top.get(key) {
-                return Err(invalid(
-                    key.into(),
-                    v,
-                    format!("only used by check: query (this metric has check: {check_name})"),
-                ));
-            }
-        }
-    }
-    let namespace = non_empty(top, "namespace")?;
-    let pod_template_hash = non_empty(top, "podTemplateHash")?;
-    if pod_template_hash.is_none() && !is_query {
-        return Err(ConfigError::Missing {
-            path: "podTemplateHash".into(),
-            reason: format!(
-                "check {check_name} is scoped to the canary's pod-template hash; without it the query would match every pod (set it to \"{{{{args.canary-hash}}}}\")"
-            ),
-        });
-    }
-    if namespace.is_none() && !is_query {
-        return Err(ConfigError::Missing {
-            path: "namespace".into(),
-            reason: format!(
-                "check {check_name} selects the canary's series by namespace and hash (set it to \"{{{{args.namespace}}}}\")"
-            ),
-        });
-    }
-    let window = duration_field(top, "window", DEFAULT_WINDOW)?;
-    // Prometheus range durations have millisecond resolution; under 1s a rate is noise.
-    if window < Duration::from_secs(1) || window.subsec_nanos() % 1_000_000 != 0 {
-        return Err(invalid(
-            "window".into(),
-            top.get("window").unwrap_or(&Value::Null),
-            "must be at least 1s and a whole number of milliseconds (e.g. 2m)",
-        ));
-    }
+    let (namespace, pod_template_hash) = canary_scope(top, check_name, is_query)?;
+    let window = window_field(top)?;
     let min_rate = threshold(top, "minRate", DEFAULT_MIN_RATE)?;
     let max_error_ratio = threshold(top, "maxErrorRatio", DEFAULT_MAX_ERROR_RATIO)?;
     let max_latency_ms = threshold(top, "maxLatencyMs", DEFAULT_MAX_LATENCY_MS)?;
@@ -329,18 +267,7 @@ fn build(top: &Obj<'_>, env_address: Option<&str>) -> Result<Config, ConfigError
         ));
     }
     let (requests, latency) = series(top)?;
-    let on_empty = match top.str("onEmpty")? {
-        None | Some("inconclusive") => OnEmpty::Inconclusive,
-        Some("failed") => OnEmpty::Failed,
-        Some("error") => OnEmpty::Error,
-        Some(other) => {
-            return Err(invalid(
-                "onEmpty".into(),
-                &Value::String(other.into()),
-                "use one of inconclusive, failed, error",
-            ));
-        }
-    };
+    let on_empty = on_empty_field(top)?;
     Ok(Config {
         prometheus,
         check,
@@ -358,17 +285,115 @@ fn build(top: &Obj<'_>, env_address: Option<&str>) -> Result<Config, ConfigError
     })
 }
 
+/// `check` (and, for the built-in checks, no `query`-only key), with the
+/// name as written for messages.
+fn check_field<'a>(top: &Obj<'a>) -> Result<(Check, &'a str), ConfigError> {
+    let check_name = top.str("check")?.ok_or_else(|| ConfigError::Missing {
+        path: "check".into(),
+        reason: "one of traffic, error-rate, latency, query".into(),
+    })?;
+    let query = top.str("query")?;
+    let check = match check_name {
+        "traffic" => Check::Traffic,
+        "error-rate" => Check::ErrorRate,
+        "latency" => Check::Latency,
+        "query" => query_check(top, query)?,
+        other => {
+            return Err(invalid(
+                "check".into(),
+                &Value::String(other.into()),
+                "unknown check; use one of traffic, error-rate, latency, query",
+            ));
+        }
+    };
+    if !matches!(check, Check::Query { .. }) {
+        for key in ["query", "canaryMatchers"] {
+            if let Some(v) = top.get(key) {
+                return Err(invalid(
+                    key.into(),
+                    v,
+                    format!("only used by check: query (this metric has check: {check_name})"),
+                ));
+            }
+        }
+    }
+    Ok((check, check_name))
+}
+
+/// `namespace` and `podTemplateHash`: both required by the built-in checks.
+fn canary_scope(
+    top: &Obj<'_>,
+    check_name: &str,
+    is_query: bool,
+) -> Result<(Option<String>, Option<String>), ConfigError> {
+    let namespace = non_empty(top, "namespace")?;
+    let pod_template_hash = non_empty(top, "podTemplateHash")?;
+    if pod_template_hash.is_none() && !is_query {
+        return Err(ConfigError::Missing {
+            path: "podTemplateHash".into(),
+            reason: format!(
+                "check {check_name} is scoped to the canary's pod-template hash; without it the query would match every pod (set it to \"{{{{args.canary-hash}}}}\")"
+            ),
+        });
+    }
+    if namespace.is_none() && !is_query {
+        return Err(ConfigError::Missing {
+            path: "namespace".into(),
+            reason: format!(
+                "check {check_name} selects the canary's series by namespace and hash (set it to \"{{{{args.namespace}}}}\")"
+            ),
+        });
+    }
+    Ok((namespace, pod_template_hash))
+}
+
+fn window_field(top: &Obj<'_>) -> Result<Duration, ConfigError> {
+    let window = duration_field(top, "window", DEFAULT_WINDOW)?;
+    let value = || top.get("window").unwrap_or(&Value::Null);
+    // Under 1s a rate is noise.
+    if window < MIN_WINDOW {
+        return Err(invalid(
+            "window".into(),
+            value(),
+            "must be at least 1s and a whole number of milliseconds (e.g. 2m)",
+        ));
+    }
+    // The range rule the queries are built with (whole ms, at most 31 days).
+    match crate::promql::check_window(window) {
+        Ok(()) => Ok(window),
+        Err(crate::promql::Error::Window { reason, .. }) => {
+            Err(invalid("window".into(), value(), reason))
+        }
+        Err(e) => Err(invalid("window".into(), value(), e.to_string())),
+    }
+}
+
+fn on_empty_field(top: &Obj<'_>) -> Result<OnEmpty, ConfigError> {
+    Ok(match top.str("onEmpty")? {
+        None | Some("inconclusive") => OnEmpty::Inconclusive,
+        Some("failed") => OnEmpty::Failed,
+        Some("error") => OnEmpty::Error,
+        Some(other) => {
+            return Err(invalid(
+                "onEmpty".into(),
+                &Value::String(other.into()),
+                "use one of inconclusive, failed, error",
+            ));
+        }
+    })
+}
+
 fn query_check(top: &Obj<'_>, query: Option<&str>) -> Result<Check, ConfigError> {
     let query = query.map(str::trim).filter(|q| !q.is_empty());
     let query = query.ok_or_else(|| ConfigError::Missing {
         path: "query".into(),
         reason: "check: query runs the PromQL given in `query`".into(),
     })?;
-    if query.len() > MAX_QUERY_BYTES {
+    if query.len() > MAX_QUERY_LEN {
         return Err(ConfigError::Invalid {
             path: "query".into(),
             value: format!("a query of {} bytes", query.len()),
-            reason: format!("longer than the limit of {MAX_QUERY_BYTES} bytes"),
+            reason: format!("longer than the limit of {MAX_QUERY_LEN} bytes"),
         });
     }
     let mut canary_matchers = BTreeMap::new();
@@ -460,23 +485,4 @@ fn threshold(obj: &Obj<'_>, key: &str, default: f64) -> Result<f64, ConfigError>
             "must be a finite number ≥ 0",
         ))
     }
-}
-
-/// A label name a config may select on: classic syntax, and not `__name__`
-/// (the metric name is set through the metric, never a matcher).
-pub(crate) fn is_label_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    s != "__name__"
-        && chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-pub(crate) fn is_metric_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
 }

@@ -7,10 +7,10 @@ use serde_json::Value;
 
 use super::reader::Obj;
 use super::{
-    BasicAuth, ConfigError, DEFAULT_TIMEOUT, LatencySeries, LatencyUnit, MAX_HEADERS, MAX_TIMEOUT,
-    Password, PrometheusConfig, RequestSeries, duration_field, invalid, is_label_name,
-    is_metric_name,
+    ConfigError, LatencySeries, LatencyUnit, MAX_HEADERS, MAX_TIMEOUT, RequestSeries,
+    duration_field, invalid, is_label_name, is_metric_name,
 };
+use crate::prometheus::{BasicAuth, ClientConfig, DEFAULT_TIMEOUT, Secret, TlsConfig};
 
 /// Default request counter (the seed's HotROD metric).
 pub const DEFAULT_REQUESTS_METRIC: &str = "hotrod_requests_total";
@@ -30,7 +30,7 @@ pub const DEFAULT_LATENCY_HASH_LABEL: &str = "hotrod_pod_hash";
 pub(super) fn prometheus_config(
     top: &Obj<'_>,
     env_address: Option<&str>,
-) -> Result<PrometheusConfig, ConfigError> {
+) -> Result<ClientConfig, ConfigError> {
     let (address, path) = match top.str("address")?.map(str::trim).filter(|a| !a.is_empty()) {
         Some(a) => (a.to_owned(), "address".to_owned()),
         None => match env_address.map(str::trim).filter(|a| !a.is_empty()) {
@@ -93,23 +93,26 @@ pub(super) fn prometheus_config(
         };
     // `insecure: true` is the built-in provider's spelling; accept it as an alias.
     insecure_skip_verify |= top.bool("insecure")?.unwrap_or(false);
-    Ok(PrometheusConfig {
+    Ok(ClientConfig {
         address,
         timeout,
         headers,
         bearer_token_file,
         basic_auth,
-        ca_file,
-        insecure_skip_verify,
+        tls: TlsConfig {
+            ca_file,
+            insecure_skip_verify,
+        },
     })
 }
 
+/// The address rule is [`crate::prometheus::check_address`]; this words it
+/// for the config, naming the field.
 fn check_address(address: &str, path: String) -> Result<(), ConfigError> {
-    let reason = match reqwest::Url::parse(address) {
-        Ok(url) if !matches!(url.scheme(), "http" | "https") => {
-            format!("scheme {:?} is not http or https", url.scheme())
-        }
-        Ok(url) if url.password().is_some() || !url.username().is_empty() => {
+    use crate::prometheus::AddressProblem;
+    let reason = match crate::prometheus::check_address(address) {
+        Ok(_) => return Ok(()),
+        Err(AddressProblem::Credentials) => {
             // Never echo credentials back into an AnalysisRun.
             return Err(ConfigError::Invalid {
                 path,
@@ -117,9 +120,7 @@ fn check_address(address: &str, path: String) -> Result<(), ConfigError> {
                 reason: "put credentials in basicAuth, not in the URL".into(),
             });
         }
-        Ok(url) if url.host_str().is_none() => "no host".into(),
-        Ok(_) => return Ok(()),
-        Err(e) => {
+        Err(AddressProblem::NotUrl(e)) => {
             // Unparsed: anything before an `@` may be a password, never quote it.
             return Err(ConfigError::Invalid {
                 path,
@@ -127,6 +128,9 @@ fn check_address(address: &str, path: String) -> Result<(), ConfigError> {
                 reason: format!("not a URL ({e}); write e.g. http://prometheus:9090"),
             });
         }
+        Err(AddressProblem::Scheme(scheme)) => format!("scheme {scheme:?} is not http or https"),
+        Err(AddressProblem::NoHost) => "no host".into(),
+        Err(AddressProblem::QueryOrFragment) => "must not have a query string or fragment".into(),
     };
     Err(invalid(path, &Value::String(address.into()), reason))
 }
@@ -201,8 +205,8 @@ fn basic_auth(ba: &Obj<'_>) -> Result<BasicAuth, ConfigError> {
             reason: "basicAuth needs a username".into(),
         })?;
     let password = match (ba.secret_str("password")?, path_field(ba, "passwordFile")?) {
-        (Some(p), None) => Password::Inline(p.to_owned()),
-        (None, Some(f)) => Password::File(f),
+        (Some(p), None) => Secret::Inline(p.to_owned()),
+        (None, Some(f)) => Secret::File(f),
         (Some(_), Some(_)) => {
             return Err(ConfigError::Invalid {
                 path: ba.path("password"),
@@ -256,6 +260,9 @@ fn name_field(
     }
 }
 
+const METRIC_NAME: &str = "metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, not a PromQL keyword)";
+const LABEL_NAME: &str = "label name ([a-zA-Z_][a-zA-Z0-9_]*, not __name__)";
+
 pub(super) fn series(top: &Obj<'_>) -> Result<(RequestSeries, LatencySeries), ConfigError> {
     let series = top.obj("series", &["requests", "latency"])?;
     let req = match &series {
@@ -272,89 +279,107 @@ pub(super) fn series(top: &Obj<'_>) -> Result<(RequestSeries, LatencySeries), Co
         )?,
         None => None,
     };
-    let metric = "metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)";
-    let label = "label name ([a-zA-Z_][a-zA-Z0-9_]*, not __name__)";
-    let requests = match &req {
-        None => RequestSeries {
+    Ok((request_series(req.as_ref())?, latency_series(lat.as_ref())?))
+}
+
+fn request_series(r: Option<&Obj<'_>>) -> Result<RequestSeries, ConfigError> {
+    let Some(r) = r else {
+        return Ok(RequestSeries {
             metric: DEFAULT_REQUESTS_METRIC.into(),
             namespace_label: DEFAULT_REQUESTS_NAMESPACE_LABEL.into(),
             hash_label: DEFAULT_REQUESTS_HASH_LABEL.into(),
             error_matcher: DEFAULT_ERROR_MATCHER.into(),
-        },
-        Some(r) => RequestSeries {
-            metric: name_field(r, "metric", DEFAULT_REQUESTS_METRIC, is_metric_name, metric)?,
-            namespace_label: name_field(
-                r,
-                "namespaceLabel",
-                DEFAULT_REQUESTS_NAMESPACE_LABEL,
-                is_label_name,
-                label,
-            )?,
-            hash_label: name_field(
-                r,
-                "hashLabel",
-                DEFAULT_REQUESTS_HASH_LABEL,
-                is_label_name,
-                label,
-            )?,
-            error_matcher: match r.str("errorMatcher")?.map(str::trim) {
-                None => DEFAULT_ERROR_MATCHER.into(),
-                Some("") => {
-                    return Err(invalid(
-                        r.path("errorMatcher"),
-                        &Value::String(String::new()),
-                        "empty; write a label matcher such as error=\"true\" or status_code=~\"5..\"",
-                    ));
-                }
-                Some(m) => {
-                    // Validated here so the error names the field.
-                    if let Err(e) = crate::promql::parse_matcher(m) {
-                        return Err(invalid(
-                            r.path("errorMatcher"),
-                            &Value::String(m.into()),
-                            e.to_string(),
-                        ));
-                    }
-                    m.to_owned()
-                }
-            },
-        },
+        });
     };
-    let latency = match &lat {
-        None => LatencySeries {
+    Ok(RequestSeries {
+        metric: name_field(
+            r,
+            "metric",
+            DEFAULT_REQUESTS_METRIC,
+            is_metric_name,
+            METRIC_NAME,
+        )?,
+        namespace_label: name_field(
+            r,
+            "namespaceLabel",
+            DEFAULT_REQUESTS_NAMESPACE_LABEL,
+            is_label_name,
+            LABEL_NAME,
+        )?,
+        hash_label: name_field(
+            r,
+            "hashLabel",
+            DEFAULT_REQUESTS_HASH_LABEL,
+            is_label_name,
+            LABEL_NAME,
+        )?,
+        error_matcher: error_matcher(r)?,
+    })
+}
+
+fn error_matcher(r: &Obj<'_>) -> Result<String, ConfigError> {
+    match r.str("errorMatcher")?.map(str::trim) {
+        None => Ok(DEFAULT_ERROR_MATCHER.into()),
+        Some("") => Err(invalid(
+            r.path("errorMatcher"),
+            &Value::String(String::new()),
+            "empty; write a label matcher such as error=\"true\" or status_code=~\"5..\"",
+        )),
+        Some(m) => {
+            // Validated here so the error names the field.
+            if let Err(e) = crate::promql::parse_matcher(m) {
+                return Err(invalid(
+                    r.path("errorMatcher"),
+                    &Value::String(m.into()),
+                    e.to_string(),
+                ));
+            }
+            Ok(m.to_owned())
+        }
+    }
+}
+
+fn latency_series(l: Option<&Obj<'_>>) -> Result<LatencySeries, ConfigError> {
+    let Some(l) = l else {
+        return Ok(LatencySeries {
             metric: DEFAULT_LATENCY_METRIC.into(),
             namespace_label: DEFAULT_LATENCY_NAMESPACE_LABEL.into(),
             hash_label: DEFAULT_LATENCY_HASH_LABEL.into(),
             unit: LatencyUnit::Milliseconds,
-        },
-        Some(l) => LatencySeries {
-            metric: name_field(l, "metric", DEFAULT_LATENCY_METRIC, is_metric_name, metric)?,
-            namespace_label: name_field(
-                l,
-                "namespaceLabel",
-                DEFAULT_LATENCY_NAMESPACE_LABEL,
-                is_label_name,
-                label,
-            )?,
-            hash_label: name_field(
-                l,
-                "hashLabel",
-                DEFAULT_LATENCY_HASH_LABEL,
-                is_label_name,
-                label,
-            )?,
-            unit: match l.str("unit")? {
-                None | Some("ms") => LatencyUnit::Milliseconds,
-                Some("s") => LatencyUnit::Seconds,
-                Some(other) => {
-                    return Err(invalid(
-                        l.path("unit"),
-                        &Value::String(other.into()),
-                        "use ms or s (the unit of the histogram's bucket bounds)",
-                    ));
-                }
-            },
-        },
+        });
     };
-    Ok((requests, latency))
+    Ok(LatencySeries {
+        metric: name_field(
+            l,
+            "metric",
+            DEFAULT_LATENCY_METRIC,
+            is_metric_name,
+            METRIC_NAME,
+        )?,
+        namespace_label: name_field(
+            l,
+            "namespaceLabel",
+            DEFAULT_LATENCY_NAMESPACE_LABEL,
+            is_label_name,
+            LABEL_NAME,
+        )?,
+        hash_label: name_field(
+            l,
+            "hashLabel",
+            DEFAULT_LATENCY_HASH_LABEL,
+            is_label_name,
+            LABEL_NAME,
+        )?,
+        unit: match l.str("unit")? {
+            None | Some("ms") => LatencyUnit::Milliseconds,
+            Some("s") => LatencyUnit::Seconds,
+            Some(other) => {
+                return Err(invalid(
+                    l.path("unit"),
+                    &Value::String(other.into()),
+                    "use ms or s (the unit of the histogram's bucket bounds)",
+                ));
+            }
+        },
+    })
 }

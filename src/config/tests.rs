@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::*;
+use crate::prometheus::{BasicAuth, Secret};
 
 const ADDR: &str = r#""address": "http://prom:9090""#;
 
@@ -70,12 +71,12 @@ fn full_config_is_read() {
         c.prometheus.basic_auth,
         Some(BasicAuth {
             username: "u".into(),
-            password: Password::File("/etc/pw".into())
+            password: Secret::File("/etc/pw".into())
         })
     );
-    assert_eq!(c.prometheus.ca_file, Some(PathBuf::from("/etc/ca.pem")));
+    assert_eq!(c.prometheus.tls.ca_file, Some(PathBuf::from("/etc/ca.pem")));
     assert!(
-        c.prometheus.insecure_skip_verify,
+        c.prometheus.tls.insecure_skip_verify,
         "top-level insecure is an alias"
     );
     assert_eq!(
@@ -379,16 +380,38 @@ fn oversized_config_is_rejected() {
     assert!(matches!(parse(&big), Err(ConfigError::TooLarge(_))));
 }
 
+/// Names follow promql's one rule: a keyword-like metric name (`sum`) would
+/// print as an operator in the built query, so the config refuses it at once
+/// instead of the first Run failing to build the query.
 #[test]
-fn from_metric_reads_the_single_plugin_entry() {
-    let metric: crate::analysis::Metric = serde_json::from_str(
-        r#"{"name": "m", "provider": {"plugin": {"whatever/name": {"address": "http://p:1", "check": "traffic", "podTemplateHash": "h", "namespace": "n"}}}}"#,
-    )
-    .unwrap();
-    assert_eq!(Config::from_metric(&metric).unwrap().check, Check::Traffic);
-    let empty = crate::analysis::Metric::default();
-    assert_eq!(
-        Config::from_metric(&empty),
-        Err(ConfigError::NoPluginConfig)
-    );
+fn series_names_follow_the_promql_rule() {
+    for (json, want) in [
+        (
+            traffic(r#", "series": {"requests": {"metric": "sum"}}"#),
+            vec!["series.requests.metric", "\"sum\"", "metric name"],
+        ),
+        (
+            traffic(r#", "series": {"latency": {"metric": "Or"}}"#),
+            vec!["series.latency.metric", "\"Or\"", "keyword"],
+        ),
+        (
+            traffic(r#", "series": {"latency": {"hashLabel": "__name__"}}"#),
+            vec!["series.latency.hashLabel", "__name__"],
+        ),
+    ] {
+        let e = parse(&json).expect_err(&json).to_string();
+        for w in &want {
+            assert!(e.contains(w), "{json}: error {e:?} lacks {w:?}");
+        }
+    }
+    for name in ["sum", "or", "count", "a-b", "1abc", ""] {
+        assert!(!crate::promql::is_metric_name(name), "{name:?} accepted");
+    }
+    for name in ["up", "hotrod_requests_total", "job:rate5m", "sum_total"] {
+        assert!(crate::promql::is_metric_name(name), "{name:?} refused");
+    }
+    let good = parse(&traffic(
+        r#", "series": {"requests": {"metric": "sum_total"}}"#,
+    ));
+    assert_eq!(good.unwrap().requests.metric, "sum_total");
 }

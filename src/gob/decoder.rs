@@ -1,4 +1,4 @@
-//! Codec layer: the gob stream decoder (PLUGIN-PROTOCOL §4.8).
+//! Codec layer: the gob stream decoder (docs/protocol.md §4.8).
 //!
 //! Bytes are fed in any split; [`Decoder::next_value`] returns a complete
 //! top-level value or "need more bytes". A value may span several messages
@@ -117,7 +117,7 @@ impl State<'_, '_> {
         Ok((id, v))
     }
 
-    /// Definitions up to the next value's type id (§4.8 `type_sequence`).
+    /// Definitions up to the next value's type id (docs/protocol.md §4.8 `type_sequence`).
     fn type_sequence(&mut self, in_interface: bool) -> Result<TypeId, Fail> {
         loop {
             if self.r.left() == 0 {
@@ -187,7 +187,7 @@ impl State<'_, '_> {
         Ok(())
     }
 
-    /// A value in field encoding (§4.5).
+    /// A value in field encoding (docs/protocol.md §4.5).
     fn field(&mut self, id: TypeId) -> Result<Value, Fail> {
         self.node()?;
         let wt = match self.resolve(id)? {
@@ -312,7 +312,7 @@ impl State<'_, '_> {
         Ok(Value::Map(items))
     }
 
-    /// An interface value (§4.7): name, then (unless nil) a type sequence that
+    /// An interface value (docs/protocol.md §4.7): name, then (unless nil) a type sequence that
     /// may open new messages, the value's byte count, and the value itself.
     fn interface(&mut self) -> Result<Value, Fail> {
         let n = self.r.uint("interface name")?;
@@ -418,7 +418,7 @@ mod tests {
     }
 
     /// An interface whose concrete type is defined inline, split over messages
-    /// exactly as Go lays it out (§4.7), then the same value with the type known.
+    /// exactly as Go lays it out (docs/protocol.md §4.7), then the same value with the type known.
     #[test]
     fn interface_with_inline_definition_spans_messages() {
         let mut def = Vec::new();

@@ -1,4 +1,4 @@
-//! Codec layer: the per-stream gob encoder for our replies (PLUGIN-PROTOCOL §4.9).
+//! Codec layer: the per-stream gob encoder for our replies (docs/protocol.md §4.9).
 //!
 //! Types are described by static [`TypeDef`]s. The encoder allocates ids from
 //! 65 per stream, emits each definition (and every user type it references)
@@ -61,7 +61,7 @@ pub enum TypeDefKind {
     GobEncoder,
 }
 
-/// Appends a gob uint (§4.1).
+/// Appends a gob uint (docs/protocol.md §4.1).
 pub fn write_uint(out: &mut Vec<u8>, v: u64) {
     if v < 0x80 {
         out.push(v as u8);
@@ -73,7 +73,7 @@ pub fn write_uint(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&bytes[skip..]);
 }
 
-/// Appends a gob int (§4.1).
+/// Appends a gob int (docs/protocol.md §4.1).
 pub fn write_int(out: &mut Vec<u8>, v: i64) {
     let u = if v < 0 {
         ((!v as u64) << 1) | 1
@@ -95,7 +95,7 @@ fn frame(out: &mut Vec<u8>, body: &[u8]) {
     out.extend_from_slice(body);
 }
 
-/// Writes one struct's fields (§4.5): deltas from −1, in increasing order,
+/// Writes one struct's fields (docs/protocol.md §4.5): deltas from −1, in increasing order,
 /// zero values omitted by the typed helpers; [`StructWriter::finish`] adds the `00`.
 pub struct StructWriter<'a> {
     out: &'a mut Vec<u8>,
@@ -247,7 +247,7 @@ impl Encoder {
         self.next_id += 1;
         self.defined.push((def.key, id));
 
-        // The wireType value (§4.4). CommonType's Name and the struct's field
+        // The wireType value (docs/protocol.md §4.4). CommonType's Name and the struct's field
         // list are sent even when empty: this is the form a Go decoder was
         // shown to accept (tests/fixtures/wire/rust-style-replies.P2H.bin).
         let mut b = Vec::with_capacity(64);

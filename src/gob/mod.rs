@@ -1,4 +1,4 @@
-//! Codec layer: Go `encoding/gob` (PLUGIN-PROTOCOL §4). No I/O.
+//! Codec layer: Go `encoding/gob` (docs/protocol.md §4). No I/O.
 //!
 //! Why our own codec: the host (Argo's controller) speaks gob over net/rpc, and
 //! we must decode *any* type graph it sends (≈220 definitions on the first
@@ -11,7 +11,7 @@
 //! | `reader` | cursor over the stream: messages, uints, ints, byte strings; "need more" vs "invalid" |
 //! | `types` | wire type definitions (`wireType`) and the per-stream id → type table |
 //! | [`Value`] | the dynamic value tree every decoded value becomes |
-//! | [`Decoder`] | the stream decoder of §4.8 (one shared current-message buffer) |
+//! | [`Decoder`] | the stream decoder of docs/protocol.md §4.8 (one shared current-message buffer) |
 //! | `de` | serde `Deserializer` for `&Value`: typed structs by Go field name |
 //! | [`Encoder`] | per-stream encoder: type definitions sent once, struct/singleton values |
 //! | [`Error`] | typed decode errors |

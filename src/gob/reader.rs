@@ -1,4 +1,4 @@
-//! Codec layer: a cursor over fed gob bytes, message by message (§4.1, §4.2).
+//! Codec layer: a cursor over fed gob bytes, message by message (docs/protocol.md §4.1, §4.2).
 //!
 //! The cursor sees everything fed so far. Reads stay inside the *current
 //! message*; running past it is invalid input. Only [`Cursor::next_message`]
@@ -138,7 +138,7 @@ impl<'a> Cursor<'a> {
         Ok(b)
     }
 
-    /// A gob uint (§4.1).
+    /// A gob uint (docs/protocol.md §4.1).
     pub(crate) fn uint(&mut self, what: &'static str) -> Result<u64, Error> {
         let first = self.byte(what)?;
         if first <= 0x7f {
@@ -152,7 +152,7 @@ impl<'a> Cursor<'a> {
         Ok(raw.iter().fold(0u64, |x, &c| (x << 8) | u64::from(c)))
     }
 
-    /// A gob int (§4.1): zig-zag over a uint.
+    /// A gob int (docs/protocol.md §4.1): zig-zag over a uint.
     pub(crate) fn int(&mut self, what: &'static str) -> Result<i64, Error> {
         let u = self.uint(what)?;
         Ok(if u & 1 == 1 {

@@ -188,7 +188,7 @@ impl TypeTable {
     }
 }
 
-/// Walks one struct encoding (§4.5) of a type with `n` fields, calling `f` per
+/// Walks one struct encoding (docs/protocol.md §4.5) of a type with `n` fields, calling `f` per
 /// present field. Like Go, the end of the message also ends the struct.
 fn walk_struct(
     id: TypeId,
@@ -250,22 +250,7 @@ fn read_wire_type(id: TypeId, r: &mut Cursor<'_>) -> Result<WireType, Error> {
         }
         let mut ct: (Arc<str>, TypeId) = (Arc::from(""), 0);
         let kind = match variant {
-            0 => {
-                let (mut elem, mut len) = (0, 0i64);
-                walk_struct(id, r, 3, |r, f| {
-                    match f {
-                        0 => common(id, r, &mut ct)?,
-                        1 => elem = type_ref(r)?,
-                        _ => len = r.int("array length")?,
-                    }
-                    Ok(())
-                })?;
-                let len = u64::try_from(len).map_err(|_| Error::BadWireType {
-                    id,
-                    why: "negative array length",
-                })?;
-                WireKind::Array { elem, len }
-            }
+            0 => array_type(id, r, &mut ct)?,
             1 => {
                 let mut elem = 0;
                 walk_struct(id, r, 2, |r, f| {
@@ -277,33 +262,7 @@ fn read_wire_type(id: TypeId, r: &mut Cursor<'_>) -> Result<WireType, Error> {
                 })?;
                 WireKind::Slice { elem }
             }
-            2 => {
-                let mut fields = Vec::new();
-                walk_struct(id, r, 2, |r, f| {
-                    if f == 0 {
-                        return common(id, r, &mut ct);
-                    }
-                    let n = r.count("field list")?;
-                    fields = Vec::with_capacity(n);
-                    for _ in 0..n {
-                        let mut ft = FieldType {
-                            name: Arc::from(""),
-                            id: 0,
-                        };
-                        walk_struct(id, r, 2, |r, g| {
-                            if g == 0 {
-                                ft.name = name(r)?;
-                            } else {
-                                ft.id = type_ref(r)?;
-                            }
-                            Ok(())
-                        })?;
-                        fields.push(ft);
-                    }
-                    Ok(())
-                })?;
-                WireKind::Struct { fields }
-            }
+            2 => struct_type(id, r, &mut ct)?,
             3 => {
                 let (mut key, mut elem) = (0, 0);
                 walk_struct(id, r, 3, |r, f| {
@@ -336,6 +295,61 @@ fn read_wire_type(id: TypeId, r: &mut Cursor<'_>) -> Result<WireType, Error> {
         id,
         why: "no kind set",
     })
+}
+
+/// `arrayType` {0 CommonType, 1 Elem, 2 Len}.
+fn array_type(
+    id: TypeId,
+    r: &mut Cursor<'_>,
+    ct: &mut (Arc<str>, TypeId),
+) -> Result<WireKind, Error> {
+    let (mut elem, mut len) = (0, 0i64);
+    walk_struct(id, r, 3, |r, f| {
+        match f {
+            0 => common(id, r, ct)?,
+            1 => elem = type_ref(r)?,
+            _ => len = r.int("array length")?,
+        }
+        Ok(())
+    })?;
+    let len = u64::try_from(len).map_err(|_| Error::BadWireType {
+        id,
+        why: "negative array length",
+    })?;
+    Ok(WireKind::Array { elem, len })
+}
+
+/// `structType` {0 CommonType, 1 Field []fieldType{0 Name, 1 Id}}.
+fn struct_type(
+    id: TypeId,
+    r: &mut Cursor<'_>,
+    ct: &mut (Arc<str>, TypeId),
+) -> Result<WireKind, Error> {
+    let mut fields = Vec::new();
+    walk_struct(id, r, 2, |r, f| {
+        if f == 0 {
+            return common(id, r, ct);
+        }
+        let n = r.count("field list")?;
+        fields = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut ft = FieldType {
+                name: Arc::from(""),
+                id: 0,
+            };
+            walk_struct(id, r, 2, |r, g| {
+                if g == 0 {
+                    ft.name = name(r)?;
+                } else {
+                    ft.id = type_ref(r)?;
+                }
+                Ok(())
+            })?;
+            fields.push(ft);
+        }
+        Ok(())
+    })?;
+    Ok(WireKind::Struct { fields })
 }
 
 #[cfg(test)]
@@ -373,7 +387,7 @@ mod tests {
     #[test]
     fn definition_table() {
         let cases: &[(&[u8], Result<&str, Error>)] = &[
-            // GobEncoder "Time", id 67 (§4.4).
+            // GobEncoder "Time", id 67 (docs/protocol.md §4.4).
             (
                 &[
                     0x10, 0xff, 0x85, 0x05, 0x01, 0x01, 0x04, b'T', b'i', b'm', b'e', 0x01, 0xff,

@@ -1,4 +1,4 @@
-//! Codec layer: the dynamic value every decoded gob value becomes (§4.8).
+//! Codec layer: the dynamic value every decoded gob value becomes (docs/protocol.md §4.8).
 //!
 //! Decoding to a tree first, then mapping it onto Rust types with serde, is
 //! what lets unknown fields and types be skipped "for free": the wire type

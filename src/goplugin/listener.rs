@@ -80,7 +80,7 @@ impl PluginListener {
     }
 
     /// Removes the socket file (idempotent; a missing file is fine).
-    pub fn unlink(&mut self) {
+    fn unlink(&mut self) {
         if !self.unlinked {
             self.unlinked = true;
             let _ = std::fs::remove_file(&self.path);

@@ -1,31 +1,32 @@
-//! Transport layer: the hashicorp go-plugin process contract and net/rpc mode
-//! (handshake, unix socket, yamux session, control and broker streams).
+//! Transport layer: the hashicorp go-plugin process contract both transports
+//! share (handshake, unix socket, lifecycle). The transports themselves sit
+//! beside it: `netrpc` (net/rpc over yamux, what Argo uses) and
+//! `grpc` (the optional gRPC mode).
 //!
-//! | module | role |
+//! | file | role |
 //! |---|---|
-//! | `handshake` | cookie, environment, protocol choice, the stdout line (pure) |
-//! | `listener` | `plugin<digits>` unix socket, removed on every way out |
-//! | `session` | the yamux server session: stream roles, lifecycle, [`serve`] |
-//! | `broker` | MuxBroker ids handed out by `Dispense` |
-//! | `rpcserve` | net/rpc on one stream: reader, concurrent calls, atomic replies |
-//! | `services` | `Control`/`Dispenser` and `Plugin` (→ [`crate::analysis::Provider`]) |
-//! | `unconfigured` | (tests only) a fixed provider for the routing and golden-byte tests |
+//! | `handshake.rs` | cookie, environment, protocol choice, the stdout line (pure) |
+//! | `listener.rs` | `plugin<digits>` unix socket, removed on every way out |
+//! | `mod.rs` | [`Exit`]: why a transport stopped serving (the lifecycle's end) |
 
-mod broker;
 mod handshake;
 mod listener;
-mod rpcserve;
-mod services;
-mod session;
-#[cfg(test)]
-mod unconfigured;
 
-pub use broker::{BROKER_WAIT, BrokerError, MAX_PENDING_IDS};
 pub use handshake::{
     COOKIE_KEY, COOKIE_VALUE, CORE_PROTOCOL_VERSION, HandshakeError, MAX_SOCKET_PATH_BYTES,
     PROTOCOL_ENV, PluginEnv, Protocol, SUPPORTED_APP_VERSIONS, handshake_line,
 };
 pub use listener::{BIND_ATTEMPTS, PluginListener};
-pub use rpcserve::{MAX_IN_FLIGHT_CALLS, READ_CHUNK_BYTES, StreamError};
-pub use services::PLUGIN_NAME;
-pub use session::{EXIT_FLUSH_GRACE, Exit, MAX_STREAMS, ServeError, serve};
+
+/// Why a transport's `serve` returned normally: the process then exits 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Exit {
+    /// The host asked us to stop: net/rpc `Control.Quit`, or gRPC
+    /// `plugin.GRPCController/Shutdown`.
+    Quit,
+    /// The host closed the connection.
+    HostClosed,
+    /// The caller's shutdown future completed (SIGTERM).
+    Shutdown,
+}

@@ -4,7 +4,7 @@
 //!
 //! A go-plugin host connects once and never reconnects to the same process
 //! (it starts a new one), so when that connection is gone the plugin must
-//! exit rather than linger as an orphan (PLUGIN-PROTOCOL §1.8). tonic gives
+//! exit rather than linger as an orphan (docs/protocol.md §1.8). tonic gives
 //! no "connection closed" callback, but it drops the I/O object when the
 //! HTTP/2 connection ends; this wrapper turns that drop into a signal.
 

@@ -1,6 +1,6 @@
 //! Transport layer (pure): translation between the protobuf messages of
 //! `canarygate.metricprovider.v1` and the domain types the
-//! [`Provider`](crate::analysis::Provider) works on.
+//! [`Provider`](crate::argo::Provider) works on.
 //!
 //! Kubernetes objects arrive as JSON bytes and go through serde (the domain
 //! types carry the Kubernetes JSON names as aliases). Every rejection is an
@@ -10,7 +10,7 @@
 use serde::de::DeserializeOwned;
 
 use super::proto::metricprovider::v1 as pb;
-use crate::analysis::{Measurement, Phase};
+use crate::argo::{Measurement, Phase};
 use crate::time::Time;
 
 /// At most this many bytes of a rejected JSON document are quoted in the
@@ -180,7 +180,7 @@ pub(crate) fn measurement_from_proto(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{AnalysisRun, Metric};
+    use crate::argo::{AnalysisRun, Metric};
 
     fn ts(seconds: i64, nanos: i32) -> Option<prost_types::Timestamp> {
         Some(prost_types::Timestamp { seconds, nanos })

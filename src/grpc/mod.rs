@@ -4,7 +4,7 @@
 //! `1|1|unix|<path>|grpc|` the socket speaks HTTP/2 gRPC in cleartext (h2c,
 //! prior knowledge). A go-plugin host expects, besides the application
 //! service, the standard health service (its `Ping`) and go-plugin's own
-//! controller, stdio and broker services (PLUGIN-PROTOCOL §6). The Argo
+//! controller, stdio and broker services (docs/protocol.md §6). The Argo
 //! Rollouts controller does not allow this protocol, so the process layer
 //! selects it only when asked explicitly (`CANARY_GATE_PROTOCOL=grpc`).
 //!
@@ -40,7 +40,8 @@ use tonic_health::ServingStatus;
 
 pub use convert::{ERROR_EXCERPT_LEN, InputError};
 
-use crate::analysis::Provider;
+use crate::argo::Provider;
+use crate::goplugin::Exit;
 use proto::metricprovider::v1::metric_provider_server::MetricProviderServer;
 use proto::plugin::grpc_broker_server::GrpcBrokerServer;
 use proto::plugin::grpc_controller_server::GrpcControllerServer;
@@ -73,18 +74,6 @@ pub enum Error {
     Serve(#[source] Box<tonic::transport::Error>),
 }
 
-/// Why serving stopped (all are clean stops).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Stopped {
-    /// The host called `plugin.GRPCController/Shutdown`.
-    HostShutdown,
-    /// The host closed its connection ([`serve_connection`] only).
-    HostClosed,
-    /// The caller's shutdown future resolved (e.g. SIGTERM).
-    Signal,
-}
-
 /// Serves go-plugin's gRPC protocol on every connection to `listener` until
 /// the host calls `plugin.GRPCController/Shutdown` or `shutdown` resolves,
 /// then drains open calls for at most [`SHUTDOWN_GRACE`] and returns `Ok(())`.
@@ -105,13 +94,13 @@ pub async fn serve<P: Provider>(
 
 /// Like [`serve`], for the host's one already-accepted connection (the
 /// process contract: the socket file is removed after the accept). Also
-/// returns, with [`Stopped::HostClosed`], when the host closes that
+/// returns, with [`Exit::HostClosed`], when the host closes that
 /// connection, so the process never outlives its host.
 pub async fn serve_connection<P: Provider>(
     conn: UnixStream,
     provider: Arc<P>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<Stopped, Error> {
+) -> Result<Exit, Error> {
     let (conn, closed) = conn::HostConn::new(conn);
     // One connection, then an accept stream that never ends: if it ended,
     // tonic would start a graceful shutdown of the live connection at once.
@@ -130,7 +119,7 @@ async fn serve_incoming<P, I, IO>(
     provider: Arc<P>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     host_closed: impl Future<Output = ()>,
-) -> Result<Stopped, Error>
+) -> Result<Exit, Error>
 where
     P: Provider,
     I: futures::Stream<Item = Result<IO, std::io::Error>>,
@@ -171,11 +160,11 @@ where
         r = &mut server => {
             // Only ends by itself on an accept error.
             r.map_err(|e| Error::Serve(Box::new(e)))?;
-            return Ok(Stopped::Signal);
+            return Ok(Exit::Shutdown);
         }
-        () = &mut stopped => Stopped::HostShutdown,
-        () = &mut shutdown => Stopped::Signal,
-        () = &mut host_closed => Stopped::HostClosed,
+        () = &mut stopped => Exit::Quit,
+        () = &mut shutdown => Exit::Shutdown,
+        () = &mut host_closed => Exit::HostClosed,
     };
     tracing::info!(reason = ?why, "stopping the gRPC server");
     stop.trigger();
@@ -197,7 +186,7 @@ where
 /// A host that wants gRPC broker multiplexing sets the variable and expects
 /// the plugin to state whether it supports it. We do not (it needs a yamux
 /// session under gRPC), so we answer `false`, which makes such a host fail
-/// with a clear error; never `true` (PLUGIN-PROTOCOL §6.5). Unset or empty:
+/// with a clear error; never `true` (docs/protocol.md §6.5). Unset or empty:
 /// no field, as Go plugins do.
 pub fn multiplex_field(plugin_multiplex_grpc: Option<&str>) -> Option<&'static str> {
     plugin_multiplex_grpc

@@ -1,5 +1,5 @@
 //! Transport layer: go-plugin's own gRPC services, which every go-plugin
-//! host expects next to the application service (PLUGIN-PROTOCOL §6.3):
+//! host expects next to the application service (docs/protocol.md §6.3):
 //! `plugin.GRPCController` (shutdown), `plugin.GRPCStdio` (stdio mirroring)
 //! and `plugin.GRPCBroker` (sub-plugin connections).
 //!

@@ -19,7 +19,7 @@ pub mod metricprovider {
 }
 
 /// go-plugin's own services (`plugin.GRPCController`, `plugin.GRPCStdio`,
-/// `plugin.GRPCBroker`), written from the wire facts in PLUGIN-PROTOCOL §6.3.
+/// `plugin.GRPCBroker`), written from the wire facts in docs/protocol.md §6.3.
 #[allow(
     missing_docs,
     unreachable_pub,

@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{self, InputError};
 use super::proto::metricprovider::v1 as pb;
-use crate::analysis::{AnalysisRun, Metric, Provider};
+use crate::argo::{AnalysisRun, Metric, Provider};
 
 /// Serves [`pb::metric_provider_server::MetricProvider`] over any [`Provider`].
 #[derive(Debug)]

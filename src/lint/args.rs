@@ -143,7 +143,7 @@ pub fn substitute(s: &str, args: &DeclaredArgs, stand_in: &str) -> String {
 /// A stand-in for a plugin config field that is exactly one unresolved tag,
 /// chosen so that the field's own validation passes (a number for a
 /// threshold, a duration for a window, a URL for the address).
-pub fn stand_in_for_field(key: &str) -> &'static str {
+fn stand_in_for_field(key: &str) -> &'static str {
     match key {
         "minRate" | "maxLatencyMs" | "minRequests" => "1",
         "maxErrorRatio" => "0.05",

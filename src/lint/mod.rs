@@ -196,7 +196,7 @@ pub fn lint_str(file: &str, text: &str, opts: &Options) -> Vec<Finding> {
 }
 
 /// Lints one parsed document (anything but a template kind is skipped).
-pub fn lint_document(file: &str, doc: &Value, opts: &Options, out: &mut Vec<Finding>) {
+fn lint_document(file: &str, doc: &Value, opts: &Options, out: &mut Vec<Finding>) {
     let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
     if !TEMPLATE_KINDS.contains(&kind) {
         return;

@@ -32,7 +32,7 @@ use serde_json::Value;
 
 use super::Note;
 use super::args::{DeclaredArgs, substitute, substitute_config};
-use crate::analysis::canary::PreparedCheck;
+use crate::canary::PreparedCheck;
 use crate::condition::{Condition, Error as CondError, ResultValue, quote};
 use crate::config::{Check, Config};
 

@@ -33,8 +33,8 @@ use serde_json::{Value, json};
 
 use super::mask::Masked;
 use super::yaml::Node;
-use crate::analysis::Phase;
-use crate::analysis::canary::PreparedCheck;
+use crate::canary::PreparedCheck;
+use crate::condition::Verdict;
 use crate::condition::{self, ResultValue};
 use crate::config::Config;
 use crate::lint::rules::LINT_ADDRESS;
@@ -188,8 +188,8 @@ fn condition_threshold(src: &str, op: &str) -> Result<f64, String> {
 fn prove_threshold(src: &str, op: &str, n: f64) -> Result<(), String> {
     let step = (n.abs() * 1e-9).max(1e-12);
     let (at, below, above) = match op {
-        ">=" => (Phase::Successful, Phase::Failed, Phase::Successful),
-        "<" => (Phase::Failed, Phase::Successful, Phase::Failed),
+        ">=" => (Verdict::Successful, Verdict::Failed, Verdict::Successful),
+        "<" => (Verdict::Failed, Verdict::Successful, Verdict::Failed),
         _ => return Err(format!("unsupported operator {op}")),
     };
     for (x, want) in [(n, at), (n - step, below), (n + step, above)] {

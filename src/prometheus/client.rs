@@ -187,18 +187,6 @@ impl Client {
             .await
     }
 
-    /// Evaluates an instant query at `time`.
-    pub async fn query_at(&self, promql: &str, time: Time) -> Result<QueryResponse, Error> {
-        check_query(promql)?;
-        let t = time.to_string();
-        self.exchange(
-            &self.query_url,
-            &[("query", promql), ("time", &t)],
-            Instant::now() + self.timeout,
-        )
-        .await
-    }
-
     /// Evaluates a range query (`POST /api/v1/query_range`); the result is
     /// always a matrix.
     pub async fn query_range(

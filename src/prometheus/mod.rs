@@ -36,4 +36,4 @@ pub use pool::{ClientPool, MAX_POOLED_CLIENTS};
 pub use redact::{MIN_SECRET_BYTES, REDACTED, Redactor, SecretForms};
 pub use secret::MAX_SECRET_FILE_BYTES;
 pub(crate) use validate::hide_user_info;
-pub use validate::{FORBIDDEN_HEADERS, is_forbidden_header};
+pub use validate::{AddressProblem, FORBIDDEN_HEADERS, check_address, is_forbidden_header};

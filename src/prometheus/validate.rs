@@ -55,35 +55,72 @@ pub(super) fn check_query(promql: &str) -> Result<(), Error> {
     Ok(())
 }
 
-pub(super) fn parse_address(address: &str) -> Result<Url, Error> {
-    let bad = |reason: &str| Error::InvalidAddress {
-        address: crate::text::cut(address, MAX_QUOTED_VALUE).into_owned(),
-        reason: reason.to_string(),
-    };
-    let url = Url::parse(address.trim()).map_err(|e| Error::InvalidAddress {
-        // The URL parser rejected it, so it has no parsed user info to
-        // strip: hide anything before an `@`, which may be a password.
-        address: hide_user_info(address),
-        reason: e.to_string(),
-    })?;
+/// What is wrong with a Prometheus address. The one address rule, shared by
+/// the config (which words it as its own `ConfigError`) and the
+/// client (an [`Error::InvalidAddress`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AddressProblem {
+    /// Not a URL at all (the parser's message).
+    NotUrl(String),
+    /// User info in the URL: a password would be echoed into messages.
+    Credentials,
+    /// A scheme other than http or https.
+    Scheme(String),
+    /// No host.
+    NoHost,
+    /// A query string or fragment, which `/api/v1/...` cannot follow.
+    QueryOrFragment,
+}
+
+/// Checks a Prometheus address (trimmed) and returns it parsed. Credentials
+/// are checked before anything that would quote the address.
+pub fn check_address(address: &str) -> Result<Url, AddressProblem> {
+    let url = Url::parse(address.trim()).map_err(|e| AddressProblem::NotUrl(e.to_string()))?;
     if !url.username().is_empty() || url.password().is_some() {
-        // Never echo the address here: it holds a password.
-        return Err(Error::InvalidAddress {
-            address: format!("{}://<user info>@{}", url.scheme(), url.host_str().unwrap_or("")),
-            reason: "credentials in the address are not supported; use basic auth or a bearer token file".into(),
-        });
+        return Err(AddressProblem::Credentials);
     }
     match url.scheme() {
         "http" | "https" => {}
-        other => return Err(bad(&format!("scheme {other:?} is not http or https"))),
+        other => return Err(AddressProblem::Scheme(other.to_owned())),
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("has no host"));
+        return Err(AddressProblem::NoHost);
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("must not have a query string or fragment"));
+        return Err(AddressProblem::QueryOrFragment);
     }
     Ok(url)
+}
+
+pub(super) fn parse_address(address: &str) -> Result<Url, Error> {
+    let bad = |reason: String| Error::InvalidAddress {
+        address: crate::text::cut(address, MAX_QUOTED_VALUE).into_owned(),
+        reason,
+    };
+    check_address(address).map_err(|problem| match problem {
+        // The URL parser rejected it, so it has no parsed user info to
+        // strip: hide anything before an `@`, which may be a password.
+        AddressProblem::NotUrl(reason) => Error::InvalidAddress {
+            address: hide_user_info(address),
+            reason,
+        },
+        AddressProblem::Credentials => {
+            // Never echo the address here: it holds a password.
+            let url = Url::parse(address.trim()).ok();
+            Error::InvalidAddress {
+                address: format!(
+                    "{}://<user info>@{}",
+                    url.as_ref().map_or("", Url::scheme),
+                    url.as_ref().and_then(Url::host_str).unwrap_or("")
+                ),
+                reason: "credentials in the address are not supported; use basic auth or a bearer token file".into(),
+            }
+        }
+        AddressProblem::Scheme(other) => bad(format!("scheme {other:?} is not http or https")),
+        AddressProblem::NoHost => bad("has no host".into()),
+        AddressProblem::QueryOrFragment => bad("must not have a query string or fragment".into()),
+    })
 }
 
 /// An unparsable address for a message: the part between `://` and the

@@ -163,7 +163,10 @@ pub fn presence_query(metric: &str) -> Result<String, Error> {
     finish(&expr)
 }
 
-fn check_window(window: Duration) -> Result<(), Error> {
+/// The one rule for a range window: more than zero, whole milliseconds (the
+/// resolution of PromQL durations), at most [`MAX_WINDOW`]. The config adds
+/// its own floor (1s) on top.
+pub fn check_window(window: Duration) -> Result<(), Error> {
     let reason = if window.is_zero() {
         "must be greater than zero"
     } else if !window.subsec_nanos().is_multiple_of(1_000_000) {

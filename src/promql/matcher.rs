@@ -173,7 +173,7 @@ pub(crate) fn check_label_name(name: &str) -> Result<(), Error> {
     if name.is_empty() {
         return err("empty");
     }
-    if !is_label_name(name) {
+    if !is_classic_label_name(name) {
         return err("must match [a-zA-Z_][a-zA-Z0-9_]*");
     }
     if name == METRIC_NAME_LABEL {
@@ -182,20 +182,32 @@ pub(crate) fn check_label_name(name: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn is_label_name(s: &str) -> bool {
+/// The one label-name rule (the config's checks use it too): classic syntax
+/// `[a-zA-Z_][a-zA-Z0-9_]*`, which Prometheus 2.x selects without quoting,
+/// and not `__name__` (the metric name is set through the metric).
+pub fn is_label_name(name: &str) -> bool {
+    is_classic_label_name(name) && name != METRIC_NAME_LABEL
+}
+
+fn is_classic_label_name(s: &str) -> bool {
     let mut bytes = s.bytes();
     matches!(bytes.next(), Some(b) if b == b'_' || b.is_ascii_alphabetic())
         && bytes.all(|b| b == b'_' || b.is_ascii_alphanumeric())
 }
 
-/// `[a-zA-Z_:][a-zA-Z0-9_:]*`: the only names promql-parser prints unquoted
-/// and safely (it writes a selector's name verbatim).
-pub(crate) fn check_metric_name(name: &str) -> Result<(), Error> {
+/// The one metric-name rule (the config's checks use it too):
+/// `[a-zA-Z_:][a-zA-Z0-9_:]*`, the only names promql-parser prints unquoted
+/// and safely (it writes a selector's name verbatim), and no keyword-like
+/// name (e.g. `sum`, `or`), which would print as an operator.
+pub fn is_metric_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    let ok = matches!(bytes.next(), Some(b) if b == b'_' || b == b':' || b.is_ascii_alphabetic())
-        && bytes.all(|b| b == b'_' || b == b':' || b.is_ascii_alphanumeric());
-    // A keyword-like name (e.g. `sum`, `or`) would print as an operator.
-    if !ok || is_reserved_word(name) {
+    matches!(bytes.next(), Some(b) if b == b'_' || b == b':' || b.is_ascii_alphabetic())
+        && bytes.all(|b| b == b'_' || b == b':' || b.is_ascii_alphanumeric())
+        && !is_reserved_word(name)
+}
+
+pub(crate) fn check_metric_name(name: &str) -> Result<(), Error> {
+    if !is_metric_name(name) {
         return Err(Error::MetricName {
             name: excerpt(name),
         });

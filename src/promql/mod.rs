@@ -21,11 +21,11 @@ mod matcher;
 use std::time::Duration;
 
 pub use build::{
-    SeriesSelector, error_rate_query, format_window, latency_query, presence_query,
+    SeriesSelector, check_window, error_rate_query, format_window, latency_query, presence_query,
     requests_in_window_query, traffic_query,
 };
 pub use inject::{inject_matchers, validate};
-pub use matcher::{LabelMatcher, MatchOp, parse_matcher};
+pub use matcher::{LabelMatcher, MatchOp, is_label_name, is_metric_name, parse_matcher};
 
 /// Longest PromQL query (in bytes) accepted from configuration or built here.
 pub const MAX_QUERY_LEN: usize = 16 * 1024;

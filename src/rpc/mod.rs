@@ -1,4 +1,4 @@
-//! Codec layer: Go `net/rpc` over gob (PLUGIN-PROTOCOL §3, §5). No I/O.
+//! Codec layer: Go `net/rpc` over gob (docs/protocol.md §3, §5). No I/O.
 //!
 //! Each yamux stream carrying net/rpc has two independent gob streams: the
 //! host's requests ([`RequestDecoder`]) and our responses ([`ResponseEncoder`]);

@@ -1,6 +1,6 @@
 //! Codec layer: host → plugin net/rpc requests, decoded once into a typed [`Call`].
 //!
-//! Method table (PLUGIN-PROTOCOL §2.4, §5.1): `Control.Ping`/`Control.Quit`
+//! Method table (docs/protocol.md §2.4, §5.1): `Control.Ping`/`Control.Quit`
 //! (body bool), `Dispenser.Dispense` (body string), `Plugin.InitPlugin` and
 //! `Plugin.Type` (body: nil interface), and the `Plugin` methods whose body is
 //! an interface holding the registered args struct (`RunArgs`, …).
@@ -8,7 +8,7 @@
 use serde::Deserialize;
 
 use super::Error;
-use crate::analysis::{AnalysisRun, Measurement, Metric};
+use crate::argo::{AnalysisRun, Measurement, Metric};
 use crate::gob::{self, Decoder, Value};
 
 /// `Plugin.Run` arguments (Go `RunArgs`).

@@ -1,7 +1,7 @@
 //! Codec layer: plugin → host net/rpc responses (encoder), and a decoder for
 //! the same direction (tests, interop harnesses).
 //!
-//! Reply shapes the Go host insists on (PLUGIN-PROTOCOL §2.4, §4.10, §5.2):
+//! Reply shapes the Go host insists on (docs/protocol.md §2.4, §4.10, §5.2):
 //! Ping/Quit need a *struct* (we send an empty one), Dispense a *uint*
 //! singleton, `Measurement` times a `GobEncoderT` type (not
 //! BinaryMarshaler), `GetMetadata` a `map[string]string` singleton. After an
@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::Error;
-use crate::analysis::{Measurement, RpcError};
+use crate::argo::{Measurement, RpcError};
 use crate::gob::{
     self, Decoder, Encoder, FieldTy, TypeDef, TypeDefKind, Value, write_bytes, write_uint,
 };
@@ -50,7 +50,7 @@ static EMPTY: TypeDef = TypeDef {
     kind: TypeDefKind::Struct(&[]),
 };
 
-/// `metav1.Time`: must be a GobEncoder definition (§4.10).
+/// `metav1.Time`: must be a GobEncoder definition (docs/protocol.md §4.10).
 static TIME: TypeDef = TypeDef {
     key: "metav1.Time",
     name: "Time",

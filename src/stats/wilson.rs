@@ -67,7 +67,7 @@ pub fn bounds(k: f64, n: f64, confidence: Confidence) -> Bounds {
 /// the lower bound is the `p` with `P(X ≥ k | p) = α`, the upper the `p` with
 /// `P(X ≤ k | p) = α`, through the regularized incomplete beta function
 /// (`P(X ≥ k | p) = I_p(k, n − k + 1)`), extended to real `k`.
-pub fn exact_bounds(k: f64, n: f64, alpha: f64) -> Bounds {
+fn exact_bounds(k: f64, n: f64, alpha: f64) -> Bounds {
     let lower = if k <= 0.0 {
         0.0
     } else if k >= n {

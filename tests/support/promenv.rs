@@ -23,6 +23,47 @@ pub(crate) fn skip_live() -> bool {
     false
 }
 
+/// Builds the simulator (workspace member `tools/hotrod-sim`, not one of this
+/// package's binaries, so Cargo gives no `CARGO_BIN_EXE_` for it) into the
+/// target directory this test runs from, once per test binary, and returns its
+/// path. A no-op build when it is fresh; with plain `cargo test` the workspace's
+/// default members have built it already.
+pub(crate) fn sim_bin() -> std::path::PathBuf {
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        // <target>/<profile>/deps/<test binary>
+        let exe = std::env::current_exe().expect("test binary path");
+        let profile_dir = exe
+            .parent()
+            .and_then(|d| d.parent())
+            .expect("target/<profile>");
+        let target_dir = profile_dir.parent().expect("target dir");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .args(["build", "--quiet", "-p", "hotrod-sim", "--manifest-path"])
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(target_dir);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo build -p hotrod-sim");
+        assert!(
+            status.success(),
+            "cargo build -p hotrod-sim failed: {status}"
+        );
+        let bin = profile_dir.join("hotrod-sim");
+        assert!(
+            bin.exists(),
+            "{} missing after cargo build -p hotrod-sim",
+            bin.display()
+        );
+        bin
+    })
+    .clone()
+}
+
 /// The environment; dropping it closes the script's stdin, which makes the
 /// script exit and its EXIT trap stop Prometheus and the simulator.
 pub(crate) struct PromEnv {
@@ -46,7 +87,7 @@ cat >/dev/null"#
         let mut child = Command::new("bash")
             .arg("-c")
             .arg(script)
-            .env("PROMENV_SIM_BIN", env!("CARGO_BIN_EXE_hotrod-sim"))
+            .env("PROMENV_SIM_BIN", sim_bin())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::analysis::Phase;
+use crate::argo::Phase;
 
 /// Cells of a sparkline.
 pub(super) const SPARK_WIDTH: usize = 30;
@@ -97,7 +97,7 @@ pub(super) fn duration(d: Duration) -> String {
 /// The value, numbers shortened to 4 significant digits, at most [`MAX_VALUE_CHARS`].
 fn value(v: &str) -> String {
     let s = match v.parse::<f64>() {
-        Ok(x) => crate::analysis::checks::short(x),
+        Ok(x) => crate::canary::decide::short(x),
         Err(_) if v.is_empty() => "-".to_owned(),
         Err(_) => v.to_owned(),
     };

@@ -11,9 +11,9 @@
 //!   `len(result) == 0 || ...`);
 //! - ±Inf is a number: the conditions decide (`+Inf < 1000` is false).
 
-use super::{ConditionInput, ConditionOutcome, Outcome, Reason, non_finite};
-use crate::analysis::Phase;
-use crate::analysis::format::{go_float, go_sample_list};
+use super::{ConditionInput, ConditionOutcome, Decision, Reason, non_finite};
+use crate::argo::Phase;
+use crate::canary::format::{go_float, go_sample_list};
 use crate::config::Config;
 
 /// The result as the message quotes it.
@@ -32,8 +32,8 @@ fn reason_of(phase: Phase) -> Reason {
     }
 }
 
-fn bad_condition(msg: &str, count: usize) -> Outcome {
-    (
+fn bad_condition(msg: &str, count: usize) -> Decision {
+    Decision::of(
         Phase::Error,
         Reason::BadCondition,
         format!("cannot evaluate the metric's conditions: {msg}"),
@@ -44,11 +44,11 @@ fn bad_condition(msg: &str, count: usize) -> Outcome {
 /// On an empty result: a condition that holds is obeyed, a condition that
 /// cannot be evaluated for another reason than the missing sample is an
 /// Error; otherwise `None` (the empty-result rules apply).
-pub(super) fn on_empty(outcome: &ConditionOutcome, input: &ConditionInput) -> Option<Outcome> {
+pub(super) fn on_empty(outcome: &ConditionOutcome, input: &ConditionInput) -> Option<Decision> {
     match outcome {
         ConditionOutcome::Decided(v, why) if v.any_true() => {
-            let phase = v.phase();
-            Some((
+            let phase = Phase::from(v.phase());
+            Some(Decision::of(
                 phase,
                 reason_of(phase),
                 format!("{why} for result {}", quoted(input)),
@@ -66,7 +66,7 @@ pub(super) fn decide(
     conditions: Option<&dyn Fn(&ConditionInput) -> ConditionOutcome>,
     input: &ConditionInput,
     values: &[f64],
-) -> Outcome {
+) -> Decision {
     let count = values.len();
     let nan = values.iter().copied().find(|v| v.is_nan());
     let Some(eval) = conditions else {
@@ -74,7 +74,7 @@ pub(super) fn decide(
             return non_finite(cfg, bad, count);
         }
         // Argo: no condition at all means Successful (±Inf included).
-        return (
+        return Decision::of(
             Phase::Successful,
             Reason::Passed,
             "no successCondition or failureCondition: Successful, as in Argo".to_owned(),
@@ -85,8 +85,8 @@ pub(super) fn decide(
         ConditionOutcome::Decided(v, why) => match nan {
             Some(bad) if !v.any_true() => non_finite(cfg, bad, count),
             _ => {
-                let phase = v.phase();
-                (
+                let phase = Phase::from(v.phase());
+                Decision::of(
                     phase,
                     reason_of(phase),
                     format!("{why} for result {}", quoted(input)),
@@ -94,7 +94,7 @@ pub(super) fn decide(
                 )
             }
         },
-        ConditionOutcome::IndexOutOfRange(msg) => (
+        ConditionOutcome::IndexOutOfRange(msg) => Decision::of(
             Phase::Inconclusive,
             Reason::ConditionInconclusive,
             format!("condition indexed past the result ({msg}); Inconclusive rather than Error"),

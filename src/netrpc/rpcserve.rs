@@ -15,9 +15,9 @@ use std::time::Instant;
 
 use futures::FutureExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{Mutex, Semaphore, mpsc};
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, mpsc};
 
-use crate::rpc::{Call, Reply, RequestDecoder, ResponseEncoder};
+use crate::rpc::{Call, Reply, Request, RequestDecoder, ResponseEncoder};
 
 /// Bytes read from the stream per read call.
 pub const READ_CHUNK_BYTES: usize = 64 * 1024;
@@ -144,44 +144,14 @@ where
                 })?;
                 continue;
             };
-            let (service, writer, events) = (service.clone(), writer.clone(), events.clone());
-            tokio::spawn(async move {
-                let started = Instant::now();
-                // A panicking handler must still be answered: net/rpc calls have
-                // no timeout, so a lost reply would block the host's goroutine forever.
-                let handled = AssertUnwindSafe(service.handle(&req.method, req.call))
-                    .catch_unwind()
-                    .await;
-                let (reply, after) = handled.unwrap_or_else(|_| {
-                    tracing::error!(stream = stream_id, method = %req.method, seq = req.seq, "call handler panicked");
-                    (Err(format!("canary-gate: internal error while handling {}", req.method)), After::Continue)
-                });
-                if let Err(e) = &reply {
-                    tracing::debug!(stream = stream_id, method = %req.method, seq = req.seq, error = %e, "call failed");
-                }
-                let written = writer.lock().await.send(&req.method, req.seq, &reply).await;
-                drop(permit);
-                tracing::debug!(
-                    stream = stream_id,
-                    method = %req.method,
-                    seq = req.seq,
-                    micros = started.elapsed().as_micros() as u64,
-                    "call answered"
-                );
-                let event = match written {
-                    Ok(()) if after == After::Quit => Event::Quit,
-                    Ok(()) => return,
-                    Err(source) => Event::Fatal {
-                        stream: stream_id,
-                        error: StreamError::Write {
-                            method: req.method,
-                            seq: req.seq,
-                            source,
-                        },
-                    },
-                };
-                let _ = events.send(event);
-            });
+            tokio::spawn(answer(
+                stream_id,
+                service.clone(),
+                writer.clone(),
+                events.clone(),
+                req,
+                permit,
+            ));
         }
         // A read error means the stream or session is gone: the session loop
         // sees the connection end and decides the exit; nothing to answer here.
@@ -195,6 +165,59 @@ where
         };
         dec.feed(&chunk[..n]);
     }
+}
+
+/// One call, in its own task: handle it, write the reply, report a write
+/// failure or a `Quit` to the session.
+async fn answer<W, S>(
+    stream_id: u32,
+    service: Arc<S>,
+    writer: Arc<Mutex<ReplyWriter<W>>>,
+    events: mpsc::UnboundedSender<Event>,
+    req: Request,
+    permit: OwnedSemaphorePermit,
+) where
+    W: AsyncWrite + Unpin + Send + 'static,
+    S: Service,
+{
+    let started = Instant::now();
+    // A panicking handler must still be answered: net/rpc calls have
+    // no timeout, so a lost reply would block the host's goroutine forever.
+    let handled = AssertUnwindSafe(service.handle(&req.method, req.call))
+        .catch_unwind()
+        .await;
+    let (reply, after) = handled.unwrap_or_else(|_| {
+        tracing::error!(stream = stream_id, method = %req.method, seq = req.seq, "call handler panicked");
+        (
+            Err(format!("canary-gate: internal error while handling {}", req.method)),
+            After::Continue,
+        )
+    });
+    if let Err(e) = &reply {
+        tracing::debug!(stream = stream_id, method = %req.method, seq = req.seq, error = %e, "call failed");
+    }
+    let written = writer.lock().await.send(&req.method, req.seq, &reply).await;
+    drop(permit);
+    tracing::debug!(
+        stream = stream_id,
+        method = %req.method,
+        seq = req.seq,
+        micros = started.elapsed().as_micros() as u64,
+        "call answered"
+    );
+    let event = match written {
+        Ok(()) if after == After::Quit => Event::Quit,
+        Ok(()) => return,
+        Err(source) => Event::Fatal {
+            stream: stream_id,
+            error: StreamError::Write {
+                method: req.method,
+                seq: req.seq,
+                source,
+            },
+        },
+    };
+    let _ = events.send(event);
 }
 
 #[cfg(test)]

@@ -23,10 +23,10 @@ use tokio::sync::mpsc;
 use tokio_yamux::{Config, Session, StreamHandle};
 
 use super::broker::{BROKER_WAIT, Broker};
-use super::listener::PluginListener;
 use super::rpcserve::{Event, StreamError, serve_stream};
 use super::services::{ControlService, PluginService};
-use crate::analysis::Provider;
+use crate::argo::Provider;
+use crate::goplugin::{Exit, PluginListener};
 
 /// How long the session keeps running after `Control.Quit` (or a fatal
 /// stream error) so that the last reply leaves the socket before we exit.
@@ -37,18 +37,6 @@ pub const EXIT_FLUSH_GRACE: Duration = Duration::from_millis(300);
 /// Most yamux streams open at once. The host needs three plus one per
 /// dispensed plugin; more is a misbehaving peer (further SYNs are reset).
 pub const MAX_STREAMS: usize = 1024;
-
-/// Why [`serve`] returned normally.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Exit {
-    /// The host called `Control.Quit`.
-    Quit,
-    /// The host closed the connection.
-    HostClosed,
-    /// The caller's shutdown future completed (SIGTERM).
-    Shutdown,
-}
 
 /// Why serving failed; the process must exit non-zero.
 #[derive(Debug, thiserror::Error)]

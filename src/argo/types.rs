@@ -59,11 +59,6 @@ impl Phase {
             _ => return None,
         })
     }
-
-    /// True once the measurement is complete (everything but Pending and Running).
-    pub fn is_completed(self) -> bool {
-        !matches!(self, Phase::Pending | Phase::Running)
-    }
 }
 
 impl fmt::Display for Phase {

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use super::broker::Broker;
 use super::rpcserve::{After, Service};
-use crate::analysis::{Provider, RpcError};
+use crate::argo::{Provider, RpcError};
 use crate::rpc::{Call, Reply};
 
 /// The plugin name Argo dispenses (its `pluginMap` key).

@@ -16,30 +16,45 @@ use super::{AnalysisRun, Measurement, Metric};
 /// not serialise them.
 pub trait Provider: Send + Sync + 'static {
     /// `InitPlugin`: called once per process after dispensing. `Err` is the
-    /// `RpcError.ErrorString` Argo reports.
-    fn init_plugin(&self) -> Result<(), String>;
+    /// `RpcError.ErrorString` Argo reports. Default: nothing to set up.
+    fn init_plugin(&self) -> Result<(), String> {
+        Ok(())
+    }
 
     /// `Run`: take one measurement. Always returns a completed Measurement
     /// (phase Successful, Failed, Inconclusive or Error) with `StartedAt` and
     /// `FinishedAt` set.
     fn run(&self, run: &AnalysisRun, metric: &Metric) -> impl Future<Output = Measurement> + Send;
 
-    /// `Resume`: continue a Running measurement. Our measurements never stay
-    /// Running, so this returns it unchanged.
-    fn resume(&self, run: &AnalysisRun, metric: &Metric, measurement: Measurement) -> Measurement;
+    /// `Resume`: continue a Running measurement. Default: measurements that
+    /// never stay Running, returned unchanged.
+    fn resume(&self, run: &AnalysisRun, metric: &Metric, measurement: Measurement) -> Measurement {
+        let _ = (run, metric);
+        measurement
+    }
 
-    /// `Terminate`: stop a Running measurement; returns it unchanged.
+    /// `Terminate`: stop a Running measurement. Default: returned unchanged.
     fn terminate(
         &self,
         run: &AnalysisRun,
         metric: &Metric,
         measurement: Measurement,
-    ) -> Measurement;
+    ) -> Measurement {
+        let _ = (run, metric);
+        measurement
+    }
 
     /// `GarbageCollect`: drop state beyond `limit` measurements. `Err` is the
-    /// `RpcError.ErrorString`.
-    fn garbage_collect(&self, run: &AnalysisRun, metric: &Metric, limit: i64)
-    -> Result<(), String>;
+    /// `RpcError.ErrorString`. Default: no per-measurement state, nothing to drop.
+    fn garbage_collect(
+        &self,
+        run: &AnalysisRun,
+        metric: &Metric,
+        limit: i64,
+    ) -> Result<(), String> {
+        let _ = (run, metric, limit);
+        Ok(())
+    }
 
     /// `Type`: the provider type string Argo records. Go plugins answer `"RPCPlugin"`.
     fn type_name(&self) -> &'static str {

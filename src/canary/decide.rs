@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::Phase;
+use crate::argo::Phase;
 use crate::config::{Check, Config, LatencyUnit, OnEmpty};
 use crate::prometheus::QueryData;
 
@@ -19,7 +19,7 @@ use super::format::measurement_value;
 mod conditioned;
 mod reason;
 
-pub use crate::condition::Verdicts;
+pub use crate::condition::{Verdict, Verdicts};
 pub use reason::Reason;
 
 /// Most label sets quoted in a "several series" message.
@@ -35,14 +35,9 @@ pub enum Presence {
 }
 
 /// The value handed to Argo's conditions: `result` is a float for a scalar
-/// and a list of floats for a vector, as in the built-in provider.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ConditionInput {
-    /// A scalar result.
-    Scalar(f64),
-    /// A vector (or flattened matrix) result.
-    Vector(Vec<f64>),
-}
+/// and a list of floats for a vector, as in the built-in provider. It is the
+/// condition layer's own [`ResultValue`](crate::condition::ResultValue).
+pub use crate::condition::ResultValue as ConditionInput;
 
 /// What evaluating the metric's conditions gave.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,6 +49,23 @@ pub enum ConditionOutcome {
     IndexOutOfRange(String),
     /// The condition could not be evaluated (the message names the field).
     Error(String),
+}
+
+/// The condition layer's verdict is one of Argo's phases.
+impl From<Verdict> for Phase {
+    fn from(v: Verdict) -> Phase {
+        match v {
+            Verdict::Successful => Phase::Successful,
+            Verdict::Failed => Phase::Failed,
+            Verdict::Inconclusive => Phase::Inconclusive,
+        }
+    }
+}
+
+impl PartialEq<Phase> for Verdict {
+    fn eq(&self, phase: &Phase) -> bool {
+        Phase::from(*self) == *phase
+    }
 }
 
 /// Everything [`decide`] needs besides the config.
@@ -86,20 +98,36 @@ pub struct Decision {
     pub series_count: usize,
 }
 
-/// Decides one measurement. Pure: all I/O happened before.
-pub fn decide(cfg: &Config, inputs: &Inputs<'_>) -> Decision {
-    let value = measurement_value(inputs.result);
-    let (phase, reason, message, series_count) = decide_inner(cfg, inputs);
-    Decision {
-        phase,
-        reason,
-        message,
-        value,
-        series_count,
+impl Decision {
+    /// A decision whose `value` is still to be attached ([`decide`] does).
+    pub(crate) fn of(
+        phase: Phase,
+        reason: Reason,
+        message: String,
+        series_count: usize,
+    ) -> Decision {
+        Decision {
+            phase,
+            reason,
+            message,
+            value: String::new(),
+            series_count,
+        }
+    }
+
+    /// A Run that could not be decided: phase Error, no value.
+    pub(crate) fn error(reason: Reason, message: String) -> Decision {
+        Decision::of(Phase::Error, reason, message, 0)
     }
 }
 
-pub(crate) type Outcome = (Phase, Reason, String, usize);
+/// Decides one measurement. Pure: all I/O happened before.
+pub fn decide(cfg: &Config, inputs: &Inputs<'_>) -> Decision {
+    Decision {
+        value: measurement_value(inputs.result),
+        ..decide_inner(cfg, inputs)
+    }
+}
 
 pub(crate) fn on_empty(cfg: &Config) -> Phase {
     match cfg.on_empty {
@@ -133,35 +161,16 @@ fn label_set(labels: &BTreeMap<String, String>) -> String {
     format!("{{{}}}", inner.join(", "))
 }
 
-fn decide_inner(cfg: &Config, inputs: &Inputs<'_>) -> Outcome {
+/// The result as the conditions see it, or the decision when its shape
+/// cannot be judged (several series for a built-in check, a matrix or string).
+fn condition_input(cfg: &Config, result: &QueryData) -> Result<ConditionInput, Decision> {
     let is_query = matches!(cfg.check, Check::Query { .. });
-    let input = match inputs.result {
+    Ok(match result {
         QueryData::Scalar(v) => ConditionInput::Scalar(*v),
+        QueryData::Vector(samples) if !is_query && samples.len() > 1 => {
+            return Err(multiple_series(cfg, samples));
+        }
         QueryData::Vector(samples) => {
-            if !is_query && samples.len() > 1 {
-                let listed: Vec<String> = samples
-                    .iter()
-                    .take(MAX_LISTED_SERIES)
-                    .map(|s| label_set(&s.labels))
-                    .collect();
-                let more = samples.len().saturating_sub(MAX_LISTED_SERIES);
-                let tail = if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                };
-                return (
-                    Phase::Error,
-                    Reason::MultipleSeries,
-                    format!(
-                        "the {} query returned {} series where one was expected: {}{tail}; a query without the hash filter would hide an absent canary behind the stable series",
-                        cfg.check.as_str(),
-                        samples.len(),
-                        listed.join(", ")
-                    ),
-                    samples.len(),
-                );
-            }
             ConditionInput::Vector(samples.iter().map(|s| s.value).collect())
         }
         QueryData::Matrix(series) if is_query => ConditionInput::Vector(
@@ -171,7 +180,7 @@ fn decide_inner(cfg: &Config, inputs: &Inputs<'_>) -> Outcome {
                 .collect(),
         ),
         other => {
-            return (
+            return Err(Decision::of(
                 Phase::Error,
                 Reason::UnsupportedResult,
                 format!(
@@ -179,8 +188,41 @@ fn decide_inner(cfg: &Config, inputs: &Inputs<'_>) -> Outcome {
                     other.result_type()
                 ),
                 0,
-            );
+            ));
         }
+    })
+}
+
+fn multiple_series(cfg: &Config, samples: &[crate::prometheus::Sample]) -> Decision {
+    let listed: Vec<String> = samples
+        .iter()
+        .take(MAX_LISTED_SERIES)
+        .map(|s| label_set(&s.labels))
+        .collect();
+    let more = samples.len().saturating_sub(MAX_LISTED_SERIES);
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    Decision::of(
+        Phase::Error,
+        Reason::MultipleSeries,
+        format!(
+            "the {} query returned {} series where one was expected: {}{tail}; a query without the hash filter would hide an absent canary behind the stable series",
+            cfg.check.as_str(),
+            samples.len(),
+            listed.join(", ")
+        ),
+        samples.len(),
+    )
+}
+
+fn decide_inner(cfg: &Config, inputs: &Inputs<'_>) -> Decision {
+    let is_query = matches!(cfg.check, Check::Query { .. });
+    let input = match condition_input(cfg, inputs.result) {
+        Ok(input) => input,
+        Err(decision) => return decision,
     };
     let values: &[f64] = match &input {
         ConditionInput::Scalar(v) => std::slice::from_ref(v),
@@ -200,7 +242,7 @@ fn decide_inner(cfg: &Config, inputs: &Inputs<'_>) -> Outcome {
     if cfg.min_requests > 0.0 {
         let seen = inputs.requests_in_window.unwrap_or(0.0);
         if seen.is_nan() || seen < cfg.min_requests {
-            return (
+            return Decision::of(
                 Phase::Inconclusive,
                 Reason::BelowMinRequests,
                 format!(
@@ -230,7 +272,7 @@ fn decide_inner(cfg: &Config, inputs: &Inputs<'_>) -> Outcome {
 
 /// A NaN or ±Inf the check cannot judge: `onEmpty`'s phase, with a reason
 /// that says what the value means for this check.
-pub(crate) fn non_finite(cfg: &Config, bad: f64, count: usize) -> Outcome {
+pub(crate) fn non_finite(cfg: &Config, bad: f64, count: usize) -> Decision {
     let (reason, why) = if bad.is_nan() && matches!(cfg.check, Check::ErrorRate) {
         (
             Reason::NoTraffic,
@@ -270,10 +312,10 @@ pub(crate) fn non_finite(cfg: &Config, bad: f64, count: usize) -> Outcome {
             ),
         )
     };
-    (on_empty(cfg), reason, why, count)
+    Decision::of(on_empty(cfg), reason, why, count)
 }
 
-fn empty(cfg: &Config, presence: Option<Presence>) -> Outcome {
+fn empty(cfg: &Config, presence: Option<Presence>) -> Decision {
     let phase = on_empty(cfg);
     let (reason, message) = match (presence, check_metric(cfg)) {
         (Some(Presence::Absent), Some(m)) => (
@@ -294,96 +336,109 @@ fn empty(cfg: &Config, presence: Option<Presence>) -> Outcome {
             format!("the query returned no data for {}", scope(cfg)),
         ),
     };
-    (phase, reason, message, 0)
+    Decision::of(phase, reason, message, 0)
 }
 
-fn threshold(cfg: &Config, v: f64, no_error_series: bool, count: usize) -> Outcome {
+fn threshold(cfg: &Config, v: f64, no_error_series: bool, count: usize) -> Decision {
     let window = crate::promql::format_window(cfg.window);
     let who = scope(cfg);
     match cfg.check {
-        Check::Traffic => {
-            if v >= cfg.min_rate {
-                let m = format!(
-                    "canary {who}: {} req/s ≥ minRate {} over {window}",
-                    short(v),
-                    short(cfg.min_rate)
-                );
-                (Phase::Successful, Reason::Passed, m, count)
-            } else if v == 0.0 {
-                let m = format!(
-                    "canary {who}: 0 req/s over {window}, below minRate {}: the canary is idle (no traffic reaches its pods)",
-                    short(cfg.min_rate)
-                );
-                (Phase::Failed, Reason::BelowMinRate, m, count)
-            } else {
-                let m = format!(
-                    "canary {who}: {} req/s < minRate {} over {window}",
-                    short(v),
-                    short(cfg.min_rate)
-                );
-                (Phase::Failed, Reason::BelowMinRate, m, count)
-            }
-        }
-        Check::ErrorRate => {
-            let pct = |x: f64| format!("{}%", short(x * 100.0));
-            let note = if no_error_series {
-                " (no failed requests recorded)"
-            } else {
-                ""
-            };
-            if v < cfg.max_error_ratio {
-                let m = format!(
-                    "canary {who}: error ratio {}{note} < maxErrorRatio {} over {window}",
-                    pct(v),
-                    pct(cfg.max_error_ratio)
-                );
-                (Phase::Successful, Reason::Passed, m, count)
-            } else {
-                let m = format!(
-                    "canary {who}: error ratio {} ≥ maxErrorRatio {} over {window}",
-                    pct(v),
-                    pct(cfg.max_error_ratio)
-                );
-                (Phase::Failed, Reason::AboveMaxErrorRatio, m, count)
-            }
-        }
-        Check::Latency => {
-            let ms = match cfg.latency.unit {
-                LatencyUnit::Milliseconds => v,
-                LatencyUnit::Seconds => v * 1000.0,
-            };
-            let q = format!("p{}", short(cfg.quantile * 100.0));
-            if ms.is_infinite() {
-                // histogram_quantile gives +Inf when the quantile falls in the +Inf
-                // bucket: slower than the largest finite bucket, a real failure.
-                let m = format!(
-                    "canary {who}: {q} latency is above the histogram's largest finite bucket (+Inf), maxLatencyMs {}",
-                    short(cfg.max_latency_ms)
-                );
-                (Phase::Failed, Reason::AboveMaxLatency, m, count)
-            } else if ms < cfg.max_latency_ms {
-                let m = format!(
-                    "canary {who}: {q} latency {} ms < maxLatencyMs {} over {window}",
-                    short(ms),
-                    short(cfg.max_latency_ms)
-                );
-                (Phase::Successful, Reason::Passed, m, count)
-            } else {
-                let m = format!(
-                    "canary {who}: {q} latency {} ms ≥ maxLatencyMs {} over {window}",
-                    short(ms),
-                    short(cfg.max_latency_ms)
-                );
-                (Phase::Failed, Reason::AboveMaxLatency, m, count)
-            }
-        }
+        Check::Traffic => traffic(cfg, v, &who, &window, count),
+        Check::ErrorRate => error_rate(cfg, v, no_error_series, &who, &window, count),
+        Check::Latency => latency(cfg, v, &who, &window, count),
         Check::Query { .. } => unreachable_query(count),
     }
 }
 
+fn traffic(cfg: &Config, v: f64, who: &str, window: &str, count: usize) -> Decision {
+    if v >= cfg.min_rate {
+        let m = format!(
+            "canary {who}: {} req/s ≥ minRate {} over {window}",
+            short(v),
+            short(cfg.min_rate)
+        );
+        Decision::of(Phase::Successful, Reason::Passed, m, count)
+    } else if v == 0.0 {
+        let m = format!(
+            "canary {who}: 0 req/s over {window}, below minRate {}: the canary is idle (no traffic reaches its pods)",
+            short(cfg.min_rate)
+        );
+        Decision::of(Phase::Failed, Reason::BelowMinRate, m, count)
+    } else {
+        let m = format!(
+            "canary {who}: {} req/s < minRate {} over {window}",
+            short(v),
+            short(cfg.min_rate)
+        );
+        Decision::of(Phase::Failed, Reason::BelowMinRate, m, count)
+    }
+}
+
+fn error_rate(
+    cfg: &Config,
+    v: f64,
+    no_error_series: bool,
+    who: &str,
+    window: &str,
+    count: usize,
+) -> Decision {
+    let pct = |x: f64| format!("{}%", short(x * 100.0));
+    let note = if no_error_series {
+        " (no failed requests recorded)"
+    } else {
+        ""
+    };
+    if v < cfg.max_error_ratio {
+        let m = format!(
+            "canary {who}: error ratio {}{note} < maxErrorRatio {} over {window}",
+            pct(v),
+            pct(cfg.max_error_ratio)
+        );
+        Decision::of(Phase::Successful, Reason::Passed, m, count)
+    } else {
+        let m = format!(
+            "canary {who}: error ratio {} ≥ maxErrorRatio {} over {window}",
+            pct(v),
+            pct(cfg.max_error_ratio)
+        );
+        Decision::of(Phase::Failed, Reason::AboveMaxErrorRatio, m, count)
+    }
+}
+
+fn latency(cfg: &Config, v: f64, who: &str, window: &str, count: usize) -> Decision {
+    let ms = match cfg.latency.unit {
+        LatencyUnit::Milliseconds => v,
+        LatencyUnit::Seconds => v * 1000.0,
+    };
+    let q = format!("p{}", short(cfg.quantile * 100.0));
+    if ms.is_infinite() {
+        // histogram_quantile gives +Inf when the quantile falls in the +Inf
+        // bucket: slower than the largest finite bucket, a real failure.
+        let m = format!(
+            "canary {who}: {q} latency is above the histogram's largest finite bucket (+Inf), maxLatencyMs {}",
+            short(cfg.max_latency_ms)
+        );
+        Decision::of(Phase::Failed, Reason::AboveMaxLatency, m, count)
+    } else if ms < cfg.max_latency_ms {
+        let m = format!(
+            "canary {who}: {q} latency {} ms < maxLatencyMs {} over {window}",
+            short(ms),
+            short(cfg.max_latency_ms)
+        );
+        Decision::of(Phase::Successful, Reason::Passed, m, count)
+    } else {
+        let m = format!(
+            "canary {who}: {q} latency {} ms ≥ maxLatencyMs {} over {window}",
+            short(ms),
+            short(cfg.max_latency_ms)
+        );
+        Decision::of(Phase::Failed, Reason::AboveMaxLatency, m, count)
+    }
+}
+
 /// Query mode always goes through conditions; kept total rather than panicking.
-fn unreachable_query(count: usize) -> Outcome {
-    (
+fn unreachable_query(count: usize) -> Decision {
+    Decision::of(
         Phase::Successful,
         Reason::Passed,
         "no conditions: Successful, as in Argo".into(),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::{AnalysisRun, Measurement, Metric, Phase, Provider};
+use crate::argo::{AnalysisRun, Measurement, Metric, Phase, Provider};
 use crate::time::Time;
 
 /// The message every measurement carries.
@@ -26,10 +26,6 @@ fn error_measurement(started_at: Option<Time>) -> Measurement {
 }
 
 impl Provider for UnconfiguredProvider {
-    fn init_plugin(&self) -> Result<(), String> {
-        Ok(())
-    }
-
     async fn run(&self, _run: &AnalysisRun, _metric: &Metric) -> Measurement {
         error_measurement(None)
     }
@@ -40,15 +36,6 @@ impl Provider for UnconfiguredProvider {
 
     fn terminate(&self, _run: &AnalysisRun, _metric: &Metric, m: Measurement) -> Measurement {
         error_measurement(m.started_at)
-    }
-
-    fn garbage_collect(
-        &self,
-        _run: &AnalysisRun,
-        _metric: &Metric,
-        _limit: i64,
-    ) -> Result<(), String> {
-        Ok(())
     }
 
     fn metadata(&self, _metric: &Metric) -> BTreeMap<String, String> {

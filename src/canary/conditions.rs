@@ -6,9 +6,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use crate::analysis::checks::{ConditionInput, ConditionOutcome};
-use crate::analysis::{Metric, Phase};
-use crate::condition;
+use super::decide::{ConditionInput, ConditionOutcome};
+use crate::condition::{self, Verdict};
 
 /// Most distinct (successCondition, failureCondition) pairs whose parsed
 /// form is kept (oldest dropped first).
@@ -47,30 +46,25 @@ impl Conditions {
         }
     }
 
-    /// The metric's conditions.
-    pub fn from_metric(metric: &Metric) -> Conditions {
-        Conditions::new(&metric.success_condition, &metric.failure_condition)
-    }
-
     /// True when neither is set.
     pub fn is_empty(&self) -> bool {
         self.success.is_empty() && self.failure.is_empty()
     }
 
     /// Which condition decided `phase` (Argo's rules), quoted, for the message.
-    fn explain(&self, phase: Phase) -> String {
+    fn explain(&self, verdict: Verdict) -> String {
         let (s, f) = (&self.success, &self.failure);
-        match (s.is_empty(), f.is_empty(), phase) {
+        match (s.is_empty(), f.is_empty(), verdict) {
             (true, true, _) => {
                 "no successCondition or failureCondition: Successful, as in Argo".into()
             }
-            (_, _, Phase::Failed) if !f.is_empty() => format!("failureCondition `{f}` held"),
-            (_, _, Phase::Failed) => format!("successCondition `{s}` did not hold"),
-            (false, false, Phase::Successful) => {
+            (_, _, Verdict::Failed) if !f.is_empty() => format!("failureCondition `{f}` held"),
+            (_, _, Verdict::Failed) => format!("successCondition `{s}` did not hold"),
+            (false, false, Verdict::Successful) => {
                 format!("successCondition `{s}` held and failureCondition `{f}` did not")
             }
-            (false, _, Phase::Successful) => format!("successCondition `{s}` held"),
-            (_, _, Phase::Successful) => format!("failureCondition `{f}` did not hold"),
+            (false, _, Verdict::Successful) => format!("successCondition `{s}` held"),
+            (_, _, Verdict::Successful) => format!("failureCondition `{f}` did not hold"),
             _ => format!("neither successCondition `{s}` nor failureCondition `{f}` held"),
         }
     }
@@ -81,11 +75,7 @@ impl Conditions {
             Ok(p) => p,
             Err(e) => return ConditionOutcome::Error(e.to_string()),
         };
-        let value = match input {
-            ConditionInput::Scalar(v) => condition::ResultValue::Scalar(*v),
-            ConditionInput::Vector(v) => condition::ResultValue::Vector(v.clone()),
-        };
-        match pair.verdicts(&value) {
+        match pair.verdicts(input) {
             Ok(v) => ConditionOutcome::Decided(v, self.explain(v.phase())),
             Err(
                 e @ condition::FieldError {

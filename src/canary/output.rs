@@ -18,8 +18,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::checks::Reason;
-use crate::analysis::{Measurement, Phase};
+use super::decide::Decision;
+use super::meta;
+use crate::argo::Measurement;
 use crate::prometheus::{Client, Redactor, SecretForms};
 use crate::text::{CUT_MARK, cut, floor_boundary};
 use crate::time::Time;
@@ -32,26 +33,6 @@ pub const MAX_VALUE_BYTES: usize = 512;
 pub const MAX_METADATA_VALUE_BYTES: usize = 1024;
 /// Most metadata bytes of one Measurement, keys and values together.
 pub const MAX_METADATA_BYTES: usize = 4096;
-
-/// What a Run decided, before it is made safe to return.
-#[derive(Debug)]
-pub(crate) struct Outcome {
-    pub(crate) phase: Phase,
-    pub(crate) reason: Reason,
-    pub(crate) message: String,
-    pub(crate) value: String,
-}
-
-impl Outcome {
-    pub(crate) fn error(reason: Reason, message: String) -> Outcome {
-        Outcome {
-            phase: Phase::Error,
-            reason,
-            message,
-            value: String::new(),
-        }
-    }
-}
 
 /// The secrets to remove from one Run's output: the config's, and the file
 /// secrets its client has read.
@@ -124,17 +105,17 @@ impl<'a> Scrub<'a> {
 /// The completed Measurement: every string through [`Scrub::bounded`].
 pub(crate) fn finish(
     started: Time,
-    outcome: Outcome,
+    decision: Decision,
     mut metadata: BTreeMap<String, String>,
     scrub: &Scrub<'_>,
 ) -> Measurement {
-    metadata.insert("reason".into(), outcome.reason.as_str().to_owned());
+    metadata.insert(meta::REASON.into(), decision.reason.as_str().to_owned());
     Measurement {
-        phase: outcome.phase,
-        message: scrub.bounded(&outcome.message, MAX_MESSAGE_BYTES),
+        phase: decision.phase,
+        message: scrub.bounded(&decision.message, MAX_MESSAGE_BYTES),
         started_at: Some(started),
         finished_at: Some(Time::now()),
-        value: scrub.bounded(&outcome.value, MAX_VALUE_BYTES),
+        value: scrub.bounded(&decision.value, MAX_VALUE_BYTES),
         metadata: scrub.metadata(metadata),
         resume_at: None,
     }

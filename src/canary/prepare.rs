@@ -1,12 +1,12 @@
 //! Domain layer: turn a validated [`Config`] into everything a Run sends to
-//! Prometheus (the main query, its follow-ups, the client config), once per
+//! Prometheus (the main query, its follow-ups, the redactor), once per
 //! distinct config. Queries are built as ASTs by [`crate::promql`]; a user's
 //! query is parsed here, which is how it is validated at the first Run.
 
 use std::time::Duration;
 
-use crate::config::{Check, Config, Password, PrometheusConfig};
-use crate::prometheus::{BasicAuth, ClientConfig, Redactor, Secret, TlsConfig};
+use crate::config::{Check, Config};
+use crate::prometheus::Redactor;
 use crate::promql::{self, SeriesSelector};
 
 /// Why a config cannot be run: the plugin JSON is invalid, or a query cannot be built.
@@ -29,7 +29,8 @@ pub enum PrepareError {
     },
 }
 
-/// A config ready to run: its queries and its client configuration.
+/// A config ready to run: its queries and its redactor (the client's
+/// settings are the config's own [`Config::prometheus`]).
 #[derive(Debug, Clone)]
 pub struct PreparedCheck {
     /// The validated config.
@@ -43,8 +44,6 @@ pub struct PreparedCheck {
     /// Error-rate only: the traffic query, made when the ratio is empty
     /// (no error series at all drops the numerator, hence the whole ratio).
     pub traffic_query: Option<String>,
-    /// The pooled client's key.
-    pub client: ClientConfig,
     /// Every secret of the config, for the Run's redaction step.
     pub redactor: Redactor,
 }
@@ -113,42 +112,19 @@ impl PreparedCheck {
             .then(|| promql::requests_in_window_query(&requests_sel, window))
             .transpose()
             .map_err(build)?;
-        let client = client_config(&config.prometheus);
-        let redactor = Redactor::for_config(&client);
+        let redactor = Redactor::for_config(&config.prometheus);
         Ok(PreparedCheck {
             config,
             query,
             presence_query,
             requests_query,
             traffic_query,
-            client,
             redactor,
         })
     }
 
     /// The request timeout.
     pub fn timeout(&self) -> Duration {
-        self.client.timeout
-    }
-}
-
-/// The prometheus client's key for a config's connection settings.
-pub fn client_config(p: &PrometheusConfig) -> ClientConfig {
-    ClientConfig {
-        address: p.address.clone(),
-        timeout: p.timeout,
-        headers: p.headers.clone(),
-        bearer_token_file: p.bearer_token_file.clone(),
-        basic_auth: p.basic_auth.as_ref().map(|b| BasicAuth {
-            username: b.username.clone(),
-            password: match &b.password {
-                Password::Inline(s) => Secret::Inline(s.clone()),
-                Password::File(f) => Secret::File(f.clone()),
-            },
-        }),
-        tls: TlsConfig {
-            ca_file: p.ca_file.clone(),
-            insecure_skip_verify: p.insecure_skip_verify,
-        },
+        self.config.prometheus.timeout
     }
 }

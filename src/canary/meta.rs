@@ -1,0 +1,21 @@
+//! Domain layer: the metadata keys a canary-gate Measurement carries. Argo
+//! stores them on the AnalysisRun; `check` and `watch` read them back.
+
+/// The check that ran (`traffic`, `error-rate`, `latency`, `query`).
+pub const CHECK: &str = "check";
+/// The resolved PromQL sent to Prometheus.
+pub const QUERY: &str = "query";
+/// The canary's pod-template hash (empty without one).
+pub const CANARY_HASH: &str = "canaryHash";
+/// How long the main query took, in milliseconds.
+pub const PROMETHEUS_LATENCY_MS: &str = "prometheusLatencyMs";
+/// Series (or points) in the result.
+pub const SERIES_COUNT: &str = "seriesCount";
+/// The single value of a one-sample result, or the Measurement's value.
+pub const VALUE: &str = "value";
+/// Prometheus' warnings, quoted and comma-joined as the built-in provider does.
+pub const WARNINGS: &str = "warnings";
+/// The stable reason code ([`super::decide::Reason`]).
+pub const REASON: &str = "reason";
+/// `GetMetadata` on a config that does not prepare: why.
+pub const ERROR: &str = "error";
