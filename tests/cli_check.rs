@@ -67,7 +67,7 @@ async fn successful_is_exit_0_with_every_field_in_text() {
     assert_eq!(field("reason"), "Passed");
     assert_eq!(
         field("query"),
-        r#"sum(rate(hotrod_requests_total{namespace="hotrod",rollouts_pod_template_hash="healthy1"}[2m]))"#
+        r#"sum(rate(hotrod_requests_total{endpoint!="/metrics",namespace="hotrod",rollouts_pod_template_hash="healthy1"}[2m]))"#
     );
     assert!(field("message").contains("2 req/s"), "{}", out.stdout);
     let latency = field("prometheus latency");

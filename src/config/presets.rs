@@ -80,6 +80,13 @@ use LatencyUnit::{Milliseconds as Ms, Seconds as S};
 const HASH: &str = "rollouts_pod_template_hash";
 /// The OpenTelemetry namespace attribute `k8s.namespace.name` as a label.
 const OTEL_NAMESPACE: &str = "k8s_namespace_name";
+/// Prometheus' own scrape of an instrumented app is a request too (HotROD
+/// traces its `/metrics`): counted, one scrape per interval makes an idle
+/// canary look busy (tests/e2e/README.md, "scrape-traffic").
+const NOT_SCRAPE_SPAN: &str = "span_name!~\"(GET )?/metrics\"";
+/// Server spans only: a service's client spans (its calls out, retried by
+/// design) are not its own requests.
+const SERVER_SPANS: &str = "span_kind=\"SPAN_KIND_SERVER\"";
 
 const HOTROD: PresetSpec = PresetSpec {
     requests: RequestSpec {
@@ -88,14 +95,14 @@ const HOTROD: PresetSpec = PresetSpec {
         hash_label: HASH,
         error_matcher: "error=\"true\"",
         error_variant: None,
-        matchers: &[],
+        matchers: &["endpoint!=\"/metrics\""],
         service_label: "service",
     },
     latency: LatencySpec {
         metrics: &[("traces_span_metrics_duration_milliseconds_bucket", Ms)],
         namespace_label: "hotrod_namespace",
         hash_label: "hotrod_pod_hash",
-        matchers: &[],
+        matchers: &[SERVER_SPANS, NOT_SCRAPE_SPAN],
         service_label: "service_name",
     },
 };
@@ -107,7 +114,7 @@ const OTEL_SPANMETRICS: PresetSpec = PresetSpec {
         hash_label: HASH,
         error_matcher: "status_code=\"STATUS_CODE_ERROR\"",
         error_variant: Some(("otel_status_code", "otel_status_code=\"ERROR\"")),
-        matchers: &["span_kind=\"SPAN_KIND_SERVER\""],
+        matchers: &[SERVER_SPANS, NOT_SCRAPE_SPAN],
         service_label: "service_name",
     },
     latency: LatencySpec {
@@ -119,7 +126,7 @@ const OTEL_SPANMETRICS: PresetSpec = PresetSpec {
         ],
         namespace_label: OTEL_NAMESPACE,
         hash_label: HASH,
-        matchers: &["span_kind=\"SPAN_KIND_SERVER\""],
+        matchers: &[SERVER_SPANS, NOT_SCRAPE_SPAN],
         service_label: "service_name",
     },
 };
@@ -131,14 +138,14 @@ const OTEL_HTTP: PresetSpec = PresetSpec {
         hash_label: HASH,
         error_matcher: "http_response_status_code=~\"5..\"",
         error_variant: None,
-        matchers: &[],
+        matchers: &["http_route!=\"/metrics\""],
         service_label: "service_name",
     },
     latency: LatencySpec {
         metrics: &[("http_server_request_duration_seconds_bucket", S)],
         namespace_label: OTEL_NAMESPACE,
         hash_label: HASH,
-        matchers: &[],
+        matchers: &["http_route!=\"/metrics\""],
         service_label: "service_name",
     },
 };

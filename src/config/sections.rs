@@ -342,7 +342,8 @@ fn request_series(r: Option<&Obj<'_>>, spec: &RequestSpec) -> Result<RequestSeri
             false => preset.error_matcher,
         },
         error_variant: if error { None } else { preset.error_variant },
-        matchers: matchers_field(r)?.unwrap_or(preset.matchers),
+        // A metric of the user's own is not the preset's: its scope goes too.
+        matchers: matchers_field(r)?.unwrap_or(if metric { Vec::new() } else { preset.matchers }),
     })
 }
 
@@ -424,11 +425,13 @@ fn latency_series(l: Option<&Obj<'_>>, spec: &LatencySpec) -> Result<LatencySeri
             ));
         }
     };
-    // A name or a unit set by the user fixes the series: no detection.
-    let fixed = l.str("metric")?.is_some() || unit.is_some();
+    // A name or a unit set by the user fixes the series: no detection; a
+    // metric of the user's own is not the preset's: its scope goes too.
+    let own = l.str("metric")?.is_some();
+    let fixed = own || unit.is_some();
     Ok(LatencySeries {
         metric: name_field(l, "metric", &preset.metric, is_metric_name, METRIC_NAME)?,
-        unit: unit.unwrap_or(if l.str("metric")?.is_some() {
+        unit: unit.unwrap_or(if own {
             LatencyUnit::Milliseconds
         } else {
             preset.unit
@@ -448,6 +451,6 @@ fn latency_series(l: Option<&Obj<'_>>, spec: &LatencySpec) -> Result<LatencySeri
             is_label_name,
             LABEL_NAME,
         )?,
-        matchers: matchers_field(l)?.unwrap_or(preset.matchers),
+        matchers: matchers_field(l)?.unwrap_or(if own { Vec::new() } else { preset.matchers }),
     })
 }

@@ -462,7 +462,10 @@ fn presets_fill_the_series_and_overrides_win() {
     assert_eq!(c.requests.fallbacks, vec!["calls_total".to_owned()]);
     assert_eq!(
         c.requests.matchers,
-        vec!["span_kind=\"SPAN_KIND_SERVER\"".to_owned()]
+        vec![
+            "span_kind=\"SPAN_KIND_SERVER\"".to_owned(),
+            "span_name!~\"(GET )?/metrics\"".to_owned()
+        ]
     );
     assert!(c.requests.needs_detection() && c.latency.needs_detection());
     assert_eq!(c.max_staleness, 2 * c.window);
