@@ -188,6 +188,12 @@ async fn trickle_is_below_min_rate() {
 #[tokio::test]
 async fn absent_canary_is_no_data_after_one_presence_query() {
     let r = serve_fixtures(&[
+        // The canary's own series, out of the check's scope or not: none.
+        ("count(hotrod_requests_total{", "presence_absent_hash.json"),
+        (
+            "count(traces_span_metrics_duration_milliseconds_bucket{",
+            "presence_absent_hash.json",
+        ),
         (COUNT, "presence_present.json"),
         ("histogram_quantile", "absent_latency_p95.json"),
         (" / ", "absent_error_rate.json"),
@@ -206,8 +212,12 @@ async fn absent_canary_is_no_data_after_one_presence_query() {
         ],
     );
     let q = r.check_queries();
-    assert_eq!(q.len(), 2, "{q:?}");
-    assert_eq!(q[1], "count(hotrod_requests_total)");
+    assert_eq!(q.len(), 3, "{q:?}");
+    assert_eq!(
+        q[1],
+        r#"count(hotrod_requests_total{namespace="hotrod",rollouts_pod_template_hash="absent1"})"#
+    );
+    assert_eq!(q[2], "count(hotrod_requests_total)");
 
     // Error rate: the empty ratio is first checked against the traffic query.
     let m = run(
@@ -216,7 +226,7 @@ async fn absent_canary_is_no_data_after_one_presence_query() {
     )
     .await;
     expect(&m, Phase::Inconclusive, "NoData", "[]", &["absent1"]);
-    assert_eq!(r.check_queries().len(), 2 + 3);
+    assert_eq!(r.check_queries().len(), 3 + 4);
 
     let m = run(
         &r,

@@ -298,3 +298,39 @@ async fn partial_answers_are_inconclusive_and_infos_are_kept() {
     let body = String::from_utf8_lossy(&r.requests()[0].body).into_owned();
     assert!(body.contains("partial_response=false"), "{body}");
 }
+
+#[tokio::test]
+async fn a_canary_with_only_out_of_scope_series_is_idle() {
+    // Prometheus' scrape of the canary is its only request: the scoped
+    // query is empty, the canary's bare series exist.
+    let r = serve_fixtures(&[
+        (TRAFFIC, "absent_traffic.json"),
+        ("count(hotrod_requests_total{", "presence_present.json"),
+    ])
+    .await;
+    let m = run(
+        &r,
+        &step_run("hotrod", Some("idle1")),
+        r#", "check": "traffic""#,
+    )
+    .await;
+    expect(&m, Phase::Failed, "BelowMinRate", &["0 req/s", "idle"]);
+    let q = r.check_queries();
+    assert!(q[0].contains(r#"endpoint!="/metrics""#), "{q:?}");
+    assert_eq!(
+        q[1],
+        r#"count(hotrod_requests_total{namespace="hotrod",rollouts_pod_template_hash="idle1"})"#
+    );
+    let m = run(
+        &r,
+        &step_run("hotrod", Some("idle1")),
+        r#", "check": "error-rate""#,
+    )
+    .await;
+    expect(
+        &m,
+        Phase::Inconclusive,
+        "NoTraffic",
+        &["served no requests"],
+    );
+}

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::PreparedCheck;
 use super::decide::{Decision, Presence, Reason};
+use crate::config::Check;
 use crate::prometheus::{Client, Error as PromError, QueryData, QueryResponse, Sample};
 
 /// What the queries of one Run found.
@@ -104,6 +105,9 @@ pub(crate) async fn gather(
             .await
             .map_err(|e| Decision::error(Reason::PrometheusError, e.to_string()))?;
     }
+    if is_empty(&result) {
+        result = idle_in_scope(client, p, result, deadline, &mut warnings).await?;
+    }
     let presence = if is_empty(&result) {
         presence(client, p, deadline, &mut warnings).await?
     } else {
@@ -177,6 +181,41 @@ async fn error_rate_fallback(
         Err(e) => {
             warnings.push(format!("traffic follow-up query failed: {e}"));
             Ok((result, false))
+        }
+    }
+}
+
+/// An empty result whose canary still has series out of the check's scope
+/// (its `/metrics` scrape, say) is a canary that served nothing in scope:
+/// traffic 0; the error ratio and the latency quantile are 0/0 (NaN).
+async fn idle_in_scope(
+    client: &Client,
+    p: &PreparedCheck,
+    result: QueryData,
+    deadline: Instant,
+    warnings: &mut Vec<String>,
+) -> Result<QueryData, Decision> {
+    let Some(q) = &p.canary_series_query else {
+        return Ok(result);
+    };
+    match client.query_by(q, deadline).await {
+        Ok(r) if !is_empty(&r.data) => {
+            warnings.extend(r.warnings);
+            Ok(synthetic(match p.config.check {
+                Check::Traffic => 0.0,
+                _ => f64::NAN,
+            }))
+        }
+        Ok(r) => {
+            warnings.extend(r.warnings);
+            Ok(result)
+        }
+        Err(e @ PromError::Timeout { .. }) => {
+            Err(Decision::error(Reason::PrometheusError, e.to_string()))
+        }
+        Err(e) => {
+            warnings.push(format!("canary series follow-up query failed: {e}"));
+            Ok(result)
         }
     }
 }

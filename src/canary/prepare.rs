@@ -48,6 +48,10 @@ pub struct PreparedCheck {
     /// `time() - max(timestamp(series))` on the series the built-in check
     /// reads: how old the canary's newest sample is (the `Stale` rule).
     pub staleness_query: Option<String>,
+    /// `count(series{ns,hash})` without the scope matchers, when the series
+    /// has any: made after an empty result, it tells a canary that is up
+    /// but served nothing in scope (an idle canary Prometheus scrapes).
+    pub canary_series_query: Option<String>,
     /// Error-rate only: the traffic query, made when the ratio is empty
     /// (no error series at all drops the numerator, hence the whole ratio).
     pub traffic_query: Option<String>,
@@ -118,13 +122,26 @@ impl PreparedCheck {
             .then(|| promql::requests_in_window_query(&requests_sel, window))
             .transpose()
             .map_err(build)?;
-        let staleness_query = match config.check {
-            Check::Traffic | Check::ErrorRate => Some(promql::staleness_query(&requests_sel)),
-            Check::Latency => Some(promql::staleness_query(&latency_sel)),
+        let scoped = match config.check {
+            Check::Traffic | Check::ErrorRate => Some(&requests_sel),
+            Check::Latency => Some(&latency_sel),
             Check::Query { .. } => None,
-        }
-        .transpose()
-        .map_err(build)?;
+        };
+        // Any canary series is a sign of life, in the check's scope or not.
+        let staleness_query = scoped
+            .map(|sel| {
+                promql::staleness_query(&SeriesSelector {
+                    extra: Vec::new(),
+                    ..sel.clone()
+                })
+            })
+            .transpose()
+            .map_err(build)?;
+        let canary_series_query = scoped
+            .filter(|sel| !sel.extra.is_empty())
+            .map(promql::canary_series_query)
+            .transpose()
+            .map_err(build)?;
         let redactor = Redactor::for_config(&config.prometheus);
         Ok(PreparedCheck {
             config,
@@ -132,6 +149,7 @@ impl PreparedCheck {
             presence_query,
             requests_query,
             staleness_query,
+            canary_series_query,
             traffic_query,
             redactor,
         })

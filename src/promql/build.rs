@@ -236,6 +236,23 @@ pub fn staleness_query(sel: &SeriesSelector) -> Result<String, Error> {
     finish(&expr)
 }
 
+/// `count(metric{ns,hash})`: the canary's series of `sel.metric`, without
+/// `sel.extra`. Tells a canary whose series are all out of the check's scope
+/// (only Prometheus' scrape of it, say) from one that has no series at all.
+pub fn canary_series_query(sel: &SeriesSelector) -> Result<String, Error> {
+    let bare = SeriesSelector {
+        extra: Vec::new(),
+        ..sel.clone()
+    };
+    let expr = Expr::Aggregate(AggregateExpr {
+        op: TokenType::new(token::T_COUNT),
+        expr: Box::new(Expr::VectorSelector(bare.vector(None)?)),
+        param: None,
+        modifier: None,
+    });
+    finish(&expr)
+}
+
 /// The one rule for a range window: more than zero, whole milliseconds (the
 /// resolution of PromQL durations), at most [`MAX_WINDOW`]. The config adds
 /// its own floor (1s) on top.
