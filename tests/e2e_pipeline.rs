@@ -259,13 +259,13 @@ const ARGO_CASES: &[ArgoCase] = &[
         scenario: "running",
         canary: "idle",
         want: Want::FailedBy("traffic-detection"),
-        gap: "scrape-traffic",
+        gap: "-",
     },
     ArgoCase {
         scenario: "collector-stopped",
         canary: "healthy",
         want: Want::NotPromoted,
-        gap: "stale",
+        gap: "-",
     },
     ArgoCase {
         scenario: "collector-gone",
