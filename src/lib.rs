@@ -24,17 +24,15 @@
 //! | [`promql`] | pure | build the checks' queries as ASTs; inject canary matchers; the name rules | `build`, `inject`, `matcher` |
 //! | [`condition`] | pure | Argo `successCondition` / `failureCondition` (expr v1.17), its own [`condition::Verdict`] | `lexer`, `parser/`, `ast`, `check`, `nature`, `fold`, `eval/`, `value`, `builtin`, `library/`, `fields` |
 //! | [`prometheus`] | I/O | Prometheus HTTP API client ([`prometheus::ClientConfig`]), response model | `client`, `config`, `validate`, `pool`, `model`, `model_pending`, `secret`, `files`, `redact`, `error` |
-//! | [`config`] | domain | plugin JSON → validated [`config::Config`]; every error names the field | `reader`, `rules`, `sections`, `duration`, `types` |
-//! | [`canary`] | domain | the provider: prepare, gather (I/O), decide (pure), output | `prepare`, `gather`, `decide/`, `conditions`, `format`, `meta`, `output` |
+//! | [`config`] | domain | plugin JSON → validated [`config::Config`]; every error names the field | `reader`, `rules`, `sections`, `presets`, `duration`, `types` |
+//! | [`canary`] | domain | the provider: scope (the canary from the AnalysisRun), detect (preset names), prepare, gather (I/O), decide (pure), output | `scope`, `detect`, `prepare`, `gather`, `decide/`, `conditions`, `format`, `meta`, `output` |
 //! | [`lint`] | domain | AnalysisTemplate checks: config, PromQL, conditions, args, Argo footguns | `rules`, `args`, `limits` |
 //! | [`migrate`] | domain | built-in `provider.prometheus` metrics → canary-gate metrics | `shape`, `mask`, `yaml` |
 //! | [`cli`] | entry | `serve` (plugin mode), `check`, `watch`, `lint`, `migrate`, `install`, `version` | `cli.rs`, `cli/{check,watch/,lint,migrate,install}` |
-//! | [`analysis`] | — | the old paths (`analysis::…`), re-exports only | `analysis.rs` |
 //!
 //! The test simulator `hotrod-sim` is the workspace member `tools/hotrod-sim`;
 //! the wire facts the code relies on are in `docs/protocol.md`.
 
-pub mod analysis;
 pub mod argo;
 pub mod canary;
 pub mod cli;

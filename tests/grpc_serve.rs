@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use canary_gate::analysis::{AnalysisRun, Measurement, Metric, Phase, Provider};
+use canary_gate::argo::{AnalysisRun, Measurement, Metric, Phase, Provider};
 use canary_gate::grpc::proto::metricprovider::v1 as pb;
 use canary_gate::grpc::proto::plugin as plugin_pb;
 use canary_gate::grpc::{self, MAX_MESSAGE_SIZE};

@@ -191,20 +191,6 @@ impl Error {
             _ => None,
         }
     }
-
-    /// Whether retrying the same request later may succeed (network trouble,
-    /// timeouts, 5xx, Prometheus `timeout`/`canceled`/`unavailable`).
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Error::Connect { .. } | Error::Timeout { .. } | Error::Transport { .. } => true,
-            Error::Http { status, .. } => *status >= 500 || *status == 429,
-            Error::Api(e) => matches!(
-                e.error_type.as_str(),
-                "timeout" | "canceled" | "unavailable"
-            ),
-            _ => false,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -219,40 +205,5 @@ mod tests {
             "{}",
             std::mem::size_of::<Error>()
         );
-    }
-
-    #[test]
-    fn transient_classification() {
-        let api = |t: &str| {
-            Error::Api(Box::new(ApiError {
-                http_status: 503,
-                error_type: t.into(),
-                error: String::new(),
-            }))
-        };
-        let table: &[(Error, bool)] = &[
-            (api("timeout"), true),
-            (api("bad_data"), false),
-            (
-                Error::Http {
-                    address: String::new(),
-                    status: 429,
-                    snippet: String::new(),
-                },
-                true,
-            ),
-            (
-                Error::Http {
-                    address: String::new(),
-                    status: 404,
-                    snippet: String::new(),
-                },
-                false,
-            ),
-            (Error::TooLarge { limit: 1 }, false),
-        ];
-        for (e, want) in table {
-            assert_eq!(e.is_transient(), *want, "{e:?}");
-        }
     }
 }
