@@ -75,8 +75,6 @@ pub(crate) struct Buckets {
     pub(crate) bounds: &'static [f64],
     pub(crate) fast: &'static [f64],
     pub(crate) slow: &'static [f64],
-    /// Milliseconds per unit of `bounds` (1 for ms, 1000 for seconds).
-    pub(crate) ms_per_unit: f64,
 }
 
 impl Buckets {
@@ -151,31 +149,26 @@ pub(crate) const SPANMETRICS_MS: Buckets = Buckets {
     bounds: &SPAN_MS,
     fast: &SPAN_FAST,
     slow: &SPAN_SLOW,
-    ms_per_unit: 1.0,
 };
 pub(crate) const SPANMETRICS_S: Buckets = Buckets {
     bounds: &SPAN_S,
     fast: &SPAN_FAST,
     slow: &SPAN_SLOW,
-    ms_per_unit: 1000.0,
 };
 pub(crate) const OTEL_HTTP_S: Buckets = Buckets {
     bounds: &HTTP_S,
     fast: &HTTP_FAST,
     slow: &HTTP_SLOW,
-    ms_per_unit: 1000.0,
 };
 pub(crate) const ISTIO: Buckets = Buckets {
     bounds: &ISTIO_MS,
     fast: &ISTIO_FAST,
     slow: &ISTIO_SLOW,
-    ms_per_unit: 1.0,
 };
 pub(crate) const LINKERD: Buckets = Buckets {
     bounds: &LINKERD_MS,
     fast: &LINKERD_FAST,
     slow: &LINKERD_SLOW,
-    ms_per_unit: 1.0,
 };
 
 #[cfg(test)]
@@ -198,19 +191,20 @@ mod tests {
 
     #[test]
     fn p95_is_300_and_2500_ms_in_every_layout() {
-        for b in [
-            &SPANMETRICS_MS,
-            &SPANMETRICS_S,
-            &OTEL_HTTP_S,
-            &ISTIO,
-            &LINKERD,
+        // (layout, milliseconds per unit of its bounds)
+        for (b, ms_per_unit) in [
+            (&SPANMETRICS_MS, 1.0),
+            (&SPANMETRICS_S, 1000.0),
+            (&OTEL_HTTP_S, 1000.0),
+            (&ISTIO, 1.0),
+            (&LINKERD, 1.0),
         ] {
             assert_eq!(b.bounds.len(), b.fast.len(), "{b:?}");
             assert_eq!(b.bounds.len(), b.slow.len(), "{b:?}");
             for (cdf, want) in [(b.fast, 300.0), (b.slow, 2500.0)] {
                 assert!(cdf.windows(2).all(|w| w[0] <= w[1]), "{b:?}");
                 assert_eq!(cdf.last(), Some(&1.0), "{b:?}");
-                let ms = quantile(0.95, b.bounds, cdf) * b.ms_per_unit;
+                let ms = quantile(0.95, b.bounds, cdf) * ms_per_unit;
                 assert!((ms - want).abs() < 1e-6, "{b:?}: p95 {ms} ms, want {want}");
             }
         }
