@@ -1,15 +1,18 @@
 # shellcheck shell=bash
-# promenv.sh: start hotrod-sim and a real Prometheus on free loopback ports.
+# promenv.sh: start hotrod-sim and a real Prometheus (and, on request, a real
+# VictoriaMetrics scraping the same simulator) on free loopback ports.
 #
 # Source it, then:
-#   promenv_start [hotrod-sim args...]   # exports PROM_URL, SIM_URL, PROMENV_DIR
-#   promenv_wait_data 35                 # until Prometheus holds >= 35 s of samples
+#   promenv_start [hotrod-sim args...]   # exports PROM_URL, SIM_URL, PROMENV_DIR (and VM_URL)
+#   promenv_wait_data 35                 # until each backend holds >= 35 s of samples
 #   ... curl "$PROM_URL/api/v1/query" ...
 #   promenv_stop                         # also runs from the EXIT/INT/TERM trap
 #
 # Settings (environment):
 #   PROMENV_SIM_BIN   hotrod-sim binary (default: <repo>/target/debug/hotrod-sim; `cargo build -p hotrod-sim`)
 #   PROMENV_PROM_BIN  prometheus binary (default: prometheus on PATH, else /usr/bin/prometheus)
+#   PROMENV_VM=1      also start VictoriaMetrics and export VM_URL (default: Prometheus only)
+#   PROMENV_VM_BIN    victoria-metrics binary (default: victoria-metrics on PATH, else /usr/bin/victoria-metrics)
 #   PROMENV_NO_TRAP=1 do not install the cleanup trap (call promenv_stop yourself)
 #   PROMENV_KEEP=1    keep the temp dir (logs, config, TSDB) after promenv_stop
 #
@@ -18,11 +21,27 @@
 # selectors carrying the label matcher warnings="remote-read": a query with
 # such a selector gets real Prometheus `warnings` in its answer.
 #
-# Only processes started here are stopped, by their PID.
+# VictoriaMetrics (single node, Debian's 1.79) scrapes the same target with
+# the same job name and interval through its own -promscrape.config (no
+# remote_read: it does not read remotely, and its strict config parser rejects
+# sections it does not know). Its query defaults that differ from Prometheus:
+#   - -search.latencyOffset (default 30s): an instant query for a time within
+#     that offset of now is evaluated that far in the past, so a 10 s window
+#     would see data 30 s old; 1s here (one scrape interval) keeps it
+#     comparable with Prometheus, which answers with what it has.
+#   - its response cache: -search.disableCache, so every answer is fresh.
+#   - rate()/increase() do not extrapolate to the window's edges, and results
+#     that are NaN (0/0) are dropped from the answer instead of returned as NaN.
+#   - the lookback for instant selectors is derived from the sample interval
+#     instead of Prometheus' fixed 5m.
+#
+# Only processes started here are stopped, by their PID; logs stay in
+# PROMENV_DIR (sim.log, prometheus.log, victoria-metrics.log).
 
 PROMENV_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PROMENV_SIM_PID=""
 PROMENV_PROM_PID=""
+PROMENV_VM_PID=""
 PROMENV_DIR=""
 
 promenv_log() { printf 'promenv: %s\n' "$*" >&2; }
@@ -65,6 +84,14 @@ promenv_start() {
     if [[ ! -x $prom_bin ]]; then
         promenv_log "prometheus binary $prom_bin not found"
         return 1
+    fi
+    local vm_bin=""
+    if [[ ${PROMENV_VM:-0} == 1 ]]; then
+        vm_bin=${PROMENV_VM_BIN:-$(command -v victoria-metrics || echo /usr/bin/victoria-metrics)}
+        if [[ ! -x $vm_bin ]]; then
+            promenv_log "victoria-metrics binary $vm_bin not found (Debian: victoria-metrics)"
+            return 1
+        fi
     fi
     PROMENV_DIR=$(mktemp -d "${TMPDIR:-/tmp}/promenv.XXXXXX")
     export PROMENV_DIR
@@ -124,7 +151,9 @@ YAML
         export PROM_URL
         if promenv_wait_http "$PROM_URL/-/ready" 20; then
             promenv_log "hotrod-sim $SIM_URL (pid $PROMENV_SIM_PID), prometheus $PROM_URL (pid $PROMENV_PROM_PID), dir $PROMENV_DIR"
-            return 0
+            [[ -z $vm_bin ]] && return 0
+            promenv_start_vm "$vm_bin" "$sim_port"
+            return
         fi
         promenv_log "prometheus attempt $attempt failed: $(tail -n 3 "$PROMENV_DIR/prometheus.log")"
         promenv_kill "$PROMENV_PROM_PID"
@@ -133,19 +162,68 @@ YAML
     return 1
 }
 
-# promenv_wait_data SECONDS [LIMIT]: until Prometheus holds at least SECONDS
-# worth of 1 s scrapes of the simulator (gives up after LIMIT s, default SECONDS+60).
+# promenv_start_vm BIN SIM_PORT: start VictoriaMetrics scraping the simulator
+# like Prometheus does (see the header for its flags) and export VM_URL.
+promenv_start_vm() {
+    local vm_bin=$1 sim_port=$2 attempt vm_port
+    cat >"$PROMENV_DIR/victoria-metrics.yml" <<YAML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: hotrod-sim
+    static_configs:
+      - targets: ["127.0.0.1:$sim_port"]
+YAML
+    for attempt in 1 2 3; do
+        vm_port=$(promenv_free_port) || return 1
+        "$vm_bin" \
+            -promscrape.config="$PROMENV_DIR/victoria-metrics.yml" \
+            -storageDataPath="$PROMENV_DIR/vmdata" \
+            -retentionPeriod=1d \
+            -httpListenAddr="127.0.0.1:$vm_port" \
+            -search.latencyOffset=1s \
+            -search.disableCache \
+            >"$PROMENV_DIR/victoria-metrics.log" 2>&1 &
+        PROMENV_VM_PID=$!
+        VM_URL="http://127.0.0.1:$vm_port"
+        export VM_URL
+        if promenv_wait_http "$VM_URL/health" 20; then
+            promenv_log "victoria-metrics $VM_URL (pid $PROMENV_VM_PID)"
+            return 0
+        fi
+        promenv_log "victoria-metrics attempt $attempt failed: $(tail -n 3 "$PROMENV_DIR/victoria-metrics.log")"
+        promenv_kill "$PROMENV_VM_PID"
+        PROMENV_VM_PID=""
+    done
+    return 1
+}
+
+# promenv_wait_data SECONDS [LIMIT]: until Prometheus (and VictoriaMetrics,
+# when started) holds at least SECONDS worth of 1 s scrapes of the simulator
+# (gives up after LIMIT s in all, default SECONDS+60).
 promenv_wait_data() {
-    local want=$1 limit=${2:-$(($1 + 60))} start=$SECONDS have
+    local want=$1 limit=${2:-$(($1 + 60))} start=$SECONDS
+    promenv_wait_backend Prometheus "$PROM_URL" "$want" "$limit" || return 1
+    [[ -n $PROMENV_VM_PID ]] || return 0
+    local left=$((limit - (SECONDS - start)))
+    ((left > 0)) || left=1
+    promenv_wait_backend VictoriaMetrics "$VM_URL" "$want" "$left"
+}
+
+# promenv_wait_backend NAME URL SECONDS LIMIT: until the Prometheus-API backend
+# at URL counts SECONDS+1 scrapes of the simulator (`up` samples over the last hour).
+promenv_wait_backend() {
+    local name=$1 url=$2 want=$3 limit=$4 start=$SECONDS have
     while ((SECONDS - start < limit)); do
         have=$(curl -fsS --max-time 2 --data-urlencode 'query=count_over_time(up{job="hotrod-sim"}[1h])' \
-            "$PROM_URL/api/v1/query" 2>/dev/null | jq -r '.data.result[0].value[1] // 0' 2>/dev/null)
+            "$url/api/v1/query" 2>/dev/null | jq -r '.data.result[0].value[1] // 0' 2>/dev/null)
         if [[ ${have:-0} =~ ^[0-9]+$ ]] && ((have >= want + 1)); then
             return 0
         fi
         sleep 1
     done
-    promenv_log "Prometheus has ${have:-0} samples after ${limit}s, wanted $want s of data"
+    promenv_log "$name has ${have:-0} samples after ${limit}s, wanted $want s of data"
     return 1
 }
 
@@ -164,6 +242,8 @@ promenv_kill() {
 
 # promenv_stop: stop what promenv_start started and remove the temp dir.
 promenv_stop() {
+    promenv_kill "$PROMENV_VM_PID"
+    PROMENV_VM_PID=""
     promenv_kill "$PROMENV_PROM_PID"
     PROMENV_PROM_PID=""
     promenv_kill "$PROMENV_SIM_PID"

@@ -1,7 +1,9 @@
-//! Test support: a real Prometheus 2.42 scraping `hotrod-sim`, both started by
-//! `scripts/lib/promenv.sh` on loopback. Dropping [`PromEnv`] stops both.
-//! Needs the `prometheus` binary (Debian package); set
-//! `CANARY_GATE_SKIP_LIVE=1` on machines without it.
+//! Test support: a real Prometheus 2.42 scraping `hotrod-sim` (and, with
+//! [`PromEnv::start_with_vm`], a real VictoriaMetrics 1.79 scraping the same
+//! simulator), all started by `scripts/lib/promenv.sh` on loopback. Dropping
+//! [`PromEnv`] stops them. Needs the `prometheus` binary (Debian package; and
+//! `victoria-metrics` for the second backend); set `CANARY_GATE_SKIP_LIVE=1`
+//! on machines without them.
 
 #![allow(dead_code)] // Reason: each test binary uses a different part of this module.
 
@@ -19,6 +21,23 @@ pub(crate) fn skip_live() -> bool {
     assert!(
         has_prometheus,
         "install Prometheus (Debian: prometheus) or set CANARY_GATE_SKIP_LIVE=1"
+    );
+    false
+}
+
+/// [`skip_live`], and when live tests run, insists on VictoriaMetrics too.
+pub(crate) fn skip_live_vm() -> bool {
+    if skip_live() {
+        return true;
+    }
+    let has_vm = Command::new("victoria-metrics")
+        .arg("-version")
+        .output()
+        .is_ok()
+        || std::path::Path::new("/usr/bin/victoria-metrics").exists();
+    assert!(
+        has_vm,
+        "install VictoriaMetrics (Debian: victoria-metrics) or set CANARY_GATE_SKIP_LIVE=1"
     );
     false
 }
@@ -65,22 +84,35 @@ pub(crate) fn sim_bin() -> std::path::PathBuf {
 }
 
 /// The environment; dropping it closes the script's stdin, which makes the
-/// script exit and its EXIT trap stop Prometheus and the simulator.
+/// script exit and its EXIT trap stop the backends and the simulator.
 pub(crate) struct PromEnv {
     child: Child,
     pub(crate) prom_url: String,
+    /// VictoriaMetrics' URL; empty unless started by [`PromEnv::start_with_vm`].
+    pub(crate) vm_url: String,
 }
 
 impl PromEnv {
     /// Starts the simulator and Prometheus and waits until Prometheus holds
     /// `seconds` of scraped data.
     pub(crate) fn start(seconds: u32) -> PromEnv {
+        PromEnv::launch(seconds, false)
+    }
+
+    /// Like [`PromEnv::start`], with VictoriaMetrics scraping the same
+    /// simulator beside Prometheus; waits until both hold `seconds` of data.
+    pub(crate) fn start_with_vm(seconds: u32) -> PromEnv {
+        PromEnv::launch(seconds, true)
+    }
+
+    fn launch(seconds: u32, vm: bool) -> PromEnv {
         let repo = env!("CARGO_MANIFEST_DIR");
         let script = format!(
             r#"set -euo pipefail
 source "{repo}/scripts/lib/promenv.sh"
 promenv_start
 promenv_wait_data {seconds} 60
+echo "VM_URL=${{VM_URL:-}}"
 echo "PROM_URL=$PROM_URL"
 cat >/dev/null"#
         );
@@ -88,25 +120,32 @@ cat >/dev/null"#
             .arg("-c")
             .arg(script)
             .env("PROMENV_SIM_BIN", sim_bin())
+            .env("PROMENV_VM", if vm { "1" } else { "0" })
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn bash");
         let stdout = child.stdout.take().expect("stdout");
-        let mut prom_url = String::new();
+        let (mut prom_url, mut vm_url) = (String::new(), String::new());
         for line in BufReader::new(stdout).lines() {
             let line = line.expect("script output");
-            if let Some(u) = line.strip_prefix("PROM_URL=") {
+            if let Some(u) = line.strip_prefix("VM_URL=") {
+                vm_url = u.to_string();
+            } else if let Some(u) = line.strip_prefix("PROM_URL=") {
                 prom_url = u.to_string();
                 break;
             }
         }
         assert!(
-            !prom_url.is_empty(),
+            !prom_url.is_empty() && (vm_url.is_empty() != vm),
             "promenv did not start (see stderr above)"
         );
-        PromEnv { child, prom_url }
+        PromEnv {
+            child,
+            prom_url,
+            vm_url,
+        }
     }
 }
 

@@ -1,98 +1,42 @@
-//! Test tool: a HotROD-like metrics endpoint for demos, live tests and fixture
-//! recording.
+//! Test tool: a metrics endpoint that exports every family of
+//! `docs/presets.md` for demos, live tests and fixture recording.
 //!
-//! It serves `/metrics` in the Prometheus text format with the two families
-//! the seed AnalysisTemplate queries: HotROD's own `hotrod_requests_total`
-//! (labelled by the Argo `rollouts_pod_template_hash`) and the OpenTelemetry
-//! spanmetrics connector's `traces_span_metrics_*` as the collector's
-//! Prometheus exporter writes them (dimensions `hotrod.namespace`,
-//! `hotrod.pod.hash`, `hotrod.pod.name` become `hotrod_*` labels; default
-//! millisecond buckets). Every counter is a pure function of the seconds since
-//! start (`value = rate × elapsed`), so rates and quantiles Prometheus computes
-//! from it are exact and recorded fixtures are stable.
+//! It serves `/metrics` in the Prometheus text format. Each `--pod
+//! NAMESPACE/HASH/SCENARIO[/FAMILY]` is one canary pod in one family
+//! (`families.rs`): `hotrod` (the default, the seed's two families: HotROD's
+//! `hotrod_requests_total` labelled by the Argo `rollouts_pod_template_hash`,
+//! and the spanmetrics connector's `traces_span_metrics_*` with HotROD's
+//! dimensions `hotrod_namespace`, `hotrod_pod_hash`, `hotrod_pod_name`),
+//! `spanmetrics`, `spanmetrics-seconds`, `spanmetrics-legacy`, `otel-http`,
+//! `istio` and `linkerd`, each with the names, namespace label, hash label,
+//! scope and service label its preset expects, plus the out-of-scope series
+//! its scope must exclude. A scenario (`profile.rs`) means the same in every
+//! family and unit. Every counter is a pure function of the seconds since start
+//! (`value = rate × elapsed`), so rates and quantiles Prometheus computes from
+//! it are exact and recorded fixtures are stable.
 //!
 //! `POST /remote-read-fail` always answers 503: point a Prometheus
 //! `remote_read` at it to make real queries return `warnings`.
 
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// Upper bounds (ms) of the spanmetrics connector's default histogram buckets.
-const BUCKETS_MS: [f64; 16] = [
-    2.0, 4.0, 6.0, 8.0, 10.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1000.0, 1400.0, 2000.0, 5000.0,
-    10000.0, 15000.0,
-];
+mod families;
+mod profile;
 
-/// Cumulative share of requests at or below each bucket bound.
-/// p95 by linear interpolation: 200 + 200 × (0.95 − 0.9) / 0.1 = 300 ms.
-const FAST_CDF: [f64; 16] = [
-    0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.5, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
-];
-/// p95: 2000 + 3000 × (0.95 − 0.94) / 0.06 = 2500 ms.
-const SLOW_CDF: [f64; 16] = [
-    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.6, 0.94, 1.0, 1.0, 1.0,
-];
+use families::{FAMILIES, Family, Pod, render};
+use profile::PROFILES;
 
 /// Largest request head read from a scraper.
 const MAX_REQUEST_HEAD: usize = 8 * 1024;
 /// Most pods one simulator exports.
 const MAX_PODS: usize = 1000;
 
-#[derive(Clone, Copy, Debug)]
-struct Profile {
-    name: &'static str,
-    /// Requests per second.
-    rate: f64,
-    /// Share of requests that fail.
-    error_ratio: f64,
-    cdf: &'static [f64; 16],
-}
-
-const PROFILES: [Profile; 6] = [
-    Profile {
-        name: "healthy",
-        rate: 2.0,
-        error_ratio: 0.01,
-        cdf: &FAST_CDF,
-    },
-    Profile {
-        name: "errors",
-        rate: 2.0,
-        error_ratio: 0.2,
-        cdf: &FAST_CDF,
-    },
-    Profile {
-        name: "slow",
-        rate: 2.0,
-        error_ratio: 0.01,
-        cdf: &SLOW_CDF,
-    },
-    Profile {
-        name: "idle",
-        rate: 0.0,
-        error_ratio: 0.0,
-        cdf: &FAST_CDF,
-    },
-    Profile {
-        name: "trickle",
-        rate: 0.02,
-        error_ratio: 0.0,
-        cdf: &FAST_CDF,
-    },
-    Profile {
-        name: "stable",
-        rate: 10.0,
-        error_ratio: 0.005,
-        cdf: &FAST_CDF,
-    },
-];
-
-/// The pods served when no `--pod` is given (namespace `hotrod`, one hash per scenario).
-const DEFAULT_PODS: [&str; 6] = [
+/// The `hotrod` pods served when no `--pod` is given (one hash per scenario).
+const DEFAULT_HOTROD_PODS: [&str; 6] = [
     "hotrod/healthy1/healthy",
     "hotrod/errors1/errors",
     "hotrod/slow1/slow",
@@ -100,13 +44,8 @@ const DEFAULT_PODS: [&str; 6] = [
     "hotrod/trickle1/trickle",
     "hotrod/stable1/stable",
 ];
-
-#[derive(Clone, Debug)]
-struct Pod {
-    namespace: String,
-    hash: String,
-    profile: Profile,
-}
+/// The scenarios every other family gets by default, as `F/<scenario>1/<scenario>/F`.
+const DEFAULT_FAMILY_SCENARIOS: [&str; 5] = ["healthy", "errors", "slow", "idle", "trickle"];
 
 struct Args {
     listen: SocketAddr,
@@ -114,15 +53,24 @@ struct Args {
     port_file: Option<String>,
 }
 
-const USAGE: &str = "usage: hotrod-sim [--listen 127.0.0.1:PORT] [--pod NAMESPACE/HASH/SCENARIO]... [--port-file PATH]
+const USAGE: &str = "usage: hotrod-sim [--listen 127.0.0.1:PORT] [--pod NAMESPACE/HASH/SCENARIO[/FAMILY]]... [--port-file PATH]
 scenarios: healthy (2 req/s, 1% errors, p95 300 ms), errors (20% errors), slow (p95 2500 ms),
            idle (series at 0), trickle (0.02 req/s), stable (10 req/s, healthy)
-without --pod: hotrod/{healthy1,errors1,slow1,idle1,trickle1,stable1} with the matching scenario";
+families (docs/presets.md): hotrod (default), spanmetrics, spanmetrics-seconds, spanmetrics-legacy,
+           otel-http, istio, linkerd
+without --pod: hotrod/{healthy1,errors1,slow1,idle1,trickle1,stable1} with the matching scenario,
+           and for each other family F: F/{healthy1,errors1,slow1,idle1,trickle1}/<scenario>/F";
 
 fn parse_pod(spec: &str) -> Result<Pod, String> {
     let parts: Vec<&str> = spec.split('/').collect();
-    let [ns, hash, scenario] = parts[..] else {
-        return Err(format!("--pod {spec:?}: expected NAMESPACE/HASH/SCENARIO"));
+    let (ns, hash, scenario, family) = match parts[..] {
+        [ns, hash, scenario] => (ns, hash, scenario, "hotrod"),
+        [ns, hash, scenario, family] => (ns, hash, scenario, family),
+        _ => {
+            return Err(format!(
+                "--pod {spec:?}: expected NAMESPACE/HASH/SCENARIO[/FAMILY]"
+            ));
+        }
     };
     for (field, v) in [("namespace", ns), ("hash", hash)] {
         if v.is_empty()
@@ -140,11 +88,25 @@ fn parse_pod(spec: &str) -> Result<Pod, String> {
         .find(|p| p.name == scenario)
         .copied()
         .ok_or_else(|| format!("--pod {spec:?}: unknown scenario {scenario:?}\n{USAGE}"))?;
+    let family = Family::parse(family)
+        .ok_or_else(|| format!("--pod {spec:?}: unknown family {family:?}\n{USAGE}"))?;
     Ok(Pod {
         namespace: ns.into(),
         hash: hash.into(),
         profile,
+        family,
     })
+}
+
+/// The pods served when no `--pod` is given.
+fn default_pods() -> Result<Vec<Pod>, String> {
+    let mut specs: Vec<String> = DEFAULT_HOTROD_PODS.iter().map(|s| s.to_string()).collect();
+    for (family, _) in FAMILIES.iter().filter(|(_, f)| *f != Family::Hotrod) {
+        for scenario in DEFAULT_FAMILY_SCENARIOS {
+            specs.push(format!("{family}/{scenario}1/{scenario}/{family}"));
+        }
+    }
+    specs.iter().map(|s| parse_pod(s)).collect()
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -168,10 +130,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         }
     }
     if pods.is_empty() {
-        pods = DEFAULT_PODS
-            .iter()
-            .map(|s| parse_pod(s))
-            .collect::<Result<_, _>>()?;
+        pods = default_pods()?;
     }
     if pods.len() > MAX_PODS {
         return Err(format!("{} pods given, at most {MAX_PODS}", pods.len()));
@@ -181,89 +140,6 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         pods,
         port_file,
     })
-}
-
-/// Renders the exposition for all pods at `elapsed` seconds after start.
-fn render(pods: &[Pod], elapsed: f64) -> String {
-    let mut out = String::with_capacity(4096 * pods.len().max(1));
-    out.push_str("# HELP hotrod_requests_total Requests served by the HotROD frontend.\n");
-    out.push_str("# TYPE hotrod_requests_total counter\n");
-    for p in pods {
-        let total = p.profile.rate * elapsed;
-        let failed = total * p.profile.error_ratio;
-        for (error, v) in [("false", total - failed), ("true", failed)] {
-            let _ = writeln!(
-                out,
-                "hotrod_requests_total{{error=\"{error}\",namespace=\"{}\",rollouts_pod_template_hash=\"{}\",service=\"frontend\"}} {v}",
-                p.namespace, p.hash
-            );
-        }
-    }
-    out.push_str(
-        "# HELP traces_span_metrics_calls_total Number of spans (spanmetrics connector).\n",
-    );
-    out.push_str("# TYPE traces_span_metrics_calls_total counter\n");
-    for p in pods {
-        for (status, v) in split_by_status(p, elapsed) {
-            let _ = writeln!(
-                out,
-                "traces_span_metrics_calls_total{{{}}} {v}",
-                span_labels(p, status)
-            );
-        }
-    }
-    out.push_str(
-        "# HELP traces_span_metrics_duration_milliseconds Span duration (spanmetrics connector).\n",
-    );
-    out.push_str("# TYPE traces_span_metrics_duration_milliseconds histogram\n");
-    for p in pods {
-        for (status, count) in split_by_status(p, elapsed) {
-            let labels = span_labels(p, status);
-            let mut sum = 0.0;
-            let mut prev_cdf = 0.0;
-            let mut prev_le = 0.0;
-            for (le, cdf) in BUCKETS_MS.iter().zip(p.profile.cdf.iter()) {
-                let _ = writeln!(
-                    out,
-                    "traces_span_metrics_duration_milliseconds_bucket{{{labels},le=\"{le}\"}} {}",
-                    count * cdf
-                );
-                // Requests in this bucket are counted at its midpoint.
-                sum += count * (cdf - prev_cdf) * (prev_le + le) / 2.0;
-                prev_cdf = *cdf;
-                prev_le = *le;
-            }
-            let _ = writeln!(
-                out,
-                "traces_span_metrics_duration_milliseconds_bucket{{{labels},le=\"+Inf\"}} {count}"
-            );
-            let _ = writeln!(
-                out,
-                "traces_span_metrics_duration_milliseconds_sum{{{labels}}} {sum}"
-            );
-            let _ = writeln!(
-                out,
-                "traces_span_metrics_duration_milliseconds_count{{{labels}}} {count}"
-            );
-        }
-    }
-    out
-}
-
-fn split_by_status(p: &Pod, elapsed: f64) -> [(&'static str, f64); 2] {
-    let total = p.profile.rate * elapsed;
-    let failed = total * p.profile.error_ratio;
-    [
-        ("STATUS_CODE_UNSET", total - failed),
-        ("STATUS_CODE_ERROR", failed),
-    ]
-}
-
-fn span_labels(p: &Pod, status: &str) -> String {
-    format!(
-        "hotrod_namespace=\"{}\",hotrod_pod_hash=\"{}\",hotrod_pod_name=\"hotrod-{}-sim\",service_name=\"frontend\",span_kind=\"SPAN_KIND_SERVER\",span_name=\"HTTP GET /dispatch\",status_code=\"{status}\"",
-        p.namespace, p.hash, p.hash
-    )
 }
 
 async fn serve(mut stream: TcpStream, pods: &[Pod], started: Instant) -> std::io::Result<()> {
@@ -334,8 +210,11 @@ async fn main() -> std::process::ExitCode {
     }
     for p in &args.pods {
         eprintln!(
-            "hotrod-sim: pod {}/{} scenario {}",
-            p.namespace, p.hash, p.profile.name
+            "hotrod-sim: pod {}/{} scenario {} family {}",
+            p.namespace,
+            p.hash,
+            p.profile.name,
+            p.family.name()
         );
     }
     eprintln!("hotrod-sim: listening on http://{local}/metrics");
@@ -380,13 +259,58 @@ mod tests {
     #[test]
     fn bad_pods_are_rejected() {
         for (spec, want) in [
-            ("ns/h1", "NAMESPACE/HASH/SCENARIO"),
+            ("ns/h1", "NAMESPACE/HASH/SCENARIO[/FAMILY]"),
+            ("ns/h1/idle/istio/x", "NAMESPACE/HASH/SCENARIO[/FAMILY]"),
             ("ns/h1/sleepy", "unknown scenario"),
+            ("ns/h1/idle/envoy", "unknown family \"envoy\""),
+            ("ns/h1/idle/", "unknown family \"\""),
             ("n\"s/h1/idle", "namespace"),
             ("ns//idle", "hash"),
         ] {
             let err = parse_pod(spec).err().unwrap_or_default();
             assert!(err.contains(want), "{spec}: {err}");
+        }
+    }
+
+    #[test]
+    fn family_defaults_to_hotrod() {
+        let pod = parse_pod("ns/h1/slow").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((pod.family, pod.profile.name), (Family::Hotrod, "slow"));
+        let pod = parse_pod("ns/h1/slow/linkerd").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(pod.family, Family::Linkerd);
+    }
+
+    #[test]
+    fn default_pods_cover_every_family() {
+        let pods = parse_args(std::iter::empty())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .pods;
+        assert_eq!(pods.len(), 6 + 6 * 5);
+        let names: Vec<String> = pods
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}/{}/{}/{}",
+                    p.namespace,
+                    p.hash,
+                    p.profile.name,
+                    p.family.name()
+                )
+            })
+            .collect();
+        for want in [
+            "hotrod/stable1/stable/hotrod",
+            "spanmetrics/healthy1/healthy/spanmetrics",
+            "spanmetrics-seconds/errors1/errors/spanmetrics-seconds",
+            "spanmetrics-legacy/slow1/slow/spanmetrics-legacy",
+            "otel-http/idle1/idle/otel-http",
+            "istio/trickle1/trickle/istio",
+            "linkerd/healthy1/healthy/linkerd",
+        ] {
+            assert!(names.iter().any(|n| n == want), "{want} not in {names:?}");
+        }
+        for p in &pods {
+            assert_eq!(p.namespace, p.family.name(), "one namespace per family");
         }
     }
 }

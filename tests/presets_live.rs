@@ -1,0 +1,369 @@
+//! Domain layer, end to end on two real backends: every preset of
+//! `docs/presets.md` with its zero-config form (`address`, `preset`, `check`,
+//! `window`; the canary's namespace and hash come from the AnalysisRun) runs
+//! the seed scenarios through the library's real [`Provider`] against a real
+//! Prometheus and a real VictoriaMetrics scraping the same `hotrod-sim`
+//! (`scripts/lib/promenv.sh`; the simulator exports one namespace per family,
+//! each with the series its preset's scope must exclude). Both backends must
+//! give the phases of the table, so they agree with each other too.
+//!
+//! Needs Prometheus and VictoriaMetrics (Debian `prometheus`,
+//! `victoria-metrics`); `CANARY_GATE_SKIP_LIVE=1` skips.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use canary_gate::argo::{AnalysisRun, Measurement, Metric, Phase, Provider};
+use canary_gate::canary::CanaryProvider;
+
+#[path = "support/promenv.rs"]
+mod promenv;
+use promenv::{PromEnv, skip_live_vm};
+
+/// The window of the checks: short, so the test needs little scraped data.
+const WINDOW: &str = "10s";
+/// Seconds of scraped data to wait for (on both backends) before the first Run.
+const DATA_SECONDS: u32 = 12;
+
+/// (preset, simulator namespace, what the Runs' queries must name: requests
+/// counter, latency histogram, scope or label every query carries).
+const PRESETS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "hotrod",
+        "hotrod",
+        "hotrod_requests_total{",
+        "traces_span_metrics_duration_milliseconds_bucket{",
+        "",
+    ),
+    (
+        "otel-spanmetrics",
+        "spanmetrics",
+        "traces_span_metrics_calls_total{",
+        "traces_span_metrics_duration_milliseconds_bucket{",
+        "SPAN_KIND_SERVER",
+    ),
+    // Detection: the seconds histogram, and otel_status_code for errors.
+    (
+        "otel-spanmetrics",
+        "spanmetrics-seconds",
+        "traces_span_metrics_calls_total{",
+        "traces_span_metrics_duration_seconds_bucket{",
+        "SPAN_KIND_SERVER",
+    ),
+    // Detection: the names from before the connector's v0.109 rename.
+    (
+        "otel-spanmetrics",
+        "spanmetrics-legacy",
+        "calls_total{",
+        "duration_milliseconds_bucket{",
+        "SPAN_KIND_SERVER",
+    ),
+    (
+        "otel-http",
+        "otel-http",
+        "http_server_request_duration_seconds_count{",
+        "http_server_request_duration_seconds_bucket{",
+        "",
+    ),
+    (
+        "istio",
+        "istio",
+        "istio_requests_total{",
+        "istio_request_duration_milliseconds_bucket{",
+        "reporter=\"destination\"",
+    ),
+    (
+        "linkerd",
+        "linkerd",
+        "response_total{",
+        "response_latency_ms_bucket{",
+        "direction=\"inbound\"",
+    ),
+];
+
+/// The seed scenarios: (canary hash, check, expected phase).
+const SCENARIOS: &[(&str, &str, Phase)] = &[
+    ("healthy1", "traffic", Phase::Successful),
+    ("healthy1", "error-rate", Phase::Successful),
+    ("healthy1", "latency", Phase::Successful),
+    ("errors1", "error-rate", Phase::Failed),
+    ("slow1", "latency", Phase::Failed),
+    ("idle1", "traffic", Phase::Failed),
+    // 0.02 req/s is below the default minRate 0.05.
+    ("trickle1", "traffic", Phase::Failed),
+];
+
+/// One Run: the AnalysisRun's namespace and hash label, the config's preset,
+/// check and extra fields, the expected phase, and substrings the resolved
+/// query (`query` metadata) must and must not contain, or for Inconclusive
+/// rows the message must contain.
+struct Row {
+    namespace: &'static str,
+    hash: &'static str,
+    preset: &'static str,
+    check: &'static str,
+    extra: &'static str,
+    want: Phase,
+    contains: Vec<&'static str>,
+    lacks: Vec<&'static str>,
+}
+
+/// Overrides and detection failures, beside the scenario table.
+fn special_rows() -> Vec<Row> {
+    let row = |namespace, hash, preset, check, extra, want, contains: &[&'static str]| Row {
+        namespace,
+        hash,
+        preset,
+        check,
+        extra,
+        want,
+        contains: contains.to_vec(),
+        lacks: Vec::new(),
+    };
+    vec![
+        // A scope override reaches the out-of-scope series: half of them fail.
+        row(
+            "istio",
+            "healthy1",
+            "istio",
+            "error-rate",
+            r#","series":{"requests":{"matchers":["reporter=\"source\""]}}"#,
+            Phase::Failed,
+            &["reporter=\"source\""],
+        ),
+        // Client spans are slow.
+        row(
+            "spanmetrics",
+            "healthy1",
+            "otel-spanmetrics",
+            "latency",
+            r#","series":{"latency":{"matchers":["span_kind=\"SPAN_KIND_CLIENT\""]}}"#,
+            Phase::Failed,
+            &["SPAN_KIND_CLIENT"],
+        ),
+        // `service` adds the preset's service label to the query.
+        row(
+            "linkerd",
+            "healthy1",
+            "linkerd",
+            "error-rate",
+            r#","service":"frontend""#,
+            Phase::Successful,
+            &["deployment=\"frontend\""],
+        ),
+        // A unit override wins: seconds read as ms make a 2.5 s p95 pass.
+        row(
+            "otel-http",
+            "slow1",
+            "otel-http",
+            "latency",
+            r#","series":{"latency":{"unit":"ms"}}"#,
+            Phase::Successful,
+            &[],
+        ),
+        // A metric override turns detection off, and that name is absent here.
+        row(
+            "spanmetrics-seconds",
+            "healthy1",
+            "otel-spanmetrics",
+            "latency",
+            r#","series":{"latency":{"metric":"traces_span_metrics_duration_milliseconds_bucket"}}"#,
+            Phase::Inconclusive,
+            &["traces_span_metrics_duration_milliseconds_bucket"],
+        ),
+        // No candidate exists: MetricAbsent naming every name tried.
+        row(
+            "istio",
+            "healthy1",
+            "otel-spanmetrics",
+            "latency",
+            "",
+            Phase::Inconclusive,
+            &[
+                "traces_span_metrics_duration_milliseconds_bucket",
+                "traces_span_metrics_duration_seconds_bucket",
+                "duration_milliseconds_bucket",
+                "duration_seconds_bucket",
+                "MetricAbsent",
+            ],
+        ),
+        row(
+            "linkerd",
+            "healthy1",
+            "otel-spanmetrics",
+            "traffic",
+            "",
+            Phase::Inconclusive,
+            &[
+                "traces_span_metrics_calls_total",
+                "calls_total",
+                "MetricAbsent",
+            ],
+        ),
+    ]
+}
+
+/// The scenario table for every preset, then [`special_rows`].
+fn rows() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for &(preset, namespace, requests, latency, scope) in PRESETS {
+        for &(hash, check, want) in SCENARIOS {
+            let series = if check == "latency" {
+                latency
+            } else {
+                requests
+            };
+            let mut contains = vec![series];
+            contains.extend([scope].into_iter().filter(|s| !s.is_empty()));
+            let mut lacks = Vec::new();
+            if namespace == "spanmetrics-legacy" {
+                lacks.push("traces_span_metrics");
+            }
+            if namespace == "spanmetrics-seconds" && check == "error-rate" {
+                contains.push("otel_status_code=\"ERROR\"");
+                lacks.push("STATUS_CODE_ERROR");
+            }
+            rows.push(Row {
+                namespace,
+                hash,
+                preset,
+                check,
+                extra: "",
+                want,
+                contains,
+                lacks,
+            });
+        }
+    }
+    rows.extend(special_rows());
+    rows
+}
+
+/// Runs `row` against the backend at `url` through the provider, as Argo would.
+async fn run(provider: &CanaryProvider, url: &str, row: &Row) -> Measurement {
+    let config = format!(
+        r#"{{"address":"{url}","preset":"{}","check":"{}","window":"{WINDOW}"{}}}"#,
+        row.preset, row.check, row.extra
+    );
+    let metric: Metric = serde_json::from_str(&format!(
+        r#"{{"name":"m","provider":{{"plugin":{{"canary-gate/prometheus":{config}}}}}}}"#
+    ))
+    .unwrap_or_else(|e| panic!("metric JSON for {config}: {e}"));
+    let analysis_run: AnalysisRun = serde_json::from_value(serde_json::json!({
+        "metadata": {
+            "name": "presets-live",
+            "namespace": row.namespace,
+            "labels": {"rollouts-pod-template-hash": row.hash},
+        }
+    }))
+    .unwrap_or_else(|e| panic!("AnalysisRun JSON: {e}"));
+    provider.run(&analysis_run, &metric).await
+}
+
+/// What is wrong with `m` for `row` (empty when nothing is).
+fn problems(row: &Row, m: &Measurement) -> Vec<String> {
+    let mut out = Vec::new();
+    if m.phase != row.want {
+        out.push(format!("phase {}, want {}", m.phase, row.want));
+    }
+    let query = m.metadata.get("query").map_or("", String::as_str);
+    // Inconclusive rows name what they looked for in the message (and reason).
+    let text = if row.want == Phase::Inconclusive {
+        format!(
+            "{} {}",
+            m.message,
+            m.metadata.get("reason").map_or("", String::as_str)
+        )
+    } else {
+        query.to_string()
+    };
+    for s in &row.contains {
+        if !text.contains(s) {
+            out.push(format!("does not contain {s:?}"));
+        }
+    }
+    for s in &row.lacks {
+        if text.contains(s) {
+            out.push(format!("contains {s:?}"));
+        }
+    }
+    if m.phase != Phase::Error && m.metadata.get("canaryHash").map(String::as_str) != Some(row.hash)
+    {
+        out.push(format!(
+            "canaryHash {:?}, want {:?} from the AnalysisRun",
+            m.metadata.get("canaryHash"),
+            row.hash
+        ));
+    }
+    out
+}
+
+#[test]
+fn every_preset_gives_the_seed_phases_on_prometheus_and_victoriametrics() {
+    if skip_live_vm() {
+        return;
+    }
+    let started = Instant::now();
+    let env = PromEnv::start_with_vm(DATA_SECONDS);
+    let data_ready = started.elapsed();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let rows = rows();
+    let backends = [
+        ("Prometheus", env.prom_url.as_str()),
+        ("VictoriaMetrics", env.vm_url.as_str()),
+    ];
+    let mut failures = Vec::new();
+    // row index → backend → (phase, value)
+    let mut seen: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (backend, url) in backends {
+        let provider = CanaryProvider::new();
+        for (i, row) in rows.iter().enumerate() {
+            let m = rt.block_on(run(&provider, url, row));
+            seen.entry(i)
+                .or_default()
+                .push(format!("{} {}", m.phase, m.value));
+            let p = problems(row, &m);
+            if !p.is_empty() {
+                failures.push(format!(
+                    "{backend}: {}/{} preset {} {}{} → {}\n  message: {}\n  query: {}",
+                    row.namespace,
+                    row.hash,
+                    row.preset,
+                    row.check,
+                    row.extra,
+                    p.join("; "),
+                    m.message,
+                    m.metadata.get("query").map_or("-", String::as_str)
+                ));
+            }
+        }
+    }
+    drop(env);
+    for (i, row) in rows.iter().enumerate() {
+        let s = &seen[&i];
+        eprintln!(
+            "{:<20} {:<9} {:<16} {:<10} {:<12} | {}",
+            row.namespace,
+            row.hash,
+            row.preset,
+            row.check,
+            row.want,
+            s.join(" | ")
+        );
+    }
+    eprintln!(
+        "{} rows × 2 backends; data ready after {:.1}s, all done after {:.1}s",
+        rows.len(),
+        data_ready.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
