@@ -108,10 +108,10 @@ async fn healthy_canary_passes_all_three_checks() {
     );
     assert!(m.message.contains("p95 latency"), "{}", m.message);
     assert_eq!(
-        r.queries().len(),
+        r.check_queries().len(),
         3,
         "one query per check: {:?}",
-        r.queries()
+        r.check_queries()
     );
 }
 
@@ -205,7 +205,7 @@ async fn absent_canary_is_no_data_after_one_presence_query() {
             "idle",
         ],
     );
-    let q = r.queries();
+    let q = r.check_queries();
     assert_eq!(q.len(), 2, "{q:?}");
     assert_eq!(q[1], "count(hotrod_requests_total)");
 
@@ -216,7 +216,7 @@ async fn absent_canary_is_no_data_after_one_presence_query() {
     )
     .await;
     expect(&m, Phase::Inconclusive, "NoData", "[]", &["absent1"]);
-    assert_eq!(r.queries().len(), 2 + 3);
+    assert_eq!(r.check_queries().len(), 2 + 3);
 
     let m = run(
         &r,
@@ -510,7 +510,7 @@ async fn error_rate_without_error_series_uses_the_traffic_follow_up() {
         "[0]",
         &["no failed requests recorded"],
     );
-    assert_eq!(busy.queries().len(), 2, "{:?}", busy.queries());
+    assert_eq!(busy.check_queries().len(), 2, "{:?}", busy.check_queries());
     let idle = serve_fixtures(&[
         (" / ", "absent_error_rate.json"),
         (TRAFFIC, "idle_traffic.json"),
@@ -640,7 +640,12 @@ async fn thirty_parallel_runs_all_complete() {
         let m = h.unwrap();
         assert_eq!(m.phase, Phase::Successful, "{m:#?}");
     }
-    assert_eq!(r.queries().len(), 30);
+    assert_eq!(r.check_queries().len(), 30);
+    assert_eq!(
+        r.staleness_probes(),
+        30,
+        "one staleness probe beside each Run's query"
+    );
 }
 
 /// Conditions are parsed once per distinct pair, and the cache is bounded.

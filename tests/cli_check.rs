@@ -73,8 +73,9 @@ async fn successful_is_exit_0_with_every_field_in_text() {
     let latency = field("prometheus latency");
     let ms = latency.strip_suffix(" ms").expect("latency in ms");
     assert!(ms.parse::<u64>().is_ok(), "{latency}");
-    // Exactly what a plugin Run sent: the one query, nothing else.
-    assert_eq!(r.queries().len(), 1, "{:?}", r.queries());
+    // Exactly what a plugin Run sent: the one query and its staleness probe.
+    assert_eq!(r.check_queries().len(), 1, "{:?}", r.queries());
+    assert_eq!(r.staleness_probes(), 1, "{:?}", r.queries());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -188,12 +189,13 @@ async fn error_is_exit_3() {
     assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("BadConfig"), "{}", out.stdout);
     assert!(
-        out.stdout.contains("podTemplateHash is required"),
+        out.stdout
+            .contains("podTemplateHash is not set and there is no AnalysisRun"),
         "{}",
         out.stdout
     );
     assert!(
-        r.queries().len() == 1,
+        r.check_queries().len() == 1,
         "no query for a bad config: {:?}",
         r.queries()
     );

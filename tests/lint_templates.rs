@@ -93,14 +93,16 @@ fn bad_configs_are_errors_naming_the_field() {
             "metric typo: warning: no address: the controller's ARGO_ROLLOUTS_PROMETHEUS_ADDRESS must be set, or the Run \
              is an Error",
             "metric typo: error: plugin config: minRat: unknown field; valid fields here: address, timeout, headers, \
-             bearerTokenFile, basicAuth, tls, insecure, check, namespace, podTemplateHash, window, minRate, \
-             maxErrorRatio, quantile, maxLatencyMs, minRequests, series, query, canaryMatchers, onEmpty",
+             bearerTokenFile, basicAuth, tls, insecure, check, preset, service, maxStaleness, namespace, \
+             podTemplateHash, window, minRate, maxErrorRatio, quantile, maxLatencyMs, minRequests, series, query, \
+             canaryMatchers, onEmpty",
             "metric unknown-check: error: plugin config: check: \"trafic\" is invalid: unknown check; use one of \
              traffic, error-rate, latency, query",
             "metric bad-quantile: error: plugin config: quantile: 1.5 is invalid: must be strictly between 0 and 1 (e.g. \
              0.95)",
-            "metric no-hash: error: plugin config: podTemplateHash is required: check latency is scoped to the canary's \
-             pod-template hash; without it the query would match every pod (set it to \"{{args.canary-hash}}\")",
+            "metric empty-hash: error: plugin config: podTemplateHash: \"\" is invalid: empty: it would match every pod (an \
+             Argo arg that resolved to nothing?); remove podTemplateHash to take it from the AnalysisRun, or give the \
+             canary's value",
             "metric other-plugin: warning: plugin \"example/other\" is not checked: not a canary-gate name (pass \
              --plugin example/other if it is)",
         ],

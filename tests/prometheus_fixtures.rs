@@ -57,6 +57,8 @@ enum Want {
     Warned(f64, f64, &'static str),
     /// Error: HTTP status, errorType, text in the error.
     Api(u16, &'static str, &'static str),
+    /// A `count by (__name__)` answer: one series per name, in this order.
+    Names(&'static [&'static str]),
 }
 
 const TABLE: &[(&str, Want)] = &[
@@ -90,6 +92,19 @@ const TABLE: &[(&str, Want)] = &[
     ("presence_absent_hash.json", Want::Empty),
     ("presence_unknown_metric.json", Want::Empty),
     ("presence_spanmetrics.json", Want::OneValue(34.0)),
+    // The staleness probe: a sample scraped within the last second or so;
+    // none for an absent hash; the same query + 600 s.
+    ("staleness_fresh.json", Want::One(0.0, 2.0)),
+    ("staleness_none.json", Want::Empty),
+    ("staleness_old.json", Want::One(600.0, 602.0)),
+    // The detection probe: one series per name found (its series count).
+    ("probe_names.json", Want::Names(&["hotrod_requests_total"])),
+    (
+        "probe_spanmetrics.json",
+        Want::Names(&["traces_span_metrics_calls_total"]),
+    ),
+    ("probe_names_none.json", Want::Empty),
+    ("spanmetrics_traffic.json", Want::One(1.95, 2.05)),
     ("pos_inf.json", Want::OneValue(f64::INFINITY)),
     ("quantile_above_one.json", Want::OneValue(f64::INFINITY)),
     ("neg_inf.json", Want::OneValue(f64::NEG_INFINITY)),
@@ -169,6 +184,13 @@ fn check(name: &str, got: Result<QueryResponse, Error>, want: &Want) {
                         .map(|s| s.labels["rollouts_pod_template_hash"].as_str())
                         .collect();
                     assert_eq!(hashes.len(), 6, "{name}: {hashes:?}");
+                }
+                Want::Names(names) => {
+                    let QueryData::Vector(v) = &r.data else {
+                        panic!("{name}: {:?}", r.data)
+                    };
+                    let got: Vec<&str> = v.iter().map(|s| s.labels["__name__"].as_str()).collect();
+                    assert_eq!(got, *names, "{name}");
                 }
                 Want::Scalar(lo, hi) => match r.data {
                     QueryData::Scalar(x) => assert!((*lo..=*hi).contains(&x), "{name}: {x}"),

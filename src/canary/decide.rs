@@ -17,9 +17,11 @@ use crate::prometheus::QueryData;
 use super::format::measurement_value;
 
 mod conditioned;
+mod fresh;
 mod reason;
 
 pub use crate::condition::{Verdict, Verdicts};
+pub use fresh::freshness;
 pub use reason::Reason;
 
 /// Most label sets quoted in a "several series" message.

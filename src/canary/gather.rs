@@ -1,6 +1,6 @@
 //! I/O layer of a Run: every Prometheus query one check needs, under the
-//! Run's one deadline: the main query (with the `minRequests` gate beside
-//! it), then at most two cheap follow-ups on an empty result (the error-rate
+//! Run's one deadline: the main query (with the `minRequests` gate and the
+//! staleness probe beside it), then at most two cheap follow-ups on an empty result (the error-rate
 //! traffic fallback, the presence query). What they found goes to the pure
 //! [`decide`](super::decide::decide) as [`Gathered`].
 
@@ -26,6 +26,13 @@ pub(crate) struct Gathered {
     pub(crate) no_error_series: bool,
     /// Prometheus' warnings from every query, and failed optional follow-ups.
     pub(crate) warnings: Vec<String>,
+    /// Prometheus' infos from every query.
+    pub(crate) infos: Vec<String>,
+    /// A backend said some of its answer is missing (VictoriaMetrics' `isPartial`).
+    pub(crate) partial: bool,
+    /// The staleness probe: `None` when not made or it failed, `Some(None)`
+    /// when the canary has no fresh sample, `Some(Some(age))` in seconds.
+    pub(crate) newest_age: Option<Option<f64>>,
 }
 
 /// Runs the queries of `p` on `client`, each finishing by `deadline`. An
@@ -44,7 +51,14 @@ pub(crate) async fn gather(
             None => None,
         }
     };
-    let (main, gate) = tokio::join!(client.query_by(&p.query, deadline), gate);
+    let staleness = async {
+        match &p.staleness_query {
+            Some(q) => Some(client.query_by(q, deadline).await),
+            None => None,
+        }
+    };
+    let (main, gate, staleness) =
+        tokio::join!(client.query_by(&p.query, deadline), gate, staleness);
     let main = main.map_err(|e| {
         let reason = if e.error_type() == Some("bad_data") {
             Reason::BadQuery
@@ -55,10 +69,27 @@ pub(crate) async fn gather(
     })?;
     *latency = Some(main.latency);
     let mut warnings = main.warnings;
+    let mut infos = main.infos;
+    let mut partial = main.partial;
+    let newest_age = match staleness {
+        None => None,
+        Some(Ok(r)) => {
+            warnings.extend(r.warnings);
+            infos.extend(r.infos);
+            partial |= r.partial;
+            Some(single_value(&r.data))
+        }
+        Some(Err(e)) => {
+            warnings.push(format!("staleness query failed: {e}"));
+            None
+        }
+    };
     let requests_in_window = match gate {
         None => None,
         Some(Ok(r)) => {
             warnings.extend(r.warnings);
+            infos.extend(r.infos);
+            partial |= r.partial;
             Some(single_value(&r.data).unwrap_or(0.0))
         }
         Some(Err(e)) => {
@@ -84,6 +115,9 @@ pub(crate) async fn gather(
         requests_in_window,
         no_error_series,
         warnings,
+        infos,
+        partial,
+        newest_age,
     })
 }
 

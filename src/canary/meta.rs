@@ -19,3 +19,10 @@ pub const WARNINGS: &str = "warnings";
 pub const REASON: &str = "reason";
 /// `GetMetadata` on a config that does not prepare: why.
 pub const ERROR: &str = "error";
+/// Where the canary's hash and namespace came from when not from the config
+/// (`AnalysisRun`, `AnalysisRun (hash)`, `AnalysisRun (namespace)`).
+pub const CANARY_FROM: &str = "canaryFrom";
+/// Prometheus' infos (3.0+), quoted and comma-joined like the warnings.
+pub const INFOS: &str = "infos";
+/// Seconds since the canary's newest sample, when the staleness probe answered.
+pub const NEWEST_SAMPLE_AGE: &str = "newestSampleAgeSeconds";

@@ -6,6 +6,8 @@
 //! | file | role |
 //! |---|---|
 //! | `mod.rs` | [`CanaryProvider`]: the caches, `execute` (gather, then assemble), [`Provider`] |
+//! | `scope.rs` | the canary's hash and namespace from the AnalysisRun when the config omits them |
+//! | `detect.rs` | which of a preset's series names exist (one cached probe) |
 //! | `prepare.rs` | config → [`PreparedCheck`]: the queries, the client config, the redactor |
 //! | `gather.rs` | the Run's queries under one deadline (the only I/O) |
 //! | `decide.rs`, `decide/` | the pure decision: phase, [`decide::Reason`], message |
@@ -21,11 +23,13 @@
 
 mod conditions;
 pub mod decide;
+mod detect;
 pub mod format;
 mod gather;
 pub mod meta;
 mod output;
 mod prepare;
+pub mod scope;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -33,6 +37,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::time::Instant;
 
 pub use conditions::{Conditions, MAX_CACHED_CONDITIONS};
+pub use detect::{DETECTION_TTL, MAX_CACHED_DETECTIONS};
 pub use output::{
     MAX_MESSAGE_BYTES, MAX_METADATA_BYTES, MAX_METADATA_VALUE_BYTES, MAX_VALUE_BYTES,
 };
@@ -40,9 +45,11 @@ use output::{Scrub, finish};
 pub use prepare::{PrepareError, PreparedCheck};
 
 use conditions::ConditionCache;
+use detect::DetectionCache;
+use scope::FromRun;
 
 use crate::argo::{AnalysisRun, Measurement, Metric, Provider};
-use crate::config::Config;
+use crate::config::{Check, Config};
 use crate::prometheus::{ClientPool, FilePolicy, Redactor};
 use crate::time::Time;
 use decide::{ConditionInput, ConditionOutcome, Decision, Inputs, Reason};
@@ -54,9 +61,17 @@ pub const MAX_CACHED_CONFIGS: usize = 256;
 
 type Prepared = Result<Arc<PreparedCheck>, Arc<PrepareError>>;
 
+/// A parsed config: ready to run as is, or waiting for what each Run
+/// brings (the canary from the AnalysisRun, the preset's names from a probe).
+#[derive(Clone, Debug)]
+enum Entry {
+    Ready(Arc<PreparedCheck>),
+    Deferred(Arc<Config>),
+}
+
 #[derive(Default)]
 struct ConfigCache {
-    map: HashMap<Vec<u8>, Prepared>,
+    map: HashMap<Vec<u8>, Result<Entry, Arc<PrepareError>>>,
     order: VecDeque<Vec<u8>>,
 }
 
@@ -66,6 +81,7 @@ pub struct CanaryProvider {
     pool: ClientPool,
     cache: Mutex<ConfigCache>,
     conditions: Mutex<ConditionCache>,
+    detections: Mutex<DetectionCache>,
 }
 
 impl CanaryProvider {
@@ -79,13 +95,27 @@ impl CanaryProvider {
     pub fn with_file_policy(policy: FilePolicy) -> CanaryProvider {
         CanaryProvider {
             pool: ClientPool::with_policy(policy),
-            cache: Mutex::default(),
-            conditions: Mutex::default(),
+            ..CanaryProvider::default()
         }
     }
 
     /// The prepared config for `metric`, parsed once per distinct raw JSON.
+    /// A config that takes the canary from the AnalysisRun cannot be
+    /// prepared without one: that is an error here (the CLI's case), while a
+    /// Run fills it in. A preset's names are not probed here: the first is used.
     pub fn prepare(&self, metric: &Metric) -> Prepared {
+        match self.parse(metric)? {
+            Entry::Ready(p) => Ok(p),
+            Entry::Deferred(cfg) => match scope::resolve(&cfg, &AnalysisRun::default()) {
+                Err(msg) => Err(Arc::new(PrepareError::Scope(msg))),
+                Ok(_) => PreparedCheck::new((*cfg).clone())
+                    .map(Arc::new)
+                    .map_err(Arc::new),
+            },
+        }
+    }
+
+    fn parse(&self, metric: &Metric) -> Result<Entry, Arc<PrepareError>> {
         let Some((_, raw)) = metric.plugin_config() else {
             return Err(Arc::new(PrepareError::Config(
                 crate::config::ConfigError::NoPluginConfig,
@@ -103,10 +133,17 @@ impl CanaryProvider {
             return hit.clone();
         }
         // Parse outside the lock; a racing Run may parse the same bytes too, harmlessly.
-        let prepared = Config::from_json(&raw.0)
+        let parsed = Config::from_json(&raw.0)
             .map_err(PrepareError::from)
-            .and_then(PreparedCheck::new)
-            .map(Arc::new)
+            .and_then(|cfg| {
+                let complete = cfg.pod_template_hash.is_some() && cfg.namespace.is_some();
+                let probe = cfg.requests.needs_detection() || cfg.latency.needs_detection();
+                if matches!(cfg.check, Check::Query { .. }) || (complete && !probe) {
+                    PreparedCheck::new(cfg).map(|p| Entry::Ready(Arc::new(p)))
+                } else {
+                    Ok(Entry::Deferred(Arc::new(cfg)))
+                }
+            })
             .map_err(Arc::new);
         let mut cache = self.lock();
         if !cache.map.contains_key(&raw.0) {
@@ -116,9 +153,9 @@ impl CanaryProvider {
                 cache.map.remove(&oldest);
             }
             cache.order.push_back(raw.0.clone());
-            cache.map.insert(raw.0.clone(), prepared.clone());
+            cache.map.insert(raw.0.clone(), parsed.clone());
         }
-        prepared
+        parsed
     }
 
     /// The metric's conditions, parsed once per distinct pair.
@@ -170,72 +207,117 @@ impl CanaryProvider {
     }
 
     /// Runs one check for a config given directly: the same code path as a
-    /// Run, without the cache.
+    /// Run, without the cache (and without an AnalysisRun).
     pub async fn run_check(&self, cfg: &Config, conditions: &Conditions) -> Measurement {
         let started = Time::now();
-        match PreparedCheck::new(cfg.clone()) {
-            Ok(p) => self.execute(&p, conditions, started).await,
-            Err(e) => prepare_error(cfg.check.as_str(), &e, started),
+        match scope::resolve(cfg, &AnalysisRun::default()) {
+            Err(msg) => prepare_error(cfg.check.as_str(), &PrepareError::Scope(msg), started),
+            Ok(_) => {
+                let target = Target::Resolve(Box::new(cfg.clone()), None);
+                self.execute(target, conditions, started).await
+            }
         }
     }
 
-    /// Runs a prepared check: [`gather`] the answers (I/O), then decide and
-    /// assemble the metadata (pure). One deadline, the config's `timeout`,
-    /// covers the whole Run: building the client (the CA file), credential
-    /// files, the query and its follow-ups. Every string returned passes the
+    /// Runs a check: detect the preset's names when needed, build the
+    /// queries, [`gather`] the answers (I/O), then decide and assemble the
+    /// metadata (pure). One deadline, the config's `timeout`, covers the
+    /// whole Run: building the client (the CA file), credential files, the
+    /// probe, the query and its follow-ups. Every string returned passes the
     /// one redaction and size step ([`output`]).
-    async fn execute(
-        &self,
-        p: &PreparedCheck,
-        conditions: &Conditions,
-        started: Time,
-    ) -> Measurement {
-        let deadline = Instant::now() + p.timeout();
+    async fn execute(&self, target: Target, conditions: &Conditions, started: Time) -> Measurement {
+        let (cfg, from, redactor) = match &target {
+            Target::Ready(p) => (&p.config, None, p.redactor.clone()),
+            Target::Resolve(cfg, from) => {
+                (&**cfg, from.as_ref(), Redactor::for_config(&cfg.prometheus))
+            }
+        };
+        let timeout = cfg.prometheus.timeout;
+        let deadline = Instant::now() + timeout;
         let mut client = None;
         let mut latency = None;
+        let mut prepared = match &target {
+            Target::Ready(p) => Some(p.clone()),
+            Target::Resolve(..) => None,
+        };
         let run = async {
-            let c = match self.pool.get(&p.config.prometheus).await {
+            let c = match self.pool.get(&cfg.prometheus).await {
                 Ok(c) => client.insert(c).clone(),
                 Err(e) => return Err(Decision::error(Reason::PrometheusError, e.to_string())),
             };
-            gather::gather(&c, p, deadline, &mut latency).await
+            let p = match &prepared {
+                Some(p) => p.clone(),
+                None => prepared
+                    .insert(self.ready(&target, &c, deadline).await?)
+                    .clone(),
+            };
+            gather::gather(&c, &p, deadline, &mut latency).await
         };
         let gathered = match tokio::time::timeout_at(deadline, run).await {
             Ok(g) => g,
             Err(_elapsed) => Err(Decision::error(
                 Reason::PrometheusError,
                 format!(
-                    "the Run did not finish within its timeout of {:?} (reading files, connecting to or querying Prometheus at {}); raise timeout or simplify the query",
-                    p.timeout(),
-                    crate::text::cut(&p.config.prometheus.address, crate::text::MAX_QUOTED_VALUE)
+                    "the Run did not finish within its timeout of {timeout:?} (reading files, connecting to or querying Prometheus at {}); raise timeout or simplify the query",
+                    crate::text::cut(&cfg.prometheus.address, crate::text::MAX_QUOTED_VALUE)
                 ),
             )),
         };
+        let used = prepared.as_ref().map_or(cfg, |p| &p.config);
         let mut metadata = BTreeMap::from([
-            (meta::CHECK.to_owned(), p.config.check.as_str().to_owned()),
-            (meta::QUERY.to_owned(), p.query.clone()),
-            (
-                meta::CANARY_HASH.to_owned(),
-                p.config.canary_hash().to_owned(),
-            ),
+            (meta::CHECK.to_owned(), cfg.check.as_str().to_owned()),
+            (meta::CANARY_HASH.to_owned(), used.canary_hash().to_owned()),
         ]);
+        if let Some(p) = &prepared {
+            metadata.insert(meta::QUERY.to_owned(), p.query.clone());
+        }
         if let Some(l) = latency {
             metadata.insert(
                 meta::PROMETHEUS_LATENCY_MS.into(),
                 l.as_millis().to_string(),
             );
         }
-        let decision = match gathered {
-            Ok(g) => assemble(p, conditions, &g, &mut metadata),
-            Err(d) => d,
+        let mut decision = match (gathered, &prepared) {
+            (Ok(g), Some(p)) => assemble(p, conditions, &g, &mut metadata),
+            (Err(d), _) => d,
+            (Ok(_), None) => Decision::error(Reason::BadConfig, "no query was prepared".into()),
         };
+        if let Some(from) = from {
+            decision.message = format!("{} ({})", decision.message, from.describe(used));
+            metadata.insert(meta::CANARY_FROM.into(), from.metadata().into());
+        }
         finish(
             started,
             decision,
             metadata,
-            &Scrub::new(&p.redactor, client.as_deref()),
+            &Scrub::new(&redactor, client.as_deref()),
         )
     }
+
+    /// The prepared check of a Run: as cached, or built from the config the
+    /// run completed, after the probe when the preset has several names.
+    async fn ready(
+        &self,
+        target: &Target,
+        client: &crate::prometheus::Client,
+        deadline: Instant,
+    ) -> Result<Arc<PreparedCheck>, Decision> {
+        let cfg = match target {
+            Target::Ready(p) => return Ok(p.clone()),
+            Target::Resolve(cfg, _) => (**cfg).clone(),
+        };
+        let cfg = detect::resolve(&self.detections, client, cfg, deadline).await?;
+        PreparedCheck::new(cfg)
+            .map(Arc::new)
+            .map_err(|e| Decision::error(prepare_reason(&e), e.to_string()))
+    }
+}
+
+/// What a Run executes: a check prepared once, or a config completed for
+/// this Run (with where its canary came from).
+enum Target {
+    Ready(Arc<PreparedCheck>),
+    Resolve(Box<Config>, Option<FromRun>),
 }
 
 /// The pure step after [`gather`]: decide, and record what was found.
@@ -257,24 +339,39 @@ fn assemble(
                 .then_some(&eval as &dyn Fn(&ConditionInput) -> ConditionOutcome),
         },
     );
+    let decision = decide::freshness(&p.config, decision, g.partial, g.newest_age);
+    if let Some(Some(age)) = g.newest_age {
+        metadata.insert(meta::NEWEST_SAMPLE_AGE.into(), decide::short(age));
+    }
+    if !g.infos.is_empty() {
+        metadata.insert(meta::INFOS.into(), quoted_list(&g.infos));
+    }
     metadata.insert(meta::SERIES_COUNT.into(), decision.series_count.to_string());
     metadata.insert(
         meta::VALUE.into(),
         single_value(&g.result).map_or_else(|| decision.value.clone(), go_float),
     );
     if !g.warnings.is_empty() {
-        // Same shape as the built-in provider: `"w1", "w2"`.
-        let joined: Vec<String> = g.warnings.iter().map(|w| format!("\"{w}\"")).collect();
-        metadata.insert(meta::WARNINGS.into(), joined.join(", "));
+        metadata.insert(meta::WARNINGS.into(), quoted_list(&g.warnings));
     }
     decision
 }
 
-fn prepare_error(check: &str, e: &PrepareError, started: Time) -> Measurement {
-    let reason = match e {
+/// Same shape as the built-in provider's warnings: `"w1", "w2"`.
+fn quoted_list(items: &[String]) -> String {
+    let joined: Vec<String> = items.iter().map(|w| format!("\"{w}\"")).collect();
+    joined.join(", ")
+}
+
+fn prepare_reason(e: &PrepareError) -> Reason {
+    match e {
         PrepareError::Query(_) => Reason::BadQuery,
         _ => Reason::BadConfig,
-    };
+    }
+}
+
+fn prepare_error(check: &str, e: &PrepareError, started: Time) -> Measurement {
+    let reason = prepare_reason(e);
     let mut metadata = BTreeMap::new();
     if !check.is_empty() {
         metadata.insert(meta::CHECK.to_owned(), check.to_owned());
@@ -290,12 +387,22 @@ fn prepare_error(check: &str, e: &PrepareError, started: Time) -> Measurement {
 }
 
 impl Provider for CanaryProvider {
-    async fn run(&self, _run: &AnalysisRun, metric: &Metric) -> Measurement {
+    async fn run(&self, run: &AnalysisRun, metric: &Metric) -> Measurement {
         let started = Time::now();
-        match self.prepare(metric) {
-            Ok(p) => self.execute(&p, &self.conditions(metric), started).await,
-            Err(e) => prepare_error("", &e, started),
-        }
+        let target = match self.parse(metric) {
+            Err(e) => return prepare_error("", &e, started),
+            Ok(Entry::Ready(p)) => Target::Ready(p),
+            Ok(Entry::Deferred(cfg)) => match scope::resolve(&cfg, run) {
+                Err(msg) => {
+                    let check = cfg.check.as_str();
+                    return prepare_error(check, &PrepareError::Scope(msg), started);
+                }
+                Ok(Some((cfg, from))) => Target::Resolve(Box::new(cfg), Some(from)),
+                Ok(None) => Target::Resolve(Box::new((*cfg).clone()), None),
+            },
+        };
+        self.execute(target, &self.conditions(metric), started)
+            .await
     }
 
     // `resume`, `terminate`, `garbage_collect`, `init_plugin`: the trait's
@@ -304,11 +411,15 @@ impl Provider for CanaryProvider {
 
     fn metadata(&self, metric: &Metric) -> BTreeMap<String, String> {
         // Argo stores this in the AnalysisRun too: the same step as a Run's.
-        match self.prepare(metric) {
-            Ok(p) => Scrub::new(&p.redactor, None).metadata(BTreeMap::from([
+        // A config completed per Run has no query yet: its check only.
+        match self.parse(metric) {
+            Ok(Entry::Ready(p)) => Scrub::new(&p.redactor, None).metadata(BTreeMap::from([
                 (meta::QUERY.to_owned(), p.query.clone()),
                 (meta::CHECK.to_owned(), p.config.check.as_str().to_owned()),
             ])),
+            Ok(Entry::Deferred(cfg)) => Scrub::new(&Redactor::default(), None).metadata(
+                BTreeMap::from([(meta::CHECK.to_owned(), cfg.check.as_str().to_owned())]),
+            ),
             Err(e) => Scrub::new(&Redactor::default(), None)
                 .metadata(BTreeMap::from([(meta::ERROR.to_owned(), e.to_string())])),
         }

@@ -19,6 +19,10 @@ pub enum PrepareError {
     /// The user's `query` does not parse (the message quotes promql-parser).
     #[error("invalid query: {0}")]
     Query(Box<promql::Error>),
+    /// The canary is not named by the config and cannot be taken from the
+    /// AnalysisRun (the message says what is missing).
+    #[error("{0}")]
+    Scope(String),
     /// A built-in check's query cannot be built from the config (e.g. a bad `errorMatcher`).
     #[error("cannot build the {check} query from the config: {source}")]
     Build {
@@ -41,6 +45,9 @@ pub struct PreparedCheck {
     pub presence_query: Option<String>,
     /// `sum(increase(requests[w]))`: the `minRequests` gate, when on.
     pub requests_query: Option<String>,
+    /// `time() - max(timestamp(series))` on the series the built-in check
+    /// reads: how old the canary's newest sample is (the `Stale` rule).
+    pub staleness_query: Option<String>,
     /// Error-rate only: the traffic query, made when the ratio is empty
     /// (no error series at all drops the numerator, hence the whole ratio).
     pub traffic_query: Option<String>,
@@ -62,7 +69,14 @@ impl PreparedCheck {
             namespace: config.namespace.clone().unwrap_or_default(),
             hash_label: config.requests.hash_label.clone(),
             hash: config.canary_hash().to_owned(),
-            extra: Vec::new(),
+            extra: scope_matchers(&config.requests.matchers).map_err(build)?,
+        };
+        let latency_sel = SeriesSelector {
+            metric: config.latency.metric.clone(),
+            namespace_label: config.latency.namespace_label.clone(),
+            hash_label: config.latency.hash_label.clone(),
+            extra: scope_matchers(&config.latency.matchers).map_err(build)?,
+            ..requests_sel.clone()
         };
         let window = config.window;
         let (query, presence_metric, traffic_query) = match &config.check {
@@ -79,19 +93,11 @@ impl PreparedCheck {
                     Some(promql::traffic_query(&requests_sel, window).map_err(build)?),
                 )
             }
-            Check::Latency => {
-                let sel = SeriesSelector {
-                    metric: config.latency.metric.clone(),
-                    namespace_label: config.latency.namespace_label.clone(),
-                    hash_label: config.latency.hash_label.clone(),
-                    ..requests_sel.clone()
-                };
-                (
-                    promql::latency_query(config.quantile, &sel, window).map_err(build)?,
-                    Some(&config.latency.metric),
-                    None,
-                )
-            }
+            Check::Latency => (
+                promql::latency_query(config.quantile, &latency_sel, window).map_err(build)?,
+                Some(&config.latency.metric),
+                None,
+            ),
             Check::Query {
                 query,
                 canary_matchers,
@@ -112,12 +118,20 @@ impl PreparedCheck {
             .then(|| promql::requests_in_window_query(&requests_sel, window))
             .transpose()
             .map_err(build)?;
+        let staleness_query = match config.check {
+            Check::Traffic | Check::ErrorRate => Some(promql::staleness_query(&requests_sel)),
+            Check::Latency => Some(promql::staleness_query(&latency_sel)),
+            Check::Query { .. } => None,
+        }
+        .transpose()
+        .map_err(build)?;
         let redactor = Redactor::for_config(&config.prometheus);
         Ok(PreparedCheck {
             config,
             query,
             presence_query,
             requests_query,
+            staleness_query,
             traffic_query,
             redactor,
         })
@@ -127,4 +141,10 @@ impl PreparedCheck {
     pub fn timeout(&self) -> Duration {
         self.config.prometheus.timeout
     }
+}
+
+/// The series' scope matchers (validated by the config reader; parsed again
+/// here into the AST's matcher type).
+fn scope_matchers(matchers: &[String]) -> Result<Vec<promql::LabelMatcher>, promql::Error> {
+    matchers.iter().map(|m| promql::parse_matcher(m)).collect()
 }

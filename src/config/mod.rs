@@ -17,21 +17,25 @@
 //! | `basicAuth` | none | `{username, password \| passwordFile}` |
 //! | `tls` | none | `{caFile, insecureSkipVerify}`; top-level `insecure: true` is an alias |
 //! | `check` | required | `traffic`, `error-rate`, `latency`, `query` |
-//! | `namespace` | required except `query` | |
-//! | `podTemplateHash` | required except `query` | empty would match every pod |
+//! | `preset` | `hotrod` | the series family ([`Preset`], docs/presets.md) |
+//! | `namespace` | the AnalysisRun's namespace | |
+//! | `podTemplateHash` | the AnalysisRun's label `rollouts-pod-template-hash` | empty is refused: it would match every pod |
+//! | `service` | none | adds the preset's service label matcher |
+//! | `maxStaleness` | 2 × `window` | newest canary sample older than this → Inconclusive `Stale` |
 //! | `window` | `2m` | ≥ 1s, whole ms |
 //! | `minRate` | `0.05` | traffic: req/s ≥ this passes |
 //! | `maxErrorRatio` | `0.05` | error-rate: ratio < this passes |
 //! | `quantile` | `0.95` | latency: in (0, 1) |
 //! | `maxLatencyMs` | `1000` | latency: quantile < this passes |
 //! | `minRequests` | `0` (off) | fewer canary requests in the window → Inconclusive |
-//! | `series.requests` | `hotrod_requests_total`, `namespace`, `rollouts_pod_template_hash`, `error="true"` | `{metric, namespaceLabel, hashLabel, errorMatcher}` |
-//! | `series.latency` | `traces_span_metrics_duration_milliseconds_bucket`, `hotrod_namespace`, `hotrod_pod_hash`, `ms` | `{metric, namespaceLabel, hashLabel, unit: ms\|s}` |
+//! | `series.requests` | the preset's | `{metric, namespaceLabel, hashLabel, errorMatcher, matchers}` |
+//! | `series.latency` | the preset's | `{metric, namespaceLabel, hashLabel, unit: ms\|s, matchers}` |
 //! | `query` | required for `query`, rejected otherwise | raw PromQL, decided by the metric's conditions |
 //! | `canaryMatchers` | none | `query` only: `{label: value}` injected into every selector |
 //! | `onEmpty` | `inconclusive` | `failed` / `error`: what empty, NaN and ±Inf results become |
 
 mod duration;
+mod presets;
 mod reader;
 mod rules;
 mod sections;
@@ -49,14 +53,10 @@ use crate::promql::{MAX_QUERY_LEN, is_label_name, is_metric_name};
 
 pub use duration::MAX_DURATION_TEXT;
 pub(crate) use duration::parse_go_duration;
+pub use presets::{LatencySpec, PRESETS, Preset, PresetSpec, RequestSpec};
 pub use reader::MAX_QUOTED_VALUE;
 use reader::{Obj, find_placeholder, quote};
 use rules::{check_decidable, check_label_value, json_error};
-pub use sections::{
-    DEFAULT_ERROR_MATCHER, DEFAULT_LATENCY_HASH_LABEL, DEFAULT_LATENCY_METRIC,
-    DEFAULT_LATENCY_NAMESPACE_LABEL, DEFAULT_REQUESTS_HASH_LABEL, DEFAULT_REQUESTS_METRIC,
-    DEFAULT_REQUESTS_NAMESPACE_LABEL,
-};
 use sections::{prometheus_config, series};
 pub use types::{Check, LatencySeries, LatencyUnit, OnEmpty, RequestSeries};
 
@@ -68,6 +68,10 @@ pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
 pub const MAX_HEADERS: usize = 32;
 /// Largest number of `canaryMatchers` entries.
 pub const MAX_CANARY_MATCHERS: usize = 32;
+/// Largest number of `series.*.matchers` entries.
+pub const MAX_SCOPE_MATCHERS: usize = 16;
+/// `maxStaleness` is this many `window`s when not set.
+pub const DEFAULT_STALENESS_WINDOWS: u32 = 2;
 /// Longest Prometheus request timeout accepted.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 /// Default rate window of the built-in checks.
@@ -92,6 +96,9 @@ const TOP_FIELDS: &[&str] = &[
     "tls",
     "insecure",
     "check",
+    "preset",
+    "service",
+    "maxStaleness",
     "namespace",
     "podTemplateHash",
     "window",
@@ -179,10 +186,16 @@ pub struct Config {
     pub prometheus: ClientConfig,
     /// The check to run.
     pub check: Check,
-    /// Kubernetes namespace of the canary (required by the three built-in checks).
+    /// The series family the built-in checks read.
+    pub preset: Preset,
+    /// Kubernetes namespace of the canary; the AnalysisRun's when `None`.
     pub namespace: Option<String>,
-    /// The canary's pod-template hash (required by the three built-in checks).
+    /// The canary's pod-template hash; the AnalysisRun's label when `None`.
     pub pod_template_hash: Option<String>,
+    /// `service`, already added to both series' matchers (kept for messages).
+    pub service: Option<String>,
+    /// Newest canary sample older than this → Inconclusive `Stale`.
+    pub max_staleness: Duration,
     /// Rate window of the built-in checks.
     pub window: Duration,
     /// Traffic: minimum req/s.
@@ -244,7 +257,7 @@ fn build(top: &Obj<'_>, env_address: Option<&str>) -> Result<Config, ConfigError
     let prometheus = prometheus_config(top, env_address)?;
     let (check, check_name) = check_field(top)?;
     let is_query = matches!(check, Check::Query { .. });
-    let (namespace, pod_template_hash) = canary_scope(top, check_name, is_query)?;
+    let (namespace, pod_template_hash) = canary_scope(top)?;
     let window = window_field(top)?;
     let min_rate = threshold(top, "minRate", DEFAULT_MIN_RATE)?;
     let max_error_ratio = threshold(top, "maxErrorRatio", DEFAULT_MAX_ERROR_RATIO)?;
@@ -258,6 +271,17 @@ fn build(top: &Obj<'_>, env_address: Option<&str>) -> Result<Config, ConfigError
             "only used by the traffic, error-rate and latency checks",
         ));
     }
+    for key in ["preset", "service", "series", "maxStaleness"] {
+        if let (true, Some(v)) = (is_query, top.get(key)) {
+            return Err(invalid(
+                key.into(),
+                v,
+                format!(
+                    "only used by the traffic, error-rate and latency checks (this metric has check: {check_name}; scope a query with canaryMatchers)"
+                ),
+            ));
+        }
+    }
     let quantile = top.f64("quantile")?.unwrap_or(DEFAULT_QUANTILE);
     if !(quantile > 0.0 && quantile < 1.0) {
         return Err(invalid(
@@ -266,13 +290,19 @@ fn build(top: &Obj<'_>, env_address: Option<&str>) -> Result<Config, ConfigError
             "must be strictly between 0 and 1 (e.g. 0.95)",
         ));
     }
-    let (requests, latency) = series(top)?;
+    let preset = preset_field(top)?;
+    let service = non_empty(top, "service")?;
+    let (requests, latency) = series(top, preset, service.as_deref())?;
+    let max_staleness = staleness_field(top, window)?;
     let on_empty = on_empty_field(top)?;
     Ok(Config {
         prometheus,
         check,
+        preset,
         namespace,
         pod_template_hash,
+        service,
+        max_staleness,
         window,
         min_rate,
         max_error_ratio,
@@ -320,31 +350,54 @@ fn check_field<'a>(top: &Obj<'a>) -> Result<(Check, &'a str), ConfigError> {
     Ok((check, check_name))
 }
 
-/// `namespace` and `podTemplateHash`: both required by the built-in checks.
-fn canary_scope(
-    top: &Obj<'_>,
-    check_name: &str,
-    is_query: bool,
-) -> Result<(Option<String>, Option<String>), ConfigError> {
-    let namespace = non_empty(top, "namespace")?;
-    let pod_template_hash = non_empty(top, "podTemplateHash")?;
-    if pod_template_hash.is_none() && !is_query {
-        return Err(ConfigError::Missing {
-            path: "podTemplateHash".into(),
-            reason: format!(
-                "check {check_name} is scoped to the canary's pod-template hash; without it the query would match every pod (set it to \"{{{{args.canary-hash}}}}\")"
-            ),
-        });
+/// `namespace` and `podTemplateHash`: when absent, a built-in check takes
+/// them from the AnalysisRun at each Run. Present but empty is an error:
+/// it usually means an Argo arg resolved to nothing.
+fn canary_scope(top: &Obj<'_>) -> Result<(Option<String>, Option<String>), ConfigError> {
+    for key in ["namespace", "podTemplateHash"] {
+        if let Some(Value::String(s)) = top.get(key)
+            && s.trim().is_empty()
+        {
+            return Err(invalid(
+                key.into(),
+                &Value::String(s.clone()),
+                format!(
+                    "empty: it would match every pod (an Argo arg that resolved to nothing?); remove {key} to take it from the AnalysisRun, or give the canary's value"
+                ),
+            ));
+        }
     }
-    if namespace.is_none() && !is_query {
-        return Err(ConfigError::Missing {
-            path: "namespace".into(),
-            reason: format!(
-                "check {check_name} selects the canary's series by namespace and hash (set it to \"{{{{args.namespace}}}}\")"
-            ),
-        });
+    Ok((
+        non_empty(top, "namespace")?,
+        non_empty(top, "podTemplateHash")?,
+    ))
+}
+
+fn preset_field(top: &Obj<'_>) -> Result<Preset, ConfigError> {
+    match top.str("preset")? {
+        None => Ok(Preset::Hotrod),
+        Some(name) => Preset::from_name(name.trim()).ok_or_else(|| {
+            invalid(
+                "preset".into(),
+                &Value::String(name.into()),
+                format!("unknown preset; use one of {}", Preset::names()),
+            )
+        }),
     }
-    Ok((namespace, pod_template_hash))
+}
+
+/// `maxStaleness`: at least 1s; [`DEFAULT_STALENESS_WINDOWS`] × `window` when not set.
+fn staleness_field(top: &Obj<'_>, window: Duration) -> Result<Duration, ConfigError> {
+    let default = window.saturating_mul(DEFAULT_STALENESS_WINDOWS);
+    let d = duration_field(top, "maxStaleness", default)?;
+    if d < MIN_WINDOW {
+        return Err(invalid(
+            "maxStaleness".into(),
+            top.get("maxStaleness").unwrap_or(&Value::Null),
+            "must be at least 1s (the newest canary sample may be this old; e.g. 4m)",
+        ));
+    }
+    Ok(d)
 }
 
 fn window_field(top: &Obj<'_>) -> Result<Duration, ConfigError> {

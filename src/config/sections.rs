@@ -1,31 +1,18 @@
 //! Domain layer: the nested sections of the plugin config (connection and
-//! auth, series names), split out of `mod.rs` to keep each file readable.
+//! auth, series: a preset with the user's overrides), split out of `mod.rs`
+//! to keep each file readable.
 
 use std::path::PathBuf;
 
 use serde_json::Value;
 
+use super::presets::{LatencySpec, Preset, RequestSpec};
 use super::reader::Obj;
 use super::{
-    ConfigError, LatencySeries, LatencyUnit, MAX_HEADERS, MAX_TIMEOUT, RequestSeries,
-    duration_field, invalid, is_label_name, is_metric_name,
+    ConfigError, LatencySeries, LatencyUnit, MAX_HEADERS, MAX_SCOPE_MATCHERS, MAX_TIMEOUT,
+    RequestSeries, duration_field, invalid, is_label_name, is_metric_name,
 };
 use crate::prometheus::{BasicAuth, ClientConfig, DEFAULT_TIMEOUT, Secret, TlsConfig};
-
-/// Default request counter (the seed's HotROD metric).
-pub const DEFAULT_REQUESTS_METRIC: &str = "hotrod_requests_total";
-/// Default namespace label on the request counter.
-pub const DEFAULT_REQUESTS_NAMESPACE_LABEL: &str = "namespace";
-/// Default hash label on the request counter (set by Argo on the pods and kept by the scrape).
-pub const DEFAULT_REQUESTS_HASH_LABEL: &str = "rollouts_pod_template_hash";
-/// Default matcher selecting failed requests.
-pub const DEFAULT_ERROR_MATCHER: &str = "error=\"true\"";
-/// Default latency histogram (the OpenTelemetry collector's spanmetrics connector).
-pub const DEFAULT_LATENCY_METRIC: &str = "traces_span_metrics_duration_milliseconds_bucket";
-/// Default namespace label on the histogram (spanmetrics dimension `hotrod.namespace`).
-pub const DEFAULT_LATENCY_NAMESPACE_LABEL: &str = "hotrod_namespace";
-/// Default hash label on the histogram (spanmetrics dimension `hotrod.pod.hash`).
-pub const DEFAULT_LATENCY_HASH_LABEL: &str = "hotrod_pod_hash";
 
 pub(super) fn prometheus_config(
     top: &Obj<'_>,
@@ -263,123 +250,204 @@ fn name_field(
 const METRIC_NAME: &str = "metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, not a PromQL keyword)";
 const LABEL_NAME: &str = "label name ([a-zA-Z_][a-zA-Z0-9_]*, not __name__)";
 
-pub(super) fn series(top: &Obj<'_>) -> Result<(RequestSeries, LatencySeries), ConfigError> {
+/// The two series: the preset's, with the user's `series` overrides and
+/// the `service` matcher applied.
+pub(super) fn series(
+    top: &Obj<'_>,
+    preset: Preset,
+    service: Option<&str>,
+) -> Result<(RequestSeries, LatencySeries), ConfigError> {
     let series = top.obj("series", &["requests", "latency"])?;
     let req = match &series {
         Some(s) => s.obj(
             "requests",
-            &["metric", "namespaceLabel", "hashLabel", "errorMatcher"],
+            &[
+                "metric",
+                "namespaceLabel",
+                "hashLabel",
+                "errorMatcher",
+                "matchers",
+            ],
         )?,
         None => None,
     };
     let lat = match &series {
         Some(s) => s.obj(
             "latency",
-            &["metric", "namespaceLabel", "hashLabel", "unit"],
+            &["metric", "namespaceLabel", "hashLabel", "unit", "matchers"],
         )?,
         None => None,
     };
-    Ok((request_series(req.as_ref())?, latency_series(lat.as_ref())?))
+    let spec = preset.spec();
+    let mut requests = request_series(req.as_ref(), &spec.requests)?;
+    let mut latency = latency_series(lat.as_ref(), &spec.latency)?;
+    if let Some(service) = service {
+        let m = |label: &str| {
+            crate::promql::LabelMatcher::equal(label, service)
+                .map(|m| m.to_string())
+                .map_err(|e| {
+                    invalid(
+                        "service".into(),
+                        &Value::String(service.into()),
+                        e.to_string(),
+                    )
+                })
+        };
+        requests.matchers.push(m(spec.requests.service_label)?);
+        latency.matchers.push(m(spec.latency.service_label)?);
+    }
+    Ok((requests, latency))
 }
 
-fn request_series(r: Option<&Obj<'_>>) -> Result<RequestSeries, ConfigError> {
-    let Some(r) = r else {
-        return Ok(RequestSeries {
-            metric: DEFAULT_REQUESTS_METRIC.into(),
-            namespace_label: DEFAULT_REQUESTS_NAMESPACE_LABEL.into(),
-            hash_label: DEFAULT_REQUESTS_HASH_LABEL.into(),
-            error_matcher: DEFAULT_ERROR_MATCHER.into(),
-        });
+fn owned(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn request_series(r: Option<&Obj<'_>>, spec: &RequestSpec) -> Result<RequestSeries, ConfigError> {
+    let preset = RequestSeries {
+        metric: spec.metrics[0].to_owned(),
+        fallbacks: owned(&spec.metrics[1..]),
+        namespace_label: spec.namespace_label.to_owned(),
+        hash_label: spec.hash_label.to_owned(),
+        error_matcher: spec.error_matcher.to_owned(),
+        error_variant: spec
+            .error_variant
+            .map(|(l, m)| (l.to_owned(), m.to_owned())),
+        matchers: owned(spec.matchers),
     };
+    let Some(r) = r else {
+        return Ok(preset);
+    };
+    let metric = r.str("metric")?.is_some();
+    let error = r.str("errorMatcher")?.is_some();
     Ok(RequestSeries {
-        metric: name_field(
-            r,
-            "metric",
-            DEFAULT_REQUESTS_METRIC,
-            is_metric_name,
-            METRIC_NAME,
-        )?,
+        metric: name_field(r, "metric", &preset.metric, is_metric_name, METRIC_NAME)?,
+        fallbacks: if metric { Vec::new() } else { preset.fallbacks },
         namespace_label: name_field(
             r,
             "namespaceLabel",
-            DEFAULT_REQUESTS_NAMESPACE_LABEL,
+            &preset.namespace_label,
             is_label_name,
             LABEL_NAME,
         )?,
         hash_label: name_field(
             r,
             "hashLabel",
-            DEFAULT_REQUESTS_HASH_LABEL,
+            &preset.hash_label,
             is_label_name,
             LABEL_NAME,
         )?,
-        error_matcher: error_matcher(r)?,
+        error_matcher: match error {
+            true => error_matcher(r)?,
+            false => preset.error_matcher,
+        },
+        error_variant: if error { None } else { preset.error_variant },
+        matchers: matchers_field(r)?.unwrap_or(preset.matchers),
     })
 }
 
 fn error_matcher(r: &Obj<'_>) -> Result<String, ConfigError> {
-    match r.str("errorMatcher")?.map(str::trim) {
-        None => Ok(DEFAULT_ERROR_MATCHER.into()),
-        Some("") => Err(invalid(
+    let m = r.str("errorMatcher")?.map(str::trim).unwrap_or("");
+    if m.is_empty() {
+        return Err(invalid(
             r.path("errorMatcher"),
             &Value::String(String::new()),
             "empty; write a label matcher such as error=\"true\" or status_code=~\"5..\"",
-        )),
-        Some(m) => {
-            // Validated here so the error names the field.
-            if let Err(e) = crate::promql::parse_matcher(m) {
-                return Err(invalid(
-                    r.path("errorMatcher"),
-                    &Value::String(m.into()),
-                    e.to_string(),
-                ));
-            }
-            Ok(m.to_owned())
-        }
+        ));
     }
+    // Validated here so the error names the field.
+    if let Err(e) = crate::promql::parse_matcher(m) {
+        return Err(invalid(
+            r.path("errorMatcher"),
+            &Value::String(m.into()),
+            e.to_string(),
+        ));
+    }
+    Ok(m.to_owned())
 }
 
-fn latency_series(l: Option<&Obj<'_>>) -> Result<LatencySeries, ConfigError> {
-    let Some(l) = l else {
-        return Ok(LatencySeries {
-            metric: DEFAULT_LATENCY_METRIC.into(),
-            namespace_label: DEFAULT_LATENCY_NAMESPACE_LABEL.into(),
-            hash_label: DEFAULT_LATENCY_HASH_LABEL.into(),
-            unit: LatencyUnit::Milliseconds,
-        });
+/// `matchers`: a list of PromQL label matchers replacing the preset's scope.
+fn matchers_field(obj: &Obj<'_>) -> Result<Option<Vec<String>>, ConfigError> {
+    let Some(list) = obj.list("matchers")? else {
+        return Ok(None);
     };
+    if list.len() > MAX_SCOPE_MATCHERS {
+        return Err(invalid(
+            obj.path("matchers"),
+            &Value::String(format!("{} entries", list.len())),
+            format!("more than {MAX_SCOPE_MATCHERS} matchers"),
+        ));
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for (i, v) in list.iter().enumerate() {
+        let path = format!("{}[{i}]", obj.path("matchers"));
+        let Value::String(m) = v else {
+            return Err(ConfigError::Type {
+                path,
+                expected: "a string (a label matcher such as span_kind=\"SPAN_KIND_SERVER\")",
+                got: super::reader::quote(v, false),
+            });
+        };
+        if let Err(e) = crate::promql::parse_matcher(m.trim()) {
+            return Err(invalid(path, v, e.to_string()));
+        }
+        out.push(m.trim().to_owned());
+    }
+    Ok(Some(out))
+}
+
+fn latency_series(l: Option<&Obj<'_>>, spec: &LatencySpec) -> Result<LatencySeries, ConfigError> {
+    let (first, first_unit) = spec.metrics[0];
+    let preset = LatencySeries {
+        metric: first.to_owned(),
+        unit: first_unit,
+        fallbacks: spec.metrics[1..]
+            .iter()
+            .map(|(m, u)| ((*m).to_owned(), *u))
+            .collect(),
+        namespace_label: spec.namespace_label.to_owned(),
+        hash_label: spec.hash_label.to_owned(),
+        matchers: owned(spec.matchers),
+    };
+    let Some(l) = l else {
+        return Ok(preset);
+    };
+    let unit = match l.str("unit")? {
+        None => None,
+        Some("ms") => Some(LatencyUnit::Milliseconds),
+        Some("s") => Some(LatencyUnit::Seconds),
+        Some(other) => {
+            return Err(invalid(
+                l.path("unit"),
+                &Value::String(other.into()),
+                "use ms or s (the unit of the histogram's bucket bounds)",
+            ));
+        }
+    };
+    // A name or a unit set by the user fixes the series: no detection.
+    let fixed = l.str("metric")?.is_some() || unit.is_some();
     Ok(LatencySeries {
-        metric: name_field(
-            l,
-            "metric",
-            DEFAULT_LATENCY_METRIC,
-            is_metric_name,
-            METRIC_NAME,
-        )?,
+        metric: name_field(l, "metric", &preset.metric, is_metric_name, METRIC_NAME)?,
+        unit: unit.unwrap_or(if l.str("metric")?.is_some() {
+            LatencyUnit::Milliseconds
+        } else {
+            preset.unit
+        }),
+        fallbacks: if fixed { Vec::new() } else { preset.fallbacks },
         namespace_label: name_field(
             l,
             "namespaceLabel",
-            DEFAULT_LATENCY_NAMESPACE_LABEL,
+            &preset.namespace_label,
             is_label_name,
             LABEL_NAME,
         )?,
         hash_label: name_field(
             l,
             "hashLabel",
-            DEFAULT_LATENCY_HASH_LABEL,
+            &preset.hash_label,
             is_label_name,
             LABEL_NAME,
         )?,
-        unit: match l.str("unit")? {
-            None | Some("ms") => LatencyUnit::Milliseconds,
-            Some("s") => LatencyUnit::Seconds,
-            Some(other) => {
-                return Err(invalid(
-                    l.path("unit"),
-                    &Value::String(other.into()),
-                    "use ms or s (the unit of the histogram's bucket bounds)",
-                ));
-            }
-        },
+        matchers: matchers_field(l)?.unwrap_or(preset.matchers),
     })
 }

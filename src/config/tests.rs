@@ -157,12 +157,44 @@ fn errors_name_field_and_value() {
             vec!["check is required"],
         ),
         (
-            format!(r#"{{{ADDR}, "check": "traffic"}}"#),
-            vec!["podTemplateHash is required", "every pod"],
+            format!(r#"{{{ADDR}, "check": "latency", "podTemplateHash": "  "}}"#),
+            vec!["podTemplateHash", "\"  \"", "empty", "every pod", "remove podTemplateHash"],
         ),
         (
-            format!(r#"{{{ADDR}, "check": "latency", "podTemplateHash": "  "}}"#),
-            vec!["podTemplateHash is required"],
+            format!(r#"{{{ADDR}, "check": "traffic", "namespace": ""}}"#),
+            vec!["namespace", "empty"],
+        ),
+        (
+            traffic(r#", "preset": "prometheus""#),
+            vec!["preset", "\"prometheus\"", "unknown preset", "otel-spanmetrics", "linkerd"],
+        ),
+        (
+            traffic(r#", "maxStaleness": "0s""#),
+            vec!["maxStaleness", "\"0s\"", "at least 1s"],
+        ),
+        (
+            traffic(r#", "maxStaleness": "soon""#),
+            vec!["maxStaleness", "\"soon\"", "Go duration"],
+        ),
+        (
+            traffic(r#", "series": {"requests": {"matchers": ["span_kind"]}}"#),
+            vec!["series.requests.matchers[0]", "\"span_kind\""],
+        ),
+        (
+            traffic(r#", "series": {"latency": {"matchers": "a=\"b\""}}"#),
+            vec!["series.latency.matchers: expected a list"],
+        ),
+        (
+            traffic(r#", "series": {"latency": {"matchers": [1]}}"#),
+            vec!["series.latency.matchers[0]", "expected a string", "1"],
+        ),
+        (
+            format!(r#"{{{ADDR}, "check": "query", "query": "up", "service": "x"}}"#),
+            vec!["service", "\"x\"", "only used by the traffic, error-rate and latency checks", "canaryMatchers"],
+        ),
+        (
+            format!(r#"{{{ADDR}, "check": "query", "query": "up", "preset": "istio"}}"#),
+            vec!["preset", "only used by"],
         ),
         (
             traffic(r#", "namespace": "{{args.namespace}}""#),
@@ -414,4 +446,53 @@ fn series_names_follow_the_promql_rule() {
         r#", "series": {"requests": {"metric": "sum_total"}}"#,
     ));
     assert_eq!(good.unwrap().requests.metric, "sum_total");
+}
+
+#[test]
+fn presets_fill_the_series_and_overrides_win() {
+    let c = parse(&format!(
+        r#"{{{ADDR}, "check": "error-rate", "preset": "otel-spanmetrics"}}"#
+    ))
+    .expect("zero-config");
+    assert_eq!(
+        (c.namespace.clone(), c.pod_template_hash.clone()),
+        (None, None)
+    );
+    assert_eq!(c.requests.metric, "traces_span_metrics_calls_total");
+    assert_eq!(c.requests.fallbacks, vec!["calls_total".to_owned()]);
+    assert_eq!(
+        c.requests.matchers,
+        vec!["span_kind=\"SPAN_KIND_SERVER\"".to_owned()]
+    );
+    assert!(c.requests.needs_detection() && c.latency.needs_detection());
+    assert_eq!(c.max_staleness, 2 * c.window);
+    let c = parse(&format!(
+        r#"{{{ADDR}, "check": "latency", "preset": "istio", "service": "reviews", "maxStaleness": "1m",
+            "series": {{"latency": {{"hashLabel": "version", "matchers": []}}}}}}"#
+    ))
+    .expect("overrides");
+    assert_eq!(
+        c.latency.metric,
+        "istio_request_duration_milliseconds_bucket"
+    );
+    assert_eq!(c.latency.hash_label, "version");
+    assert_eq!(
+        c.latency.matchers,
+        vec!["destination_service_name=\"reviews\"".to_owned()]
+    );
+    assert_eq!(
+        c.requests.matchers,
+        vec![
+            "reporter=\"destination\"".to_owned(),
+            "destination_service_name=\"reviews\"".to_owned()
+        ]
+    );
+    assert_eq!(c.max_staleness, std::time::Duration::from_secs(60));
+    let c = parse(&format!(
+        r#"{{{ADDR}, "check": "error-rate", "preset": "otel-spanmetrics",
+            "series": {{"requests": {{"metric": "calls_total", "errorMatcher": "code=\"2\""}}, "latency": {{"unit": "s"}}}}}}"#
+    ))
+    .expect("fixed names");
+    assert!(!c.requests.needs_detection() && !c.latency.needs_detection());
+    assert_eq!(c.latency.unit, LatencyUnit::Seconds);
 }

@@ -57,25 +57,54 @@ pub enum LatencyUnit {
 /// The request counter the traffic and error-rate checks (and `minRequests`) read.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequestSeries {
-    /// Counter name.
+    /// Counter name (the first name the preset tries).
     pub metric: String,
+    /// Further names tried, in order, when `metric` has no series in the
+    /// canary's namespace (the preset's name variants; empty when the user
+    /// set `metric`, which turns detection off).
+    pub fallbacks: Vec<String>,
     /// Label holding the Kubernetes namespace.
     pub namespace_label: String,
     /// Label holding the pod-template hash.
     pub hash_label: String,
     /// Matcher selecting the failed requests, e.g. `error="true"`.
     pub error_matcher: String,
+    /// `(label, matcher)`: when the series carry `label`, errors are
+    /// `matcher` instead of `error_matcher` (spanmetrics' `otel_status_code`).
+    pub error_variant: Option<(String, String)>,
+    /// Matchers scoping the series (e.g. `span_kind="SPAN_KIND_SERVER"`),
+    /// the service matcher included; each parsed by the config reader.
+    pub matchers: Vec<String>,
+}
+
+impl RequestSeries {
+    /// Whether the first Run must ask Prometheus which names exist.
+    pub fn needs_detection(&self) -> bool {
+        !self.fallbacks.is_empty() || self.error_variant.is_some()
+    }
 }
 
 /// The latency histogram the latency check reads.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LatencySeries {
-    /// Bucket series name (`…_bucket`).
+    /// Bucket series name (`…_bucket`; the first name the preset tries).
     pub metric: String,
+    /// Unit of the bucket bounds.
+    pub unit: LatencyUnit,
+    /// Further `(name, unit)` tried, in order, when `metric` has no series
+    /// (empty when the user set `metric`).
+    pub fallbacks: Vec<(String, LatencyUnit)>,
     /// Label holding the Kubernetes namespace.
     pub namespace_label: String,
     /// Label holding the pod-template hash.
     pub hash_label: String,
-    /// Unit of the bucket bounds.
-    pub unit: LatencyUnit,
+    /// Matchers scoping the series, the service matcher included.
+    pub matchers: Vec<String>,
+}
+
+impl LatencySeries {
+    /// Whether the first Run must ask Prometheus which names exist.
+    pub fn needs_detection(&self) -> bool {
+        !self.fallbacks.is_empty()
+    }
 }

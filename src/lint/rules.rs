@@ -75,6 +75,13 @@ pub(crate) fn plugin(metric: &Value, config: &Value, args: &DeclaredArgs, out: &
         } if canary_matchers.is_empty() => Some(query.clone()),
         _ => None,
     };
+    // A canary taken from the AnalysisRun at each Run: any value builds the queries.
+    let mut cfg = cfg;
+    if !is_query {
+        cfg.namespace.get_or_insert_with(|| "placeholder".into());
+        cfg.pod_template_hash
+            .get_or_insert_with(|| "placeholder".into());
+    }
     if let Err(e) = PreparedCheck::new(cfg) {
         out.push(Note::error(format!("PromQL: {e}")));
     } else if let Some(q) = unscoped_query {

@@ -183,8 +183,10 @@ impl Client {
     /// covers all its queries).
     pub async fn query_by(&self, promql: &str, deadline: Instant) -> Result<QueryResponse, Error> {
         check_query(promql)?;
-        self.exchange(&self.query_url, &[("query", promql)], deadline)
-            .await
+        // Thanos answers a partial result (some stores down) as a success
+        // unless told not to; Prometheus ignores the parameter.
+        let form = [("query", promql), ("partial_response", "false")];
+        self.exchange(&self.query_url, &form, deadline).await
     }
 
     /// Evaluates a range query (`POST /api/v1/query_range`); the result is

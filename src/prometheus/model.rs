@@ -37,6 +37,11 @@ pub struct QueryResponse {
     /// Prometheus' `warnings` (e.g. a failing remote-read endpoint); the
     /// result may be partial when this is not empty.
     pub warnings: Vec<String>,
+    /// Prometheus' `infos` (3.0 and later: notes that do not invalidate the result).
+    pub infos: Vec<String>,
+    /// VictoriaMetrics' `isPartial`: some storage nodes did not answer, so
+    /// the result misses their series.
+    pub partial: bool,
     /// Wall time of the HTTP exchange (request sent to body fully read).
     pub latency: Duration,
 }
@@ -165,6 +170,8 @@ impl QueryResponse {
         Ok(QueryResponse {
             data,
             warnings: env.warnings.unwrap_or_default(),
+            infos: env.infos.unwrap_or_default(),
+            partial: env.is_partial.unwrap_or(false),
             latency,
         })
     }
@@ -181,6 +188,10 @@ struct Envelope {
     error: Option<String>,
     #[serde(default)]
     warnings: Option<Vec<String>>,
+    #[serde(default)]
+    infos: Option<Vec<String>>,
+    #[serde(default, rename = "isPartial")]
+    is_partial: Option<bool>,
 }
 
 enum RawData {

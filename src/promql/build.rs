@@ -163,6 +163,79 @@ pub fn presence_query(metric: &str) -> Result<String, Error> {
     finish(&expr)
 }
 
+/// `count by (__name__, by…) ({__name__=~"a|b", ns_label="ns"})`: which of
+/// `names` have series in the namespace, and (through `by`) which labels
+/// they carry. The detection probe of the presets: one cheap instant query.
+pub fn names_query(
+    names: &[&str],
+    namespace_label: &str,
+    namespace: &str,
+    by: &[&str],
+) -> Result<String, Error> {
+    for n in names {
+        check_metric_name(n)?;
+    }
+    for l in by {
+        check_label_name(l)?;
+    }
+    // Metric names are [a-zA-Z0-9_:], none of which a regex treats specially.
+    let alternatives = names.join("|");
+    let name = Matcher::new_matcher(token::T_EQL_REGEX, "__name__".into(), alternatives.clone())
+        .map_err(|e| Error::Matcher {
+            input: alternatives,
+            reason: e.to_string(),
+        })?;
+    if namespace.is_empty() {
+        return Err(Error::LabelValue {
+            label: namespace_label.to_owned(),
+            reason: "empty; an empty value also selects series without the label".into(),
+        });
+    }
+    let ns = LabelMatcher::equal(namespace_label, namespace)?;
+    let mut matchers = vec![name, ns.to_parser()];
+    matchers.sort_by_cached_key(|m| m.to_string());
+    let vs = VectorSelector::new(None, Matchers::new(matchers));
+    let mut labels = vec!["__name__"];
+    labels.extend_from_slice(by);
+    let expr = Expr::Aggregate(AggregateExpr {
+        op: TokenType::new(token::T_COUNT),
+        expr: Box::new(Expr::VectorSelector(vs)),
+        param: None,
+        modifier: Some(LabelModifier::include(labels)),
+    });
+    finish(&expr)
+}
+
+/// `time() - max(timestamp(metric{ns,hash}))`: how old the canary's newest
+/// sample is, in seconds. Empty when Prometheus marked the series stale (its
+/// target went away) or the lookback passed: both mean no fresh data.
+pub fn staleness_query(sel: &SeriesSelector) -> Result<String, Error> {
+    let func = |name: &'static str, args: Vec<ValueType>| {
+        Function::new(name, args, 0, ValueType::Vector, false)
+    };
+    let timestamp = Expr::Call(Call {
+        func: func("timestamp", vec![ValueType::Vector]),
+        args: FunctionArgs::new_args(Expr::VectorSelector(sel.vector(None)?)),
+    });
+    let newest = Expr::Aggregate(AggregateExpr {
+        op: TokenType::new(token::T_MAX),
+        expr: Box::new(timestamp),
+        param: None,
+        modifier: None,
+    });
+    let now = Expr::Call(Call {
+        func: Function::new("time", vec![], 0, ValueType::Scalar, false),
+        args: FunctionArgs::empty_args(),
+    });
+    let expr = Expr::Binary(BinaryExpr {
+        op: TokenType::new(token::T_SUB),
+        lhs: Box::new(now),
+        rhs: Box::new(newest),
+        modifier: None,
+    });
+    finish(&expr)
+}
+
 /// The one rule for a range window: more than zero, whole milliseconds (the
 /// resolution of PromQL durations), at most [`MAX_WINDOW`]. The config adds
 /// its own floor (1s) on top.

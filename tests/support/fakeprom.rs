@@ -261,6 +261,19 @@ impl TestServer {
     pub(crate) fn queries(&self) -> Vec<String> {
         self.requests().iter().map(Received::query).collect()
     }
+
+    /// The queries received, without the staleness probes, which run
+    /// concurrently with each built-in check's query (so in no fixed order).
+    pub(crate) fn check_queries(&self) -> Vec<String> {
+        let mut q = self.queries();
+        q.retain(|q| !q.starts_with(STALENESS_PROBE));
+        q
+    }
+
+    /// How many staleness probes were received.
+    pub(crate) fn staleness_probes(&self) -> usize {
+        self.queries().len() - self.check_queries().len()
+    }
 }
 
 /// The query-routed server the check tests use.
@@ -291,6 +304,10 @@ pub(crate) fn fixture(name: &str) -> (u16, String) {
 }
 
 /// A server answering the first route whose pattern the query contains.
+///
+/// The staleness probe every built-in check sends beside its query
+/// (`time() - max(timestamp(…))`) gets the recorded fresh answer unless a
+/// route says otherwise.
 pub(crate) async fn serve_fixtures(routes: &[(&'static str, &'static str)]) -> TestServer {
     let table: Vec<(&'static str, u16, String)> = routes
         .iter()
@@ -299,14 +316,19 @@ pub(crate) async fn serve_fixtures(routes: &[(&'static str, &'static str)]) -> T
             (*pat, status, body)
         })
         .collect();
+    let (_, fresh) = fixture("staleness_fresh.json");
     start(
         move |query| match table.iter().find(|(pat, _, _)| query.contains(pat)) {
             Some((_, status, body)) => Reply::json(*status, body.clone()),
+            None if query.starts_with(STALENESS_PROBE) => Reply::json(200, fresh.clone()),
             None => Reply::text(500, format!("no route for query {query}")),
         },
     )
     .await
 }
+
+/// How the staleness probe's text begins.
+pub(crate) const STALENESS_PROBE: &str = "time() - max(timestamp(";
 
 /// Serves requests on one connection until the client closes it.
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(

@@ -35,6 +35,11 @@ pub enum Reason {
     BelowMinRequests,
     /// Several series where the check expects one.
     MultipleSeries,
+    /// The canary's newest sample is older than `maxStaleness`, or gone
+    /// (the exporter stopped while old samples still fill the window).
+    Stale,
+    /// The backend answered with part of the data (VictoriaMetrics `isPartial`).
+    PartialResponse,
     /// A result type the check cannot use (matrix or string).
     UnsupportedResult,
     /// Prometheus could not be queried or rejected the query.
@@ -63,6 +68,8 @@ impl Reason {
             Reason::NoTraffic => "NoTraffic",
             Reason::BelowMinRequests => "BelowMinRequests",
             Reason::MultipleSeries => "MultipleSeries",
+            Reason::Stale => "Stale",
+            Reason::PartialResponse => "PartialResponse",
             Reason::UnsupportedResult => "UnsupportedResult",
             Reason::PrometheusError => "PrometheusError",
             Reason::BadQuery => "BadQuery",

@@ -1,0 +1,242 @@
+//! Domain layer: the presets, named sets of series, labels, units and
+//! matchers for the metric families people have (docs/presets.md is the
+//! user's table; this file is the one place the values live). The config
+//! reader starts from a preset and applies the user's `series` overrides.
+
+use super::LatencyUnit;
+
+/// The preset a config names (`preset:`); `hotrod` when omitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    /// The seed's HotROD: its own request counter and spanmetrics latency.
+    Hotrod,
+    /// The OpenTelemetry Collector's spanmetrics connector (every version's names).
+    OtelSpanmetrics,
+    /// The OpenTelemetry HTTP server histogram (semantic conventions).
+    OtelHttp,
+    /// Istio's standard metrics, as the destination proxy reports them.
+    Istio,
+    /// Linkerd's proxy metrics, inbound side.
+    Linkerd,
+}
+
+/// Every preset, in the order the docs list them.
+pub const PRESETS: [Preset; 5] = [
+    Preset::Hotrod,
+    Preset::OtelSpanmetrics,
+    Preset::OtelHttp,
+    Preset::Istio,
+    Preset::Linkerd,
+];
+
+/// One preset's request counter.
+#[derive(Debug)]
+pub struct RequestSpec {
+    /// Names tried in order (detection picks the first that exists).
+    pub metrics: &'static [&'static str],
+    /// Namespace label.
+    pub namespace_label: &'static str,
+    /// Pod-template hash label.
+    pub hash_label: &'static str,
+    /// Matcher of the failed requests.
+    pub error_matcher: &'static str,
+    /// `(label, matcher)` used instead when the series carry `label`.
+    pub error_variant: Option<(&'static str, &'static str)>,
+    /// Scope matchers.
+    pub matchers: &'static [&'static str],
+    /// Label `service:` matches.
+    pub service_label: &'static str,
+}
+
+/// One preset's latency histogram.
+#[derive(Debug)]
+pub struct LatencySpec {
+    /// `(bucket series, unit)` tried in order.
+    pub metrics: &'static [(&'static str, LatencyUnit)],
+    /// Namespace label.
+    pub namespace_label: &'static str,
+    /// Pod-template hash label.
+    pub hash_label: &'static str,
+    /// Scope matchers.
+    pub matchers: &'static [&'static str],
+    /// Label `service:` matches.
+    pub service_label: &'static str,
+}
+
+/// A preset's two series.
+#[derive(Debug)]
+pub struct PresetSpec {
+    /// The request counter.
+    pub requests: RequestSpec,
+    /// The latency histogram.
+    pub latency: LatencySpec,
+}
+
+use LatencyUnit::{Milliseconds as Ms, Seconds as S};
+
+/// The hash label every preset but `hotrod` defaults to: Argo's pod label
+/// `rollouts-pod-template-hash` as Prometheus' `labelmap` (or the
+/// Collector's k8sattributes with that tag name) spells it.
+const HASH: &str = "rollouts_pod_template_hash";
+/// The OpenTelemetry namespace attribute `k8s.namespace.name` as a label.
+const OTEL_NAMESPACE: &str = "k8s_namespace_name";
+
+const HOTROD: PresetSpec = PresetSpec {
+    requests: RequestSpec {
+        metrics: &["hotrod_requests_total"],
+        namespace_label: "namespace",
+        hash_label: HASH,
+        error_matcher: "error=\"true\"",
+        error_variant: None,
+        matchers: &[],
+        service_label: "service",
+    },
+    latency: LatencySpec {
+        metrics: &[("traces_span_metrics_duration_milliseconds_bucket", Ms)],
+        namespace_label: "hotrod_namespace",
+        hash_label: "hotrod_pod_hash",
+        matchers: &[],
+        service_label: "service_name",
+    },
+};
+
+const OTEL_SPANMETRICS: PresetSpec = PresetSpec {
+    requests: RequestSpec {
+        metrics: &["traces_span_metrics_calls_total", "calls_total"],
+        namespace_label: OTEL_NAMESPACE,
+        hash_label: HASH,
+        error_matcher: "status_code=\"STATUS_CODE_ERROR\"",
+        error_variant: Some(("otel_status_code", "otel_status_code=\"ERROR\"")),
+        matchers: &["span_kind=\"SPAN_KIND_SERVER\""],
+        service_label: "service_name",
+    },
+    latency: LatencySpec {
+        metrics: &[
+            ("traces_span_metrics_duration_milliseconds_bucket", Ms),
+            ("traces_span_metrics_duration_seconds_bucket", S),
+            ("duration_milliseconds_bucket", Ms),
+            ("duration_seconds_bucket", S),
+        ],
+        namespace_label: OTEL_NAMESPACE,
+        hash_label: HASH,
+        matchers: &["span_kind=\"SPAN_KIND_SERVER\""],
+        service_label: "service_name",
+    },
+};
+
+const OTEL_HTTP: PresetSpec = PresetSpec {
+    requests: RequestSpec {
+        metrics: &["http_server_request_duration_seconds_count"],
+        namespace_label: OTEL_NAMESPACE,
+        hash_label: HASH,
+        error_matcher: "http_response_status_code=~\"5..\"",
+        error_variant: None,
+        matchers: &[],
+        service_label: "service_name",
+    },
+    latency: LatencySpec {
+        metrics: &[("http_server_request_duration_seconds_bucket", S)],
+        namespace_label: OTEL_NAMESPACE,
+        hash_label: HASH,
+        matchers: &[],
+        service_label: "service_name",
+    },
+};
+
+const ISTIO: PresetSpec = PresetSpec {
+    requests: RequestSpec {
+        metrics: &["istio_requests_total"],
+        namespace_label: "destination_workload_namespace",
+        hash_label: HASH,
+        error_matcher: "response_code=~\"5..\"",
+        error_variant: None,
+        matchers: &["reporter=\"destination\""],
+        service_label: "destination_service_name",
+    },
+    latency: LatencySpec {
+        metrics: &[("istio_request_duration_milliseconds_bucket", Ms)],
+        namespace_label: "destination_workload_namespace",
+        hash_label: HASH,
+        matchers: &["reporter=\"destination\""],
+        service_label: "destination_service_name",
+    },
+};
+
+const LINKERD: PresetSpec = PresetSpec {
+    requests: RequestSpec {
+        metrics: &["response_total"],
+        namespace_label: "namespace",
+        hash_label: HASH,
+        error_matcher: "classification=\"failure\"",
+        error_variant: None,
+        matchers: &["direction=\"inbound\""],
+        service_label: "deployment",
+    },
+    latency: LatencySpec {
+        metrics: &[("response_latency_ms_bucket", Ms)],
+        namespace_label: "namespace",
+        hash_label: HASH,
+        matchers: &["direction=\"inbound\""],
+        service_label: "deployment",
+    },
+};
+
+impl Preset {
+    /// The spelling in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Preset::Hotrod => "hotrod",
+            Preset::OtelSpanmetrics => "otel-spanmetrics",
+            Preset::OtelHttp => "otel-http",
+            Preset::Istio => "istio",
+            Preset::Linkerd => "linkerd",
+        }
+    }
+
+    /// The preset spelled `name`, if any.
+    pub fn from_name(name: &str) -> Option<Preset> {
+        PRESETS.into_iter().find(|p| p.as_str() == name)
+    }
+
+    /// The preset's series, labels, units and matchers.
+    pub fn spec(self) -> &'static PresetSpec {
+        match self {
+            Preset::Hotrod => &HOTROD,
+            Preset::OtelSpanmetrics => &OTEL_SPANMETRICS,
+            Preset::OtelHttp => &OTEL_HTTP,
+            Preset::Istio => &ISTIO,
+            Preset::Linkerd => &LINKERD,
+        }
+    }
+
+    /// The names a user may write, for messages.
+    pub fn names() -> String {
+        PRESETS.map(Preset::as_str).join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_is_valid_promql() {
+        for p in PRESETS {
+            assert_eq!(Preset::from_name(p.as_str()), Some(p));
+            let s = p.spec();
+            let matchers = s.requests.matchers.iter().chain(s.latency.matchers);
+            for m in matchers.chain([&s.requests.error_matcher]) {
+                crate::promql::parse_matcher(m).unwrap_or_else(|e| panic!("{p:?} {m}: {e}"));
+            }
+            for name in s
+                .requests
+                .metrics
+                .iter()
+                .chain(s.latency.metrics.iter().map(|m| &m.0))
+            {
+                assert!(crate::promql::is_metric_name(name), "{p:?} {name}");
+            }
+        }
+        assert_eq!(Preset::from_name("prometheus"), None);
+    }
+}
