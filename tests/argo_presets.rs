@@ -35,6 +35,8 @@ const DATA_SECONDS: u32 = 8;
 const NAMESPACE: &str = "hotrod";
 /// The label Argo puts the canary's hash in (`docs/presets.md`).
 const HASH_LABEL: &str = "rollouts-pod-template-hash";
+/// What a measurement says when the hash came from the label (`docs/presets.md`).
+const FROM_LABEL: &str = "from the AnalysisRun's label rollouts-pod-template-hash";
 /// The plugin name the peer's loader registers (`tests/argo/peer/reconcile`).
 const PLUGIN: &str = "canary-gate/prometheus";
 
@@ -58,14 +60,14 @@ const CASES: &[Case] = &[
         hash: "healthy1",
         labelled: true,
         phase: "Successful",
-        message: &["healthy1", HASH_LABEL],
+        message: &["canary hash healthy1", FROM_LABEL],
     },
     Case {
         rollout: "errors",
         hash: "errors1",
         labelled: true,
         phase: "Failed",
-        message: &["errors1", HASH_LABEL],
+        message: &["canary hash errors1", FROM_LABEL],
     },
     Case {
         rollout: "unlabelled",
@@ -182,10 +184,10 @@ fn run_line(line: Line, template: &Path) -> Vec<String> {
                 .into_iter()
                 .map(|w| format!("argo {dir}: steprun {}: {w}", case.rollout)),
         );
-        if !case.labelled {
-            if let Some(labels) = run["metadata"]["labels"].as_object_mut() {
-                labels.remove(HASH_LABEL);
-            }
+        if !case.labelled
+            && let Some(labels) = run["metadata"]["labels"].as_object_mut()
+        {
+            labels.remove(HASH_LABEL);
         }
         scenarios.push(json!({"name": case.rollout, "run": run}));
     }

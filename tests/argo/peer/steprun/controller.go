@@ -43,6 +43,11 @@ func (r running) stop(cancel context.CancelFunc) {
 // dynamic one, read by the informers, and the typed one argo writes to; a
 // mirror copies those writes to the dynamic one, as one API server would
 // show them. It starts the informers and the controller's workers.
+//
+// The tolerant informers are not only fidelity: v1.9.1's syncHandler writes
+// the patched Rollout back into the Rollouts informer as unstructured
+// (writeBackToInformer, rollout/controller.go@v1.9.1), which only the
+// tolerant lister reads back.
 func start(ctx context.Context, kube *k8sfake.Clientset, argo *fake.Clientset, argoObjects ...runtime.Object) (running, error) {
 	dynamic, err := newDynamic(argoObjects)
 	if err != nil {

@@ -1,9 +1,9 @@
 // Package steprun is the `steprun` subcommand of the argo peer: the proof of
 // what Argo Rollouts puts on the AnalysisRun of a canary step. It runs argo's
-// own rollout controller (rollout.NewController + Run, wired with fake
-// clientsets and informers as controller/controller.go does) on a Rollout
-// that is mid-update: a stable ReplicaSet, a canary ReplicaSet whose
-// `rollouts-pod-template-hash` label is -hash, and a first canary step
+// own rollout controller (rollout.NewController + Run, wired as
+// cmd/rollouts-controller/main.go does, over fake clientsets; see start)
+// on a Rollout that is mid-update: a stable ReplicaSet, a canary ReplicaSet
+// whose `rollouts-pod-template-hash` label is -hash, and a first canary step
 // `analysis: {templates: [{templateName: <the -template's name>}]}`. The
 // controller reconciles it until it creates the step's AnalysisRun
 // (rollout/analysis.go: reconcileStepBasedAnalysisRun → createAnalysisRun →
