@@ -8,12 +8,14 @@
 //! `go build` leaves an up-to-date binary alone.
 //!
 //! [`run_peer`] runs a subcommand with a hang guard and expects the peer's
-//! `PASS` line; [`run_host`] does so for `host`, which drives our binary
+//! `PASS` line ([`run_peer_input`] also writes its stdin); [`run_host`] does
+//! so for `host`, which drives our binary
 //! through Argo's own plugin loader and RPC client (`tests/argo/peer/host`).
 
 #![allow(dead_code)] // Reason: each test binary uses a different part of this module.
 
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -105,15 +107,27 @@ pub(crate) fn run_host(line: Line, args: &[&str]) -> String {
 /// output with `PASS`. A hang past [`PEER_TIMEOUT`] fails the test. Returns
 /// stdout.
 pub(crate) fn run_peer(line: Line, subcommand: &str, args: &[&str]) -> String {
+    run_peer_input(line, subcommand, args, "")
+}
+
+/// [`run_peer`] with `input` on the peer's stdin.
+pub(crate) fn run_peer_input(line: Line, subcommand: &str, args: &[&str], input: &str) -> String {
     let peer = argo_peer(line);
     let what = format!("argo-peer ({}) {subcommand} {args:?}", line.dir());
     let mut child = Command::new(peer)
         .arg(subcommand)
         .args(args)
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_owned();
+    // Written from a thread, so a peer that does not read cannot block us.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
     // Drain both pipes while waiting, so a chatty peer cannot block on them.
     let mut stdout = child.stdout.take().expect("stdout");
     let mut stderr = child.stderr.take().expect("stderr");
@@ -131,6 +145,7 @@ pub(crate) fn run_peer(line: Line, subcommand: &str, args: &[&str]) -> String {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
+    let _ = writer.join();
     let stdout = out.join().expect("stdout reader");
     let stderr = err.join().expect("stderr reader");
     let Some(status) = status else {

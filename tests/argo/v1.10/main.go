@@ -7,6 +7,7 @@ import (
 	_ "canarygate/argopeer/grpcpeer"
 	_ "canarygate/argopeer/host"
 	_ "canarygate/argopeer/reconcile"
+	_ "canarygate/argopeer/steprun"
 	_ "canarygate/argopeer/version"
 )
 

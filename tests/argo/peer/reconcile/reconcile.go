@@ -12,14 +12,16 @@
 // divided by -speedup, and its plugin `address` is the scenario's Prometheus.
 // Counts, limits and the checks' configuration are the shipped ones. Argo's
 // retry interval after an Error measurement (DefaultErrorRetryInterval, 10 s)
-// is a constant and stays.
+// is a constant and stays. A scenario may instead carry a whole AnalysisRun
+// that argo's rollout controller made (the steprun subcommand), which is
+// reconciled as given (tests/argo_presets.rs).
 //
 // Input (stdin): a JSON array of scenarios (see type scenario). All runs are
 // reconciled at once by one controller with one worker per run.
 // Output (stdout): per run, as it completes, a line `RESULT {json}` (type
 // runOut) and a readable line; then the peer's PASS, or FAIL when a run did
 // not complete within -timeout. The verdicts are judged by the caller
-// (tests/argo_reconcile.rs).
+// (tests/argo_reconcile.rs, tests/argo_presets.rs).
 package reconcile
 
 import (
@@ -73,7 +75,7 @@ type options struct {
 func run(args []string) error {
 	var o options
 	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
-	fs.StringVar(&o.template, "template", "", "the AnalysisTemplate YAML (plugin-config/analysis-template.yaml)")
+	fs.StringVar(&o.template, "template", "", "the AnalysisTemplate YAML (plugin-config/analysis-template.yaml); needed by scenarios without a run")
 	fs.StringVar(&o.plugin, "plugin", "", "the canary-gate binary")
 	fs.StringVar(&o.dir, "dir", "", "working directory for argo's plugin-bin/ (created)")
 	fs.IntVar(&o.speedup, "speedup", 10, "divide every initialDelay and interval by this")
@@ -82,8 +84,8 @@ func run(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if o.template == "" || o.plugin == "" || o.dir == "" || o.speedup < 1 {
-		return errors.New("reconcile needs -template, -plugin, -dir (and -speedup >= 1)")
+	if o.plugin == "" || o.dir == "" || o.speedup < 1 {
+		return errors.New("reconcile needs -plugin, -dir (and -speedup >= 1)")
 	}
 	log.SetLevel(log.WarnLevel)
 	if o.verbose {
@@ -101,9 +103,11 @@ func run(args []string) error {
 		return errors.New("no scenarios on stdin")
 	}
 	// Parsed before loader.Install changes the working directory.
-	template, err := loadTemplate(o.template)
-	if err != nil {
-		return err
+	var template *v1alpha1.AnalysisTemplate
+	if o.template != "" {
+		if template, err = LoadTemplate(o.template); err != nil {
+			return err
+		}
 	}
 	runs := make([]*v1alpha1.AnalysisRun, len(scenarios))
 	for i, s := range scenarios {

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -24,6 +25,10 @@ type scenario struct {
 	// Retention, when > 0, is the run's measurementRetention limit for every
 	// metric (metricName ".*").
 	Retention int32 `json:"retention,omitempty"`
+	// Run, when set, is an AnalysisRun that argo made (the steprun
+	// subcommand's output), reconciled as given: the template, Hash,
+	// Namespace, Address, Retention and -speedup do not apply to it.
+	Run *v1alpha1.AnalysisRun `json:"run,omitempty"`
 }
 
 // metricOut is one metric's result in the output line.
@@ -53,9 +58,9 @@ type runOut struct {
 	Metrics  []metricOut `json:"metrics"`
 }
 
-// loadTemplate parses the shipped AnalysisTemplate into argo's own type,
-// refusing fields argo's type does not have.
-func loadTemplate(path string) (*v1alpha1.AnalysisTemplate, error) {
+// LoadTemplate parses an AnalysisTemplate file (YAML or JSON) into argo's
+// own type, refusing fields argo's type does not have.
+func LoadTemplate(path string) (*v1alpha1.AnalysisTemplate, error) {
 	body, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -110,6 +115,12 @@ func withAddress(m *v1alpha1.Metric, address string) error {
 // controller does: argo's utils/analysis.NewAnalysisRunFromTemplates merges
 // the args and the measurementRetention into the run.
 func newRun(t *v1alpha1.AnalysisTemplate, s scenario, factor int) (*v1alpha1.AnalysisRun, error) {
+	if s.Run != nil {
+		return s.Run.DeepCopy(), nil
+	}
+	if t == nil {
+		return nil, errors.New("no -template for a scenario without a run")
+	}
 	t = t.DeepCopy()
 	for i := range t.Spec.Metrics {
 		if err := speedUp(&t.Spec.Metrics[i], factor); err != nil {
