@@ -255,40 +255,31 @@ fn backend(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// A backend answering every query with `body`, and the staleness probe
+/// with the recorded fresh answer.
+async fn serve_backend(body: &str) -> Responder {
+    let body = backend(body);
+    let (_, fresh) = fixture("staleness_fresh.json");
+    start(move |q| match q.starts_with(STALENESS_PROBE) {
+        true => Reply::json(200, fresh.clone()),
+        false => Reply::json(200, body.clone()),
+    })
+    .await
+}
+
 #[tokio::test]
 async fn partial_answers_are_inconclusive_and_infos_are_kept() {
-    let partial = backend("partial_victoriametrics.json");
-    let (_, fresh) = fixture("staleness_fresh.json");
-    let fresh2 = fresh.clone();
-    let r = start(move |q| match q.starts_with(STALENESS_PROBE) {
-        true => Reply::json(200, fresh.clone()),
-        false => Reply::json(200, partial.clone()),
-    })
-    .await;
-    let m = run(
-        &r,
-        &step_run("hotrod", Some("healthy1")),
-        r#", "check": "traffic""#,
-    )
-    .await;
+    let healthy = step_run("hotrod", Some("healthy1"));
+    let r = serve_backend("partial_victoriametrics.json").await;
+    let m = run(&r, &healthy, r#", "check": "traffic""#).await;
     expect(
         &m,
         Phase::Inconclusive,
         "PartialResponse",
         &["partial result", "would have been Successful"],
     );
-    let infos = backend("infos_prometheus3.json");
-    let r = start(move |q| match q.starts_with(STALENESS_PROBE) {
-        true => Reply::json(200, fresh2.clone()),
-        false => Reply::json(200, infos.clone()),
-    })
-    .await;
-    let m = run(
-        &r,
-        &step_run("hotrod", Some("healthy1")),
-        r#", "check": "traffic""#,
-    )
-    .await;
+    let r = serve_backend("infos_prometheus3.json").await;
+    let m = run(&r, &healthy, r#", "check": "traffic""#).await;
     expect(&m, Phase::Successful, "Passed", &[]);
     assert!(
         m.metadata["infos"].starts_with("\"PromQL info: metric might not be a counter"),

@@ -25,15 +25,32 @@ pub(crate) struct Gathered {
     pub(crate) requests_in_window: Option<f64>,
     /// Error-rate: the error series is absent while the canary served traffic.
     pub(crate) no_error_series: bool,
-    /// Prometheus' warnings from every query, and failed optional follow-ups.
-    pub(crate) warnings: Vec<String>,
-    /// Prometheus' infos from every query.
-    pub(crate) infos: Vec<String>,
-    /// A backend said some of its answer is missing (VictoriaMetrics' `isPartial`).
-    pub(crate) partial: bool,
+    /// What the answers said beside their data.
+    pub(crate) notes: Notes,
     /// The staleness probe: `None` when not made or it failed, `Some(None)`
     /// when the canary has no fresh sample, `Some(Some(age))` in seconds.
     pub(crate) newest_age: Option<Option<f64>>,
+}
+
+/// What every answer of a Run said beside its data.
+#[derive(Debug, Default)]
+pub(crate) struct Notes {
+    /// Prometheus' warnings, and failed optional follow-ups.
+    pub(crate) warnings: Vec<String>,
+    /// Prometheus' infos.
+    pub(crate) infos: Vec<String>,
+    /// A backend said some of its answer is missing (VictoriaMetrics' `isPartial`).
+    pub(crate) partial: bool,
+}
+
+impl Notes {
+    /// Keeps what `r` said beside its data, and returns the data.
+    fn absorb(&mut self, r: QueryResponse) -> QueryData {
+        self.warnings.extend(r.warnings);
+        self.infos.extend(r.infos);
+        self.partial |= r.partial;
+        r.data
+    }
 }
 
 /// Runs the queries of `p` on `client`, each finishing by `deadline`. An
@@ -69,47 +86,34 @@ pub(crate) async fn gather(
         Decision::error(reason, e.to_string())
     })?;
     *latency = Some(main.latency);
-    let mut warnings = main.warnings;
-    let mut infos = main.infos;
-    let mut partial = main.partial;
+    let mut notes = Notes::default();
+    let mut result = notes.absorb(main);
     let newest_age = match staleness {
         None => None,
-        Some(Ok(r)) => {
-            warnings.extend(r.warnings);
-            infos.extend(r.infos);
-            partial |= r.partial;
-            Some(single_value(&r.data))
-        }
+        Some(Ok(r)) => Some(single_value(&notes.absorb(r))),
         Some(Err(e)) => {
-            warnings.push(format!("staleness query failed: {e}"));
+            notes.warnings.push(format!("staleness query failed: {e}"));
             None
         }
     };
     let requests_in_window = match gate {
         None => None,
-        Some(Ok(r)) => {
-            warnings.extend(r.warnings);
-            infos.extend(r.infos);
-            partial |= r.partial;
-            Some(single_value(&r.data).unwrap_or(0.0))
-        }
+        Some(Ok(r)) => Some(single_value(&notes.absorb(r)).unwrap_or(0.0)),
         Some(Err(e)) => {
             let msg = format!("minRequests query failed: {e}");
             return Err(Decision::error(Reason::PrometheusError, msg));
         }
     };
-    let mut result = main.data;
     let mut no_error_series = false;
     if is_empty(&result) {
-        (result, no_error_series) = error_rate_fallback(client, p, result, deadline, &mut warnings)
-            .await
-            .map_err(|e| Decision::error(Reason::PrometheusError, e.to_string()))?;
+        (result, no_error_series) =
+            error_rate_fallback(client, p, result, deadline, &mut notes).await?;
     }
     if is_empty(&result) {
-        result = idle_in_scope(client, p, result, deadline, &mut warnings).await?;
+        result = idle_in_scope(client, p, result, deadline, &mut notes).await?;
     }
     let presence = if is_empty(&result) {
-        presence(client, p, deadline, &mut warnings).await?
+        presence(client, p, deadline, &mut notes).await?
     } else {
         None
     };
@@ -118,9 +122,7 @@ pub(crate) async fn gather(
         presence,
         requests_in_window,
         no_error_series,
-        warnings,
-        infos,
-        partial,
+        notes,
         newest_age,
     })
 }
@@ -130,29 +132,16 @@ async fn presence(
     client: &Client,
     p: &PreparedCheck,
     deadline: Instant,
-    warnings: &mut Vec<String>,
+    notes: &mut Notes,
 ) -> Result<Option<Presence>, Decision> {
     let Some(q) = &p.presence_query else {
         return Ok(None);
     };
-    match client.query_by(q, deadline).await {
-        Ok(r) => {
-            warnings.extend(r.warnings);
-            Ok(Some(if is_empty(&r.data) {
-                Presence::Absent
-            } else {
-                Presence::Present
-            }))
-        }
-        // The Run's deadline passed: the Run cannot be decided.
-        Err(e @ PromError::Timeout { .. }) => {
-            Err(Decision::error(Reason::PrometheusError, e.to_string()))
-        }
-        Err(e) => {
-            warnings.push(format!("presence query failed: {e}"));
-            Ok(None)
-        }
-    }
+    let data = follow_up(client, q, deadline, notes, "presence").await?;
+    Ok(data.map(|d| match is_empty(&d) {
+        true => Presence::Absent,
+        false => Presence::Present,
+    }))
 }
 
 /// Error-rate: an empty ratio may only mean "no error series yet"; ask
@@ -162,27 +151,17 @@ async fn error_rate_fallback(
     p: &PreparedCheck,
     result: QueryData,
     deadline: Instant,
-    warnings: &mut Vec<String>,
-) -> Result<(QueryData, bool), PromError> {
+    notes: &mut Notes,
+) -> Result<(QueryData, bool), Decision> {
     let Some(q) = &p.traffic_query else {
         return Ok((result, false));
     };
-    let traffic: Result<QueryResponse, _> = client.query_by(q, deadline).await;
-    match traffic {
-        Ok(r) => {
-            warnings.extend(r.warnings.iter().cloned());
-            Ok(match single_value(&r.data) {
-                Some(v) if v > 0.0 => (synthetic(0.0), true),
-                Some(0.0) => (synthetic(f64::NAN), false),
-                _ => (result, false),
-            })
-        }
-        Err(e @ PromError::Timeout { .. }) => Err(e),
-        Err(e) => {
-            warnings.push(format!("traffic follow-up query failed: {e}"));
-            Ok((result, false))
-        }
-    }
+    let traffic = follow_up(client, q, deadline, notes, "traffic follow-up").await?;
+    Ok(match traffic.as_ref().and_then(single_value) {
+        Some(v) if v > 0.0 => (synthetic(0.0), true),
+        Some(0.0) => (synthetic(f64::NAN), false),
+        _ => (result, false),
+    })
 }
 
 /// An empty result whose canary still has series out of the check's scope
@@ -193,29 +172,38 @@ async fn idle_in_scope(
     p: &PreparedCheck,
     result: QueryData,
     deadline: Instant,
-    warnings: &mut Vec<String>,
+    notes: &mut Notes,
 ) -> Result<QueryData, Decision> {
     let Some(q) = &p.canary_series_query else {
         return Ok(result);
     };
+    let series = follow_up(client, q, deadline, notes, "canary series follow-up").await?;
+    Ok(match series {
+        Some(d) if !is_empty(&d) => synthetic(match p.config.check {
+            Check::Traffic => 0.0,
+            _ => f64::NAN,
+        }),
+        _ => result,
+    })
+}
+
+/// An optional follow-up query: its data, or `None` when it failed (kept as
+/// a warning). Only the Run's deadline passing makes the Run an Error.
+async fn follow_up(
+    client: &Client,
+    q: &str,
+    deadline: Instant,
+    notes: &mut Notes,
+    what: &str,
+) -> Result<Option<QueryData>, Decision> {
     match client.query_by(q, deadline).await {
-        Ok(r) if !is_empty(&r.data) => {
-            warnings.extend(r.warnings);
-            Ok(synthetic(match p.config.check {
-                Check::Traffic => 0.0,
-                _ => f64::NAN,
-            }))
-        }
-        Ok(r) => {
-            warnings.extend(r.warnings);
-            Ok(result)
-        }
+        Ok(r) => Ok(Some(notes.absorb(r))),
         Err(e @ PromError::Timeout { .. }) => {
             Err(Decision::error(Reason::PrometheusError, e.to_string()))
         }
         Err(e) => {
-            warnings.push(format!("canary series follow-up query failed: {e}"));
-            Ok(result)
+            notes.warnings.push(format!("{what} query failed: {e}"));
+            Ok(None)
         }
     }
 }

@@ -339,20 +339,20 @@ fn assemble(
                 .then_some(&eval as &dyn Fn(&ConditionInput) -> ConditionOutcome),
         },
     );
-    let decision = decide::freshness(&p.config, decision, g.partial, g.newest_age);
+    let decision = decide::freshness(&p.config, decision, g.notes.partial, g.newest_age);
     if let Some(Some(age)) = g.newest_age {
         metadata.insert(meta::NEWEST_SAMPLE_AGE.into(), decide::short(age));
     }
-    if !g.infos.is_empty() {
-        metadata.insert(meta::INFOS.into(), quoted_list(&g.infos));
+    if !g.notes.infos.is_empty() {
+        metadata.insert(meta::INFOS.into(), quoted_list(&g.notes.infos));
     }
     metadata.insert(meta::SERIES_COUNT.into(), decision.series_count.to_string());
     metadata.insert(
         meta::VALUE.into(),
         single_value(&g.result).map_or_else(|| decision.value.clone(), go_float),
     );
-    if !g.warnings.is_empty() {
-        metadata.insert(meta::WARNINGS.into(), quoted_list(&g.warnings));
+    if !g.notes.warnings.is_empty() {
+        metadata.insert(meta::WARNINGS.into(), quoted_list(&g.notes.warnings));
     }
     decision
 }
