@@ -67,9 +67,16 @@ pub(crate) async fn resolve(
     mut cfg: Config,
     deadline: Instant,
 ) -> Result<Config, Decision> {
+    let ns = cfg.namespace.clone().unwrap_or_default();
+    let probe = Probe {
+        cache,
+        client,
+        tenant: tenant(&cfg),
+        namespace: &ns,
+        deadline,
+    };
     let reads_requests = matches!(cfg.check, Check::Traffic | Check::ErrorRate)
         || (matches!(cfg.check, Check::Latency) && cfg.min_requests > 0.0);
-    let ns = cfg.namespace.clone().unwrap_or_default();
     // The error label only matters to the error-rate check.
     let errors = matches!(cfg.check, Check::ErrorRate);
     let r = &cfg.requests;
@@ -77,21 +84,9 @@ pub(crate) async fn resolve(
         let names: Vec<&str> = std::iter::once(r.metric.as_str())
             .chain(r.fallbacks.iter().map(String::as_str))
             .collect();
-        let label = r
-            .error_variant
-            .as_ref()
-            .filter(|_| errors)
-            .map(|(l, _)| l.as_str());
-        let found = probe(
-            cache,
-            client,
-            &names,
-            &r.namespace_label,
-            &ns,
-            label,
-            deadline,
-        )
-        .await?;
+        let label = r.error_variant.as_ref().filter(|_| errors);
+        let label = label.map(|(l, _)| l.as_str());
+        let found = probe.run(&names, &r.namespace_label, label).await?;
         let Some(pick) = choose(&names, &found) else {
             return Err(absent(&cfg, "request counter", &names, &r.namespace_label));
         };
@@ -108,23 +103,10 @@ pub(crate) async fn resolve(
             .chain(l.fallbacks.iter().map(|(m, u)| (m.as_str(), *u)))
             .collect();
         let names: Vec<&str> = variants.iter().map(|v| v.0).collect();
-        let found = probe(
-            cache,
-            client,
-            &names,
-            &l.namespace_label,
-            &ns,
-            None,
-            deadline,
-        )
-        .await?;
+        let found = probe.run(&names, &l.namespace_label, None).await?;
         let Some(pick) = choose(&names, &found) else {
-            return Err(absent(
-                &cfg,
-                "latency histogram",
-                &names,
-                &l.namespace_label,
-            ));
+            let what = "latency histogram";
+            return Err(absent(&cfg, what, &names, &l.namespace_label));
         };
         let unit = variants.iter().find(|v| v.0 == pick.name).map(|v| v.1);
         let l = &mut cfg.latency;
@@ -135,41 +117,57 @@ pub(crate) async fn resolve(
     Ok(cfg)
 }
 
-/// One probe, or its cached answer.
-async fn probe(
-    cache: &Mutex<DetectionCache>,
-    client: &Client,
-    names: &[&str],
-    namespace_label: &str,
-    namespace: &str,
-    label: Option<&str>,
+/// Who asks: the same Prometheus address may serve several tenants
+/// (Mimir's and Cortex's `X-Scope-OrgID` header), each with its own series.
+fn tenant(cfg: &Config) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    cfg.prometheus.headers.hash(&mut h);
+    h.finish()
+}
+
+/// What every probe of one Run shares.
+struct Probe<'a> {
+    cache: &'a Mutex<DetectionCache>,
+    client: &'a Client,
+    tenant: u64,
+    namespace: &'a str,
     deadline: Instant,
-) -> Result<Arc<Vec<Found>>, Decision> {
-    let by: Vec<&str> = label.into_iter().collect();
-    let query =
-        crate::promql::names_query(names, namespace_label, namespace, &by).map_err(|e| {
+}
+
+impl Probe<'_> {
+    /// One probe, or its cached answer.
+    async fn run(
+        &self,
+        names: &[&str],
+        namespace_label: &str,
+        label: Option<&str>,
+    ) -> Result<Arc<Vec<Found>>, Decision> {
+        let by: Vec<&str> = label.into_iter().collect();
+        let query = crate::promql::names_query(names, namespace_label, self.namespace, &by)
+            .map_err(|e| {
+                let msg = format!("cannot build the detection probe: {e}");
+                Decision::error(Reason::BadConfig, msg)
+            })?;
+        let key = format!("{}\n{:x}\n{query}", self.client.address(), self.tenant);
+        // The cache holds plain data; a panic elsewhere cannot leave it inconsistent.
+        let lock = || self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(hit) = lock().get(&key, Instant::now()) {
+            return Ok(hit);
+        }
+        let answer = self.client.query_by(&query, self.deadline).await;
+        let answer = answer.map_err(|e| {
             Decision::error(
-                Reason::BadConfig,
-                format!("cannot build the detection probe: {e}"),
+                Reason::PrometheusError,
+                format!("the probe for the preset's series names failed: {e}"),
             )
         })?;
-    let key = format!("{}\n{query}", client.address());
-    // The cache holds plain data; a panic elsewhere cannot leave it inconsistent.
-    let lock = || cache.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(hit) = lock().get(&key, Instant::now()) {
-        return Ok(hit);
+        let found = Arc::new(found(&answer.data, label));
+        if !found.is_empty() {
+            lock().put(key, found.clone(), Instant::now());
+        }
+        Ok(found)
     }
-    let answer = client.query_by(&query, deadline).await.map_err(|e| {
-        Decision::error(
-            Reason::PrometheusError,
-            format!("the probe for the preset's series names failed: {e}"),
-        )
-    })?;
-    let found = Arc::new(found(&answer.data, label));
-    if !found.is_empty() {
-        lock().put(key, found.clone(), Instant::now());
-    }
-    Ok(found)
 }
 
 /// The rows of a probe's answer.
