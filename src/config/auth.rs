@@ -72,7 +72,10 @@ fn oauth2(o: &Obj<'_>) -> Result<OAuth2Config, ConfigError> {
 
 /// Exactly one of `clientSecret` and `clientSecretFile`.
 fn client_secret(o: &Obj<'_>) -> Result<Secret, ConfigError> {
-    match (o.secret_str("clientSecret")?, path_field(o, "clientSecretFile")?) {
+    match (
+        o.secret_str("clientSecret")?,
+        path_field(o, "clientSecretFile")?,
+    ) {
         (Some(""), None) => Err(ConfigError::Invalid {
             path: o.path("clientSecret"),
             value: "an empty string".into(),

@@ -328,11 +328,7 @@ impl Client {
     }
 
     /// An OAuth2 token for one request, by the Run's deadline.
-    async fn oauth2_token(
-        &self,
-        src: &TokenSource,
-        deadline: Instant,
-    ) -> Result<Arc<str>, Error> {
+    async fn oauth2_token(&self, src: &TokenSource, deadline: Instant) -> Result<Arc<str>, Error> {
         match tokio::time::timeout_at(deadline, src.token(&self.http, &self.redactor)).await {
             Ok(r) => r,
             Err(_elapsed) => Err(Error::OAuth2 {

@@ -137,6 +137,9 @@ mod tests {
         let shown = format!("{cfg:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("oauth-client-secret"), "{shown}");
-        assert!(shown.contains("alice") && shown.contains("https://idp/token"), "{shown}");
+        assert!(
+            shown.contains("alice") && shown.contains("https://idp/token"),
+            "{shown}"
+        );
     }
 }

@@ -239,7 +239,9 @@ impl TokenSource {
             let why = if e.is_timeout() {
                 "the identity provider did not answer in time".to_owned()
             } else {
-                redactor.redact(&root_cause(&e), &self.learned()).into_owned()
+                redactor
+                    .redact(&root_cause(&e), &self.learned())
+                    .into_owned()
             };
             self.error(why)
         })?;
@@ -276,7 +278,11 @@ impl TokenSource {
         let mut body = Vec::new();
         loop {
             let chunk = resp.chunk().await.map_err(|e| {
-                self.error(redactor.redact(&root_cause(&e), &self.learned()).into_owned())
+                self.error(
+                    redactor
+                        .redact(&root_cause(&e), &self.learned())
+                        .into_owned(),
+                )
             })?;
             let Some(chunk) = chunk else {
                 return Ok(body);
@@ -326,7 +332,11 @@ impl TokenSource {
 
     fn remember_secret(&self, secret: &Arc<str>) {
         let mut learned = self.lock();
-        if learned.secret.as_ref().is_some_and(|s| Arc::ptr_eq(s, secret)) {
+        if learned
+            .secret
+            .as_ref()
+            .is_some_and(|s| Arc::ptr_eq(s, secret))
+        {
             return;
         }
         let [current, _] = std::mem::take(&mut learned.secrets);
@@ -404,13 +414,31 @@ mod tests {
         let ok = |body: &str| parse_token(body.as_bytes()).map(|(t, d)| (t.to_string(), d));
         let secs = Duration::from_secs;
         for (body, life) in [
-            (r#"{"access_token":"t0k","token_type":"Bearer"}"#, DEFAULT_TOKEN_LIFETIME),
-            (r#"{"access_token":"t0k","expires_in":0}"#, DEFAULT_TOKEN_LIFETIME),
-            (r#"{"access_token":"t0k","token_type":"bearer","expires_in":3600,"scope":"a"}"#, MAX_TOKEN_LIFETIME - TOKEN_EXPIRY_MARGIN),
-            (r#"{"access_token":"t0k","expires_in":"600"}"#, secs(600 - margin)),
-            (r#"{"access_token":"t0k","expires_in":90.5}"#, secs(90 - margin)),
+            (
+                r#"{"access_token":"t0k","token_type":"Bearer"}"#,
+                DEFAULT_TOKEN_LIFETIME,
+            ),
+            (
+                r#"{"access_token":"t0k","expires_in":0}"#,
+                DEFAULT_TOKEN_LIFETIME,
+            ),
+            (
+                r#"{"access_token":"t0k","token_type":"bearer","expires_in":3600,"scope":"a"}"#,
+                MAX_TOKEN_LIFETIME - TOKEN_EXPIRY_MARGIN,
+            ),
+            (
+                r#"{"access_token":"t0k","expires_in":"600"}"#,
+                secs(600 - margin),
+            ),
+            (
+                r#"{"access_token":"t0k","expires_in":90.5}"#,
+                secs(90 - margin),
+            ),
             (r#"{"access_token":"t0k","expires_in":5}"#, Duration::ZERO),
-            (r#"{"access_token":"t0k","expires_in":18446744073709551615}"#, MAX_TOKEN_LIFETIME - TOKEN_EXPIRY_MARGIN),
+            (
+                r#"{"access_token":"t0k","expires_in":18446744073709551615}"#,
+                MAX_TOKEN_LIFETIME - TOKEN_EXPIRY_MARGIN,
+            ),
         ] {
             assert_eq!(ok(body), Ok(("t0k".to_owned(), life)), "{body}");
         }
@@ -418,7 +446,10 @@ mod tests {
             ("<html>", "not JSON"),
             (r#"{"token":"x"}"#, "not a token response"),
             (r#"{"access_token":12345678}"#, "not a token response"),
-            (r#"{"access_token":"x","token_type":"mac"}"#, "token_type \"mac\" is not supported"),
+            (
+                r#"{"access_token":"x","token_type":"mac"}"#,
+                "token_type \"mac\" is not supported",
+            ),
             (r#"{"access_token":""}"#, "empty"),
             (r#"{"access_token":"a b"}"#, "space"),
             (r#"{"access_token":"x","expires_in":-1}"#, "expires_in"),
