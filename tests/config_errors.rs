@@ -1,7 +1,7 @@
 //! The config errors added by the hardening work (issue 12) and by
-//! `authentication` (issue 10), as tables: each bad input is rejected with a message that names the field and the
-//! value, never quotes a secret, and never quotes more than the quoted-value
-//! limit of an input.
+//! `authentication` (issue 10), as tables: each bad input is rejected with a
+//! message that names the field and the value, never quotes a secret, and
+//! never quotes more than the quoted-value limit of an input.
 
 use canary_gate::argo::{AnalysisRun, Metric, Phase, Provider};
 use canary_gate::canary::CanaryProvider;
