@@ -9,7 +9,8 @@
 //! built once per config from everything secret in it and every form a
 //! server can send back:
 //! - every header value (the config cannot tell an `X-Api-Key` from a tenant
-//!   id), the inline password, `user:password`, and `base64(user:password)`
+//!   id) and the credentials part of a `<scheme> <credentials>` value, the
+//!   inline password, `user:password`, and `base64(user:password)`
 //!   as sent in `Authorization: Basic`; the same for an inline OAuth2 client
 //!   secret with its client id;
 //! - for each, its JSON-escaped and form-encoded spellings when they differ;
@@ -136,6 +137,11 @@ impl Redactor {
         let mut known = SecretForms::default();
         for (_, value) in &cfg.headers {
             known.extend(&SecretForms::of(value));
+            // `<scheme> <credentials>` (RFC 9110 §11.4): a server that
+            // strips or reflows spaces echoes the credentials alone.
+            if let Some((_, credentials)) = value.trim().split_once(' ') {
+                known.extend(&SecretForms::of(credentials.trim()));
+            }
         }
         if let Some(b) = &cfg.basic_auth
             && let Secret::Inline(p) = &b.password
@@ -283,6 +289,13 @@ mod tests {
         );
         let token = SecretForms::of("tok-123456");
         let out = r.redact(&text, &[token]);
+        let mut bearer = ClientConfig::new("http://p:9090");
+        bearer.headers = vec![("Authorization".into(), "Bearer  hdr-tok-42 ".into())];
+        let echoed = "authorization:Bearerhdr-tok-42;";
+        assert_eq!(
+            Redactor::for_config(&bearer).redact(echoed, &[]),
+            "authorization:Bearer<redacted>;"
+        );
         for s in ["quoted", "s3cr3t", &b64] {
             assert!(!out.contains(s), "{s} in {out}");
         }
