@@ -6,7 +6,9 @@
 //! cut at [`MAX_RESPONSE_BYTES`]; the whole exchange is bounded by the
 //! configured timeout. Prometheus reports query errors as JSON with HTTP
 //! 400/422/503, so an error body is decoded before falling back to the bare
-//! HTTP status.
+//! HTTP status. The configured headers go on each Prometheus request, not
+//! on the HTTP client, because the same client also asks the OAuth2 token
+//! URL (`oauth2.rs`), another origin, for its tokens.
 
 use std::sync::Arc;
 use std::time::Duration;
