@@ -1,7 +1,7 @@
-//! The config errors added by the hardening work (issue 12), as one table:
-//! each bad input is rejected with a message that names the field and the
-//! value, never quotes a secret, and never quotes more than the quoted-value
-//! limit of an input.
+//! The config errors added by the hardening work (issue 12) and by
+//! `authentication` (issue 10), as tables: each bad input is rejected with a
+//! message that names the field and the value, never quotes a secret, and
+//! never quotes more than the quoted-value limit of an input.
 
 use canary_gate::argo::{AnalysisRun, Metric, Phase, Provider};
 use canary_gate::canary::CanaryProvider;
@@ -143,7 +143,13 @@ fn each_new_error_names_the_field_and_the_value() {
             vec![],
         ),
     ];
-    for (json, want, never) in &table {
+    check_table(&table);
+}
+
+/// Each row is rejected; the message has every `want`, no `never`, and is short.
+#[track_caller]
+fn check_table(table: &[(String, Vec<&str>, Vec<&str>)]) {
+    for (json, want, never) in table {
         let msg = match Config::from_json_with_env(json.as_bytes(), None) {
             Ok(c) => panic!("accepted {json}: {c:?}"),
             Err(e) => e.to_string(),
@@ -160,6 +166,181 @@ fn each_new_error_names_the_field_and_the_value() {
             msg.len()
         );
     }
+}
+
+/// `authentication` (issue 10): an `oauth2` section with the given fields.
+fn oauth2(fields: &str) -> String {
+    traffic(&format!(
+        r#", "authentication": {{"oauth2": {{{fields}}}}}"#
+    ))
+}
+
+const IDP: &str = r#""tokenUrl": "https://idp.example/token", "clientId": "cid""#;
+const SECRET: &str = "s3cr3t-client-value";
+
+/// `oauth2` with `IDP`, the inline `SECRET` and `more`.
+fn with(more: &str) -> String {
+    oauth2(&format!(r#"{IDP}, "clientSecret": "{SECRET}"{more}"#))
+}
+
+#[test]
+fn authentication_errors_name_the_field_and_hide_the_secret() {
+    let scopes: Vec<String> = (0..33).map(|i| format!("\"s{i}\"")).collect();
+    let both = format!(
+        r#"{{{ADDR}, "check": "query", "query": "up", "basicAuth": {{"username": "u", "password": "pw-value-77"}}, "authentication": {{"oauth2": {{{IDP}, "clientSecret": "{SECRET}"}}}}}}"#
+    );
+    let header = traffic(&format!(
+        r#", "headers": [{{"key": "X-A", "value": "1"}}, {{"key": "authorization", "value": "Bearer hv-secret-1"}}], "authentication": {{"oauth2": {{{IDP}, "clientSecret": "{SECRET}"}}}}"#
+    ));
+    let table: Vec<(String, Vec<&str>, Vec<&str>)> = vec![
+        (
+            oauth2(&format!(
+                r#""tokenUrl": "https://idp.example/token", "clientSecret": "{SECRET}""#
+            )),
+            vec!["authentication.oauth2.clientId is required"],
+            vec![SECRET],
+        ),
+        (
+            oauth2(&format!(r#""clientId": "cid", "clientSecret": "{SECRET}""#)),
+            vec![
+                "authentication.oauth2.tokenUrl is required",
+                "token endpoint",
+            ],
+            vec![SECRET],
+        ),
+        (
+            with(r#", "clientSecretFile": "/var/run/idp/secret""#),
+            vec![
+                "authentication.oauth2.clientSecret",
+                "not both",
+                "clientSecretFile",
+            ],
+            vec![SECRET],
+        ),
+        (
+            oauth2(IDP),
+            vec![
+                "authentication.oauth2.clientSecret is required",
+                "clientSecretFile",
+            ],
+            vec![],
+        ),
+        (
+            oauth2(&format!(r#"{IDP}, "clientSecret": """#)),
+            vec!["authentication.oauth2.clientSecret", "an empty string"],
+            vec![],
+        ),
+        (
+            oauth2(&format!(r#"{IDP}, "clientSecret": 12345678"#)),
+            vec![
+                "authentication.oauth2.clientSecret: expected a string",
+                "value hidden",
+            ],
+            vec!["12345678"],
+        ),
+        (
+            oauth2(&format!(r#"{IDP}, "clientSecretFile": """#)),
+            vec!["authentication.oauth2.clientSecretFile", "empty path"],
+            vec![],
+        ),
+        (
+            traffic(r#", "authentication": {"sigv4": {"region": "eu-west-1"}}"#),
+            vec![
+                "authentication.sigv4 is not supported",
+                "aws-sigv4-proxy",
+                "point address at it",
+            ],
+            vec![],
+        ),
+        (
+            traffic(r#", "authentication": {"basic": {}}"#),
+            vec!["authentication.basic: unknown field", "oauth2, sigv4"],
+            vec![],
+        ),
+        (
+            with(r#", "clientSecert": "x""#),
+            vec![
+                "authentication.oauth2.clientSecert: unknown field",
+                "clientSecretFile, scopes",
+            ],
+            vec![SECRET],
+        ),
+        (
+            both,
+            vec![
+                "authentication.oauth2 and basicAuth cannot both be set",
+                "Authorization",
+            ],
+            vec![SECRET, "pw-value-77"],
+        ),
+        (
+            traffic(&format!(
+                r#", "bearerTokenFile": "/t", "authentication": {{"oauth2": {{{IDP}, "clientSecret": "{SECRET}"}}}}"#
+            )),
+            vec!["authentication.oauth2 and bearerTokenFile cannot both be set"],
+            vec![SECRET],
+        ),
+        (
+            header,
+            vec![
+                "authentication.oauth2 and headers[1] cannot both be set",
+                "Authorization header",
+            ],
+            vec![SECRET, "hv-secret-1"],
+        ),
+        (
+            oauth2(&format!(
+                r#""tokenUrl": "https://u:hunter2-pw@idp/token", "clientId": "c", "clientSecret": "{SECRET}""#
+            )),
+            vec![
+                "authentication.oauth2.tokenUrl",
+                "credentials (hidden)",
+                "clientId and clientSecret",
+            ],
+            vec!["hunter2", SECRET],
+        ),
+        (
+            oauth2(&format!(
+                r#""tokenUrl": "ftp://idp/token", "clientId": "c", "clientSecret": "{SECRET}""#
+            )),
+            vec![
+                "authentication.oauth2.tokenUrl",
+                "\"ftp://idp/token\"",
+                "not http or https",
+            ],
+            vec![SECRET],
+        ),
+        (
+            with(r#", "scopes": ["read", "a b"]"#),
+            vec![
+                "authentication.oauth2.scopes[1]",
+                "\"a b\"",
+                "one non-empty word",
+            ],
+            vec![SECRET],
+        ),
+        (
+            with(r#", "scopes": [""]"#),
+            vec!["authentication.oauth2.scopes[0]", "\"\""],
+            vec![],
+        ),
+        (
+            with(r#", "scopes": [7]"#),
+            vec!["authentication.oauth2.scopes[0]: expected a string"],
+            vec![],
+        ),
+        (
+            with(r#", "scopes": "read write""#),
+            vec!["authentication.oauth2.scopes: expected a list"],
+            vec![],
+        ),
+        (
+            with(&format!(r#", "scopes": [{}]"#, scopes.join(", "))),
+            vec!["authentication.oauth2.scopes", "33 entries", "more than 32"],
+            vec![],
+        ),
+    ];
+    check_table(&table);
 }
 
 #[test]

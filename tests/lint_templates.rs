@@ -93,7 +93,7 @@ fn bad_configs_are_errors_naming_the_field() {
             "metric typo: warning: no address: the controller's ARGO_ROLLOUTS_PROMETHEUS_ADDRESS must be set, or the Run \
              is an Error",
             "metric typo: error: plugin config: minRat: unknown field; valid fields here: address, timeout, headers, \
-             bearerTokenFile, basicAuth, tls, insecure, check, preset, service, maxStaleness, namespace, \
+             bearerTokenFile, basicAuth, authentication, tls, insecure, check, preset, service, maxStaleness, namespace, \
              podTemplateHash, window, minRate, maxErrorRatio, quantile, maxLatencyMs, minRequests, series, query, \
              canaryMatchers, onEmpty",
             "metric unknown-check: error: plugin config: check: \"trafic\" is invalid: unknown check; use one of \

@@ -15,6 +15,7 @@
 //! | `headers` | none | `[{key, value}]`, ≤ 32; values never echoed |
 //! | `bearerTokenFile` | none | exclusive with `basicAuth` |
 //! | `basicAuth` | none | `{username, password \| passwordFile}` |
+//! | `authentication.oauth2` | none | `{tokenUrl, clientId, clientSecret \| clientSecretFile, scopes}`; client credentials; exclusive with `bearerTokenFile`, `basicAuth`, an `Authorization` header; `sigv4` is refused |
 //! | `tls` | none | `{caFile, insecureSkipVerify}`; top-level `insecure: true` is an alias |
 //! | `check` | required | `traffic`, `error-rate`, `latency`, `query` |
 //! | `preset` | `hotrod` | the series family ([`Preset`], docs/presets.md) |
@@ -34,6 +35,7 @@
 //! | `canaryMatchers` | none | `query` only: `{label: value}` injected into every selector |
 //! | `onEmpty` | `inconclusive` | `failed` / `error`: what empty, NaN and ±Inf results become |
 
+mod auth;
 mod duration;
 mod presets;
 mod reader;
@@ -66,6 +68,8 @@ pub const ADDRESS_ENV: &str = "ARGO_ROLLOUTS_PROMETHEUS_ADDRESS";
 pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
 /// Largest number of `headers` entries.
 pub const MAX_HEADERS: usize = 32;
+/// Largest number of `authentication.oauth2.scopes` entries.
+pub const MAX_OAUTH2_SCOPES: usize = 32;
 /// Largest number of `canaryMatchers` entries.
 pub const MAX_CANARY_MATCHERS: usize = 32;
 /// Largest number of `series.*.matchers` entries.
@@ -93,6 +97,7 @@ const TOP_FIELDS: &[&str] = &[
     "headers",
     "bearerTokenFile",
     "basicAuth",
+    "authentication",
     "tls",
     "insecure",
     "check",
@@ -168,6 +173,24 @@ pub enum ConfigError {
         value: String,
         /// Why, and what is accepted.
         reason: String,
+    },
+    /// Two fields that cannot be set together (both set the same thing).
+    #[error("{path} and {other} cannot both be set: {reason}")]
+    Conflict {
+        /// Field path of one.
+        path: String,
+        /// Field path of the other.
+        other: String,
+        /// Why, and what to keep.
+        reason: String,
+    },
+    /// An option Argo's built-in provider has that canary-gate does not support.
+    #[error("{path} is not supported: {advice}")]
+    Unsupported {
+        /// Field path.
+        path: String,
+        /// What to do instead.
+        advice: String,
     },
     /// A required field is missing or empty.
     #[error("{path} is required: {reason}")]

@@ -1,6 +1,6 @@
 //! Domain layer: the nested sections of the plugin config (connection and
 //! auth, series: a preset with the user's overrides), split out of `mod.rs`
-//! to keep each file readable.
+//! to keep each file readable; `authentication` is in `auth.rs`.
 
 use std::path::PathBuf;
 
@@ -36,7 +36,7 @@ pub(super) fn prometheus_config(
             }
         },
     };
-    check_address(&address, path)?;
+    check_address(&address, path, "basicAuth")?;
     let timeout = duration_field(top, "timeout", DEFAULT_TIMEOUT)?;
     if timeout.is_zero() || timeout > MAX_TIMEOUT {
         return Err(invalid(
@@ -51,25 +51,14 @@ pub(super) fn prometheus_config(
         None => None,
         Some(ba) => Some(basic_auth(&ba)?),
     };
-    if bearer_token_file.is_some() && basic_auth.is_some() {
-        return Err(invalid(
-            "bearerTokenFile".into(),
-            top.get("bearerTokenFile").unwrap_or(&Value::Null),
-            "set either bearerTokenFile or basicAuth, not both (both use the Authorization header)",
-        ));
-    }
-    if bearer_token_file.is_some() || basic_auth.is_some() {
-        let auth = headers
-            .iter()
-            .position(|(k, _)| k.eq_ignore_ascii_case("authorization"));
-        if let Some(i) = auth {
-            return Err(invalid(
-                format!("headers[{i}].key"),
-                &Value::String(headers[i].0.clone()),
-                "an Authorization header conflicts with bearerTokenFile / basicAuth, which set it; keep one",
-            ));
-        }
-    }
+    let oauth2 = super::auth::authentication(top)?;
+    super::auth::one_authorization(
+        top,
+        &headers,
+        bearer_token_file.is_some(),
+        basic_auth.is_some(),
+        oauth2.is_some(),
+    )?;
     let (ca_file, mut insecure_skip_verify) =
         match top.obj("tls", &["caFile", "insecureSkipVerify"])? {
             None => (None, false),
@@ -86,6 +75,7 @@ pub(super) fn prometheus_config(
         headers,
         bearer_token_file,
         basic_auth,
+        oauth2,
         tls: TlsConfig {
             ca_file,
             insecure_skip_verify,
@@ -94,8 +84,12 @@ pub(super) fn prometheus_config(
 }
 
 /// The address rule is [`crate::prometheus::check_address`]; this words it
-/// for the config, naming the field.
-fn check_address(address: &str, path: String) -> Result<(), ConfigError> {
+/// for the config, naming the field and where credentials go instead.
+pub(super) fn check_address(
+    address: &str,
+    path: String,
+    credentials_go_in: &str,
+) -> Result<(), ConfigError> {
     use crate::prometheus::AddressProblem;
     let reason = match crate::prometheus::check_address(address) {
         Ok(_) => return Ok(()),
@@ -104,7 +98,7 @@ fn check_address(address: &str, path: String) -> Result<(), ConfigError> {
             return Err(ConfigError::Invalid {
                 path,
                 value: "a URL with credentials (hidden)".into(),
-                reason: "put credentials in basicAuth, not in the URL".into(),
+                reason: format!("put credentials in {credentials_go_in}, not in the URL"),
             });
         }
         Err(AddressProblem::NotUrl(e)) => {
@@ -214,7 +208,7 @@ fn basic_auth(ba: &Obj<'_>) -> Result<BasicAuth, ConfigError> {
     })
 }
 
-fn path_field(obj: &Obj<'_>, key: &str) -> Result<Option<PathBuf>, ConfigError> {
+pub(super) fn path_field(obj: &Obj<'_>, key: &str) -> Result<Option<PathBuf>, ConfigError> {
     match obj.str(key)? {
         None => Ok(None),
         Some("") => Err(invalid(

@@ -6,18 +6,22 @@
 //! cut at [`MAX_RESPONSE_BYTES`]; the whole exchange is bounded by the
 //! configured timeout. Prometheus reports query errors as JSON with HTTP
 //! 400/422/503, so an error body is decoded before falling back to the bare
-//! HTTP status.
+//! HTTP status. The configured headers go on each Prometheus request, not
+//! on the HTTP client, because the same client also asks the OAuth2 token
+//! URL (`oauth2.rs`), another origin, for its tokens.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
+use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
 use super::config::{ClientConfig, Secret};
 use super::error::Error;
 use super::files::{FilePolicy, read_confined};
 use super::model::QueryResponse;
+use super::oauth2::TokenSource;
 use super::redact::{Redactor, SecretForms};
 use super::secret::FileSecret;
 use super::validate::{chain, check_query, header_map, parse_address, root_cause};
@@ -51,6 +55,10 @@ pub struct Client {
     timeout: Duration,
     bearer: Option<FileSecret>,
     basic: Option<(String, PasswordSource)>,
+    oauth2: Option<TokenSource>,
+    /// The configured headers, sent to Prometheus only (never to the
+    /// OAuth2 token URL, another origin).
+    headers: HeaderMap,
     redactor: Redactor,
 }
 
@@ -97,7 +105,6 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout)
-            .default_headers(header_map(&cfg.headers)?)
             .user_agent(concat!("canary-gate/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &cfg.tls.ca_file {
             let tls_err = |reason: String| Error::Tls {
@@ -137,6 +144,22 @@ impl Client {
             .bearer_token_file
             .clone()
             .map(|p| FileSecret::new("bearerTokenFile", p, None, policy.clone()));
+        let headers = header_map(&cfg.headers)?;
+        let oauth2 = match &cfg.oauth2 {
+            None => None,
+            Some(o) => {
+                let sets_auth = bearer.is_some()
+                    || basic.is_some()
+                    || headers.contains_key(reqwest::header::AUTHORIZATION);
+                if sets_auth {
+                    return Err(Error::InvalidArgument {
+                        field: "authentication.oauth2",
+                        reason: "conflicts with the bearer token file, basic auth or an Authorization header, which also set Authorization; keep one".into(),
+                    });
+                }
+                Some(TokenSource::new(o, policy)?)
+            }
+        };
         Ok(Client {
             http,
             address,
@@ -145,12 +168,15 @@ impl Client {
             timeout: cfg.timeout,
             bearer,
             basic,
+            oauth2,
+            headers,
             redactor: Redactor::for_config(cfg),
         })
     }
 
     /// The forms of the file secrets read so far (bearer token, password
-    /// file), current and previous, for the Run's redaction step.
+    /// file, OAuth2 client secret file) and of the OAuth2 access tokens,
+    /// current and previous, for the Run's redaction step.
     pub fn learned_secrets(&self) -> Vec<SecretForms> {
         let mut out = Vec::new();
         let files = [
@@ -164,6 +190,9 @@ impl Client {
             if let Some(forms) = f.forms() {
                 out.extend(forms.into_iter().filter(|f| !f.is_empty()));
             }
+        }
+        if let Some(o) = &self.oauth2 {
+            out.extend(o.learned());
         }
         out
     }
@@ -241,8 +270,19 @@ impl Client {
         deadline: Instant,
     ) -> Result<QueryResponse, Error> {
         let started = Instant::now();
+        let token = match &self.oauth2 {
+            Some(src) => Some(self.oauth2_token(src, deadline).await?),
+            None => None,
+        };
         let fetched = tokio::time::timeout_at(deadline, async {
-            let mut req = self.http.post(url.clone()).form(form);
+            let mut req = self
+                .http
+                .post(url.clone())
+                .headers(self.headers.clone())
+                .form(form);
+            if let Some(t) = &token {
+                req = req.bearer_auth(t);
+            }
             if let Some(token) = &self.bearer {
                 req = req.bearer_auth(token.get().await?);
             }
@@ -255,6 +295,10 @@ impl Client {
             }
             let resp = req.send().await.map_err(|e| self.transport_error(e))?;
             let status = resp.status().as_u16();
+            if let (401, Some(src), Some(t)) = (status, &self.oauth2, &token) {
+                // Revoked or expired early: the next Run fetches a new one.
+                src.invalidate(t);
+            }
             if resp.status().is_redirection() {
                 return Err(self.redirect_error(status, &resp));
             }
@@ -282,6 +326,20 @@ impl Client {
                 reason: format!("the decoder stopped: {e}"),
             }),
             Err(_elapsed) => Err(self.timeout_error()),
+        }
+    }
+
+    /// An OAuth2 token for one request, by the Run's deadline.
+    async fn oauth2_token(&self, src: &TokenSource, deadline: Instant) -> Result<Arc<str>, Error> {
+        match tokio::time::timeout_at(deadline, src.token(&self.http, &self.redactor)).await {
+            Ok(r) => r,
+            Err(_elapsed) => Err(Error::OAuth2 {
+                token_url: src.shown_url().to_owned(),
+                reason: format!(
+                    "no token within the Run's timeout of {:?} (the identity provider is slow or another Run's refresh is)",
+                    self.timeout
+                ),
+            }),
         }
     }
 
@@ -389,34 +447,8 @@ impl Client {
         }
     }
 
-    /// The start of a body for an error message, printable and secret-free.
-    /// Secrets are removed before the cut, so none is left half-shown.
     fn snippet(&self, body: &[u8]) -> String {
-        let window = ERROR_SNIPPET_CHARS * 4 + self.longest_secret();
-        let text = String::from_utf8_lossy(&body[..body.len().min(window)]);
-        let learned = self.learned_secrets();
-        let (clean, was_cut) =
-            self.redactor
-                .redact_prefix(&text, ERROR_SNIPPET_CHARS * 4, &learned);
-        let mut s: String = clean
-            .chars()
-            .take(ERROR_SNIPPET_CHARS)
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        if was_cut || clean.chars().count() > ERROR_SNIPPET_CHARS || body.len() > window {
-            s.push('…');
-        }
-        s.trim().to_owned()
-    }
-
-    fn longest_secret(&self) -> usize {
-        let learned = self.learned_secrets();
-        learned
-            .iter()
-            .map(SecretForms::longest)
-            .chain([self.redactor.longest()])
-            .max()
-            .unwrap_or(0)
+        snippet(&self.redactor, &self.learned_secrets(), body)
     }
 
     /// Removes any secret of this config from text a server sent back (a
@@ -426,4 +458,28 @@ impl Client {
             .redact(text, &self.learned_secrets())
             .into_owned()
     }
+}
+
+/// The start of a body for an error message, printable and free of the
+/// secrets of `redactor` and `learned`. Secrets are removed before the cut,
+/// so none is left half-shown.
+pub(super) fn snippet(redactor: &Redactor, learned: &[SecretForms], body: &[u8]) -> String {
+    let longest = learned
+        .iter()
+        .map(SecretForms::longest)
+        .chain([redactor.longest()])
+        .max()
+        .unwrap_or(0);
+    let window = ERROR_SNIPPET_CHARS * 4 + longest;
+    let text = String::from_utf8_lossy(&body[..body.len().min(window)]);
+    let (clean, was_cut) = redactor.redact_prefix(&text, ERROR_SNIPPET_CHARS * 4, learned);
+    let mut s: String = clean
+        .chars()
+        .take(ERROR_SNIPPET_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if was_cut || clean.chars().count() > ERROR_SNIPPET_CHARS || body.len() > window {
+        s.push('…');
+    }
+    s.trim().to_owned()
 }

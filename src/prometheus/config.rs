@@ -28,7 +28,10 @@ pub struct ClientConfig {
     pub bearer_token_file: Option<PathBuf>,
     /// HTTP basic authentication.
     pub basic_auth: Option<BasicAuth>,
-    /// TLS settings for `https://` addresses.
+    /// OAuth2 client-credentials grant: a token fetched from an identity
+    /// provider, sent as a bearer token.
+    pub oauth2: Option<OAuth2Config>,
+    /// TLS settings for `https://` addresses (and the OAuth2 token URL).
     pub tls: TlsConfig,
 }
 
@@ -41,6 +44,7 @@ impl ClientConfig {
             headers: Vec::new(),
             bearer_token_file: None,
             basic_auth: None,
+            oauth2: None,
             tls: TlsConfig::default(),
         }
     }
@@ -55,6 +59,7 @@ impl fmt::Debug for ClientConfig {
             .field("header_names", &header_names)
             .field("bearer_token_file", &self.bearer_token_file)
             .field("basic_auth", &self.basic_auth)
+            .field("oauth2", &self.oauth2)
             .field("tls", &self.tls)
             .finish()
     }
@@ -67,6 +72,21 @@ pub struct BasicAuth {
     pub username: String,
     /// The password, inline or from a file.
     pub password: Secret,
+}
+
+/// The OAuth2 client-credentials grant (RFC 6749 §4.4): `client_id` and
+/// `client_secret` buy a token at `token_url`, which is then sent to
+/// Prometheus as `Authorization: Bearer`. `Debug` never shows the secret.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OAuth2Config {
+    /// The identity provider's token endpoint (`http(s)://`, no credentials).
+    pub token_url: String,
+    /// The client id (not secret).
+    pub client_id: String,
+    /// The client secret, inline or from a file.
+    pub client_secret: Secret,
+    /// Scopes asked for (sent space-joined); none sends no `scope`.
+    pub scopes: Vec<String>,
 }
 
 /// A secret value, given inline or read from a file at request time.
@@ -108,8 +128,18 @@ mod tests {
             username: "alice".into(),
             password: Secret::Inline("hunter2-very-secret".into()),
         });
+        cfg.oauth2 = Some(OAuth2Config {
+            token_url: "https://idp/token".into(),
+            client_id: "canary".into(),
+            client_secret: Secret::Inline("oauth-client-secret-42".into()),
+            scopes: vec!["read".into()],
+        });
         let shown = format!("{cfg:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
-        assert!(shown.contains("alice"), "{shown}");
+        assert!(!shown.contains("oauth-client-secret"), "{shown}");
+        assert!(
+            shown.contains("alice") && shown.contains("https://idp/token"),
+            "{shown}"
+        );
     }
 }

@@ -2,9 +2,10 @@
 //!
 //! Each variant carries what a user needs to act (the address, the timeout,
 //! the HTTP status, Prometheus' own `errorType` and `error`). No variant ever
-//! carries a bearer token or a password: secrets are only referred to by the
-//! file they came from, and text echoed by the server is scrubbed of the
-//! secrets in use before it is stored here.
+//! carries a bearer token, a password, an OAuth2 client secret or access
+//! token: secrets are only referred to by the file they came from, and text
+//! echoed by a server is scrubbed of the secrets in use before it is stored
+//! here.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -46,7 +47,8 @@ pub enum Error {
     /// an OS error.
     #[error("{field} {}: {reason}", quoted_path(.path))]
     File {
-        /// The config field (`bearerTokenFile`, `basicAuth.passwordFile`, `tls.caFile`).
+        /// The config field (`bearerTokenFile`, `basicAuth.passwordFile`,
+        /// `authentication.oauth2.clientSecretFile`, `tls.caFile`).
         field: &'static str,
         /// The path as configured.
         path: PathBuf,
@@ -69,6 +71,17 @@ pub enum Error {
         /// The CA file.
         path: PathBuf,
         /// Why it could not be used.
+        reason: String,
+    },
+    /// No OAuth2 token could be had from the identity provider: it refused
+    /// the client (its `error` and `error_description` are quoted, scrubbed
+    /// of every secret), was unreachable or too slow, or answered something
+    /// that is not a usable token. Never carries the secret or a token.
+    #[error("cannot get an OAuth2 token from {token_url}: {reason}")]
+    OAuth2 {
+        /// The configured token URL (cut).
+        token_url: String,
+        /// What went wrong, and what to check.
         reason: String,
     },
     /// The HTTP client could not be built from the configuration.

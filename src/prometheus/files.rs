@@ -1,5 +1,6 @@
 //! I/O layer: the only way the plugin reads a file a config names
-//! (`bearerTokenFile`, `basicAuth.passwordFile`, `tls.caFile`).
+//! (`bearerTokenFile`, `basicAuth.passwordFile`,
+//! `authentication.oauth2.clientSecretFile`, `tls.caFile`).
 //!
 //! The plugin runs inside the Argo Rollouts controller, whose pod holds a
 //! cluster-wide service-account token. Anyone who may write an

@@ -2,11 +2,12 @@
 //!
 //! | file | role |
 //! |---|---|
-//! | `config` | [`ClientConfig`]: address, timeout, headers, auth, TLS (the pool key) |
+//! | `config` | [`ClientConfig`]: address, timeout, headers, auth (incl. [`OAuth2Config`]), TLS (the pool key) |
 //! | `pool` | [`ClientPool`]: one reusable client per distinct config |
 //! | `client` | [`Client`]: `POST /api/v1/query` and `/api/v1/query_range`, limits, error mapping |
 //! | `model` | [`QueryResponse`] and the JSON decoder (NaN, ±Inf, warnings) |
 //! | `secret` | bearer-token and password files, re-read when they change |
+//! | `oauth2` | OAuth2 client-credentials tokens: fetched, cached, refreshed one at a time |
 //! | `files` | [`FilePolicy`]: every file read, confined to the operator's directories |
 //! | `redact` | [`Redactor`]: every secret of a config, in every form a server may echo |
 //! | `validate` | address, header and query checks before a client is built |
@@ -17,6 +18,7 @@ mod config;
 mod error;
 mod files;
 mod model;
+mod oauth2;
 mod pool;
 mod redact;
 mod secret;
@@ -26,11 +28,14 @@ pub use client::{
     Client, ERROR_SNIPPET_CHARS, INLINE_DECODE_BYTES, MAX_CA_FILE_BYTES, MAX_QUERY_BYTES,
     MAX_RESPONSE_BYTES,
 };
-pub use config::{BasicAuth, ClientConfig, DEFAULT_TIMEOUT, Secret, TlsConfig};
+pub use config::{BasicAuth, ClientConfig, DEFAULT_TIMEOUT, OAuth2Config, Secret, TlsConfig};
 pub use error::{ApiError, Error};
 pub use files::{ALLOW_FILE_DIR_FLAG, FilePolicy};
 pub use model::{
     MAX_LABELLED_SERIES, QueryData, QueryResponse, Sample, Series, parse_sample_value,
+};
+pub use oauth2::{
+    DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME, MAX_TOKEN_RESPONSE_BYTES, TOKEN_EXPIRY_MARGIN,
 };
 pub use pool::{ClientPool, MAX_POOLED_CLIENTS};
 pub use redact::{MIN_SECRET_BYTES, REDACTED, Redactor, SecretForms};

@@ -9,10 +9,13 @@
 //! built once per config from everything secret in it and every form a
 //! server can send back:
 //! - every header value (the config cannot tell an `X-Api-Key` from a tenant
-//!   id), the inline password, `user:password`, and `base64(user:password)`
-//!   as sent in `Authorization: Basic`;
+//!   id) and the credentials part of a `<scheme> <credentials>` value, the
+//!   inline password, `user:password`, and `base64(user:password)`
+//!   as sent in `Authorization: Basic`; the same for an inline OAuth2 client
+//!   secret with its client id;
 //! - for each, its JSON-escaped and form-encoded spellings when they differ;
-//! - file secrets (bearer token, password file) are only known when read:
+//! - file secrets (bearer token, password file, OAuth2 client secret file)
+//!   and OAuth2 access tokens are only known when read or issued:
 //!   [`SecretForms`] are computed at each (re-)read and added by the client.
 //!
 //! Values shorter than [`MIN_SECRET_BYTES`] are not treated as secrets: they
@@ -56,6 +59,19 @@ impl SecretForms {
         let pair = format!("{username}:{password}");
         f.add(&base64(pair.as_bytes()));
         f.add(&pair);
+        f.sort();
+        f
+    }
+
+    /// The forms of OAuth2 client credentials sent as HTTP basic auth: the
+    /// secret, and `id:secret` and its base64 both as written and with each
+    /// part form-encoded first (RFC 6749 §2.3.1).
+    pub fn client_credentials(client_id: &str, secret: &str) -> SecretForms {
+        let mut f = SecretForms::basic(client_id, secret);
+        f.extend(&SecretForms::basic(
+            &form_encode(client_id),
+            &form_encode(secret),
+        ));
         f.sort();
         f
     }
@@ -121,11 +137,21 @@ impl Redactor {
         let mut known = SecretForms::default();
         for (_, value) in &cfg.headers {
             known.extend(&SecretForms::of(value));
+            // `<scheme> <credentials>` (RFC 9110 §11.4): a server that
+            // strips or reflows spaces echoes the credentials alone.
+            if let Some((_, credentials)) = value.trim().split_once(' ') {
+                known.extend(&SecretForms::of(credentials.trim()));
+            }
         }
         if let Some(b) = &cfg.basic_auth
             && let Secret::Inline(p) = &b.password
         {
             known.extend(&SecretForms::basic(&b.username, p));
+        }
+        if let Some(o) = &cfg.oauth2
+            && let Secret::Inline(s) = &o.client_secret
+        {
+            known.extend(&SecretForms::client_credentials(&o.client_id, s));
         }
         known.sort();
         Redactor { known }
@@ -188,7 +214,8 @@ fn floor(s: &str, at: usize) -> usize {
     crate::text::floor_boundary(s, at)
 }
 
-fn form_encode(s: &str) -> String {
+/// `application/x-www-form-urlencoded` encoding of one value.
+pub(crate) fn form_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
@@ -262,6 +289,13 @@ mod tests {
         );
         let token = SecretForms::of("tok-123456");
         let out = r.redact(&text, &[token]);
+        let mut bearer = ClientConfig::new("http://p:9090");
+        bearer.headers = vec![("Authorization".into(), "Bearer  hdr-tok-42 ".into())];
+        let echoed = "authorization:Bearerhdr-tok-42;";
+        assert_eq!(
+            Redactor::for_config(&bearer).redact(echoed, &[]),
+            "authorization:Bearer<redacted>;"
+        );
         for s in ["quoted", "s3cr3t", &b64] {
             assert!(!out.contains(s), "{s} in {out}");
         }
