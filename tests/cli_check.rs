@@ -119,6 +119,8 @@ async fn failed_is_exit_1_with_json_output() {
 #[tokio::test(flavor = "multi_thread")]
 async fn inconclusive_is_exit_2_and_tells_no_series_from_metric_absent() {
     let r = serve_fixtures(&[
+        // The canary has no series at all (not even out of the check's scope).
+        ("count(hotrod_requests_total{", "presence_absent_hash.json"),
         (COUNT, "presence_present.json"),
         (TRAFFIC, "absent_traffic.json"),
     ])
