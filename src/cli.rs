@@ -61,7 +61,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// An absolute directory whose files configs may read (bearerTokenFile,
-    /// basicAuth.passwordFile, tls.caFile); repeatable. None by default. The
+    /// basicAuth.passwordFile, tls.caFile,
+    /// authentication.oauth2.clientSecretFile); repeatable. None by default. The
     /// cluster operator sets it in the plugin's `args` of the
     /// argo-rollouts-config ConfigMap; template authors cannot change it.
     #[arg(long = "allow-file-dir", value_name = "DIR", global = true)]
