@@ -55,8 +55,8 @@ use crate::prometheus::ClientConfig;
 use crate::promql::{MAX_QUERY_LEN, is_label_name, is_metric_name};
 
 pub use duration::MAX_DURATION_TEXT;
-pub use error::ConfigError;
 pub(crate) use duration::parse_go_duration;
+pub use error::ConfigError;
 pub use presets::{LatencySpec, PRESETS, Preset, PresetSpec, RequestSpec};
 pub use reader::MAX_QUOTED_VALUE;
 use reader::{Obj, find_placeholder, quote};
