@@ -121,6 +121,27 @@ fn special_rows() -> Vec<Row> {
         lacks: Vec::new(),
     };
     vec![
+        // An idle canary's latency is 0/0: Prometheus answers NaN,
+        // VictoriaMetrics drops the NaN; both must read NoTraffic. With no
+        // scope at all (matchers: []), the follow-up still finds the canary.
+        row(
+            "otel-http",
+            "idle1",
+            "otel-http",
+            "latency",
+            r#","series":{"latency":{"matchers":[]}}"#,
+            Phase::Inconclusive,
+            &["NoTraffic", "served no requests"],
+        ),
+        row(
+            "spanmetrics",
+            "idle1",
+            "otel-spanmetrics",
+            "error-rate",
+            "",
+            Phase::Inconclusive,
+            &["NoTraffic", "served no requests"],
+        ),
         // A scope override reaches the out-of-scope series: half of them fail.
         row(
             "istio",

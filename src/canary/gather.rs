@@ -165,7 +165,8 @@ async fn error_rate_fallback(
 }
 
 /// An empty result whose canary still has series out of the check's scope
-/// (its `/metrics` scrape, say) is a canary that served nothing in scope:
+/// (its `/metrics` scrape, say), or whose NaN the backend dropped, is a
+/// canary that served nothing in scope:
 /// traffic 0; the error ratio and the latency quantile are 0/0 (NaN).
 async fn idle_in_scope(
     client: &Client,

@@ -48,9 +48,11 @@ pub struct PreparedCheck {
     /// `time() - max(timestamp(series))` on the series the built-in check
     /// reads: how old the canary's newest sample is (the `Stale` rule).
     pub staleness_query: Option<String>,
-    /// `count(series{ns,hash})` without the scope matchers, when the series
-    /// has any: made after an empty result, it tells a canary that is up
-    /// but served nothing in scope (an idle canary Prometheus scrapes).
+    /// `count(series{ns,hash})` without the scope matchers: made after an
+    /// empty result, it tells a canary that is up but served nothing in
+    /// scope (an idle canary Prometheus scrapes), or whose NaN the backend
+    /// dropped (VictoriaMetrics drops a NaN `histogram_quantile`), from one
+    /// with no series at all.
     pub canary_series_query: Option<String>,
     /// Error-rate only: the traffic query, made when the ratio is empty
     /// (no error series at all drops the numerator, hence the whole ratio).
@@ -138,7 +140,6 @@ impl PreparedCheck {
             .transpose()
             .map_err(build)?;
         let canary_series_query = scoped
-            .filter(|sel| !sel.extra.is_empty())
             .map(promql::canary_series_query)
             .transpose()
             .map_err(build)?;
