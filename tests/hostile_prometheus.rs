@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use canary_gate::argo::{AnalysisRun, Measurement, Metric, Phase, Provider};
 use canary_gate::canary::{CanaryProvider, MAX_MESSAGE_BYTES, MAX_VALUE_BYTES};
 use canary_gate::prometheus::FilePolicy;
-use fakeprom::{Received, Reply, TestServer};
+use fakeprom::{Received, Reply, TestServer, base64};
 use serde_json::{Value, json};
 
 const HEADER_KEY: &str = "hk-7f3a9c1e5b2d4a60-header-secret";
@@ -36,24 +36,6 @@ fn write(name: &str, content: &str) -> PathBuf {
     let p = tmp().join(name);
     std::fs::write(&p, content).unwrap();
     p
-}
-
-fn base64(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in data.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            out.push(if i <= c.len() {
-                char::from(A[((n >> (18 - 6 * i)) & 63) as usize])
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 /// Every way to configure a secret: (name, config fields, the secret's forms).

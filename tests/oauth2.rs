@@ -21,7 +21,7 @@ use canary_gate::config::Config;
 use canary_gate::prometheus::{
     Client, ClientConfig, ClientPool, Error, FilePolicy, OAuth2Config, Secret, TOKEN_EXPIRY_MARGIN,
 };
-use fakeprom::{Received, Reply, TestServer};
+use fakeprom::{Received, Reply, TestServer, base64};
 use serde_json::{Value, json};
 
 const TOKEN_PATH: &str = "/token";
@@ -110,24 +110,6 @@ async fn pooled(c: &ClientConfig) -> Arc<Client> {
         .get(c)
         .await
         .expect("client")
-}
-
-fn base64(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in data.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            out.push(if i <= c.len() {
-                char::from(A[((n >> (18 - 6 * i)) & 63) as usize])
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 /// `Authorization: Basic` as RFC 6749 §2.3.1 builds it from `SECRET`.

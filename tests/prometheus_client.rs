@@ -11,7 +11,7 @@ use canary_gate::prometheus::{
     BasicAuth, Client, ClientConfig, ClientPool, Error, FilePolicy, MAX_RESPONSE_BYTES, QueryData,
     Secret,
 };
-use fakeprom::{Reply, TestServer};
+use fakeprom::{Reply, TestServer, base64};
 
 const OK_BODY: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"1"]}]}}"#;
 const TOKEN_A: &str = "tok-AAAA-1234567890-secret";
@@ -181,31 +181,13 @@ async fn basic_auth_inline_and_from_file() {
     assert_eq!(
         auth,
         vec![
-            format!("Basic {}", base64(&format!("alice:{PASSWORD}"))),
-            format!("Basic {}", base64(&format!("bob:{PASSWORD}-file"))),
+            format!("Basic {}", base64(format!("alice:{PASSWORD}").as_bytes())),
+            format!(
+                "Basic {}",
+                base64(format!("bob:{PASSWORD}-file").as_bytes())
+            ),
         ]
     );
-}
-
-fn base64(s: &str) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in s.as_bytes().chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test]
