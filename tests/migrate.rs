@@ -244,7 +244,7 @@ fn a_metric_without_equivalent_is_left_and_exits_1() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("amp/m: left unchanged: provider.prometheus.authentication has no canary-gate equivalent"), "{stderr}");
+    assert!(stderr.contains("amp/m: left unchanged: provider.prometheus.authentication.sigv4 has no canary-gate equivalent"), "{stderr}");
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         text,

@@ -5,8 +5,9 @@
 //!
 //! Per metric with `provider.prometheus`:
 //! - the connection (`address`, `timeout` in seconds, `insecure`, `headers`)
-//!   moves into the plugin config; `authentication` (SigV4, OAuth2) and
-//!   `rangeQuery` have no canary-gate equivalent, so such a metric is left
+//!   moves into the plugin config, `authentication.oauth2` too (same
+//!   spelling); `authentication.sigv4` and `rangeQuery` have no canary-gate
+//!   equivalent, so such a metric is left
 //!   as it is and reported;
 //! - a query of one of the three shapes [`shape`] recognises becomes that
 //!   check; its threshold moves from the `successCondition` into the config,
@@ -154,17 +155,23 @@ enum Outcome {
 
 /// The built-in provider's connection fields as plugin config fields.
 fn connection(prom: &Node) -> Result<Vec<(String, Node)>, String> {
-    for key in ["authentication", "rangeQuery"] {
-        if prom
-            .get(key)
-            .is_some_and(|v| *v != Node::Null && *v != Node::Map(Vec::new()))
-        {
-            return Err(format!(
-                "provider.prometheus.{key} has no canary-gate equivalent"
-            ));
-        }
+    let set = |v: &&Node| **v != Node::Null && **v != Node::Map(Vec::new());
+    if prom.get("rangeQuery").filter(set).is_some() {
+        return Err("provider.prometheus.rangeQuery has no canary-gate equivalent".into());
     }
     let mut fields = Vec::new();
+    if let Some(auth) = prom.get("authentication").filter(set) {
+        // OAuth2 is spelled the same in canary-gate's config; SigV4 is not supported.
+        if auth.get("sigv4").filter(set).is_some() {
+            return Err(
+                "provider.prometheus.authentication.sigv4 has no canary-gate equivalent".into(),
+            );
+        }
+        if let Some(oauth2) = auth.get("oauth2").filter(set) {
+            let entry = ("oauth2".to_owned(), oauth2.clone());
+            fields.push(("authentication".to_owned(), Node::Map(vec![entry])));
+        }
+    }
     if let Some(a) = prom.get("address") {
         fields.push(("address".to_owned(), a.clone()));
     }

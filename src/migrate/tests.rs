@@ -250,3 +250,29 @@ fn limits_are_fixed_only_when_lint_would_warn() {
         assert_eq!(got[0]["inconclusiveLimit"].as_i64(), want, "{limits}");
     }
 }
+
+#[test]
+fn oauth2_moves_into_the_plugin_config() {
+    let t = template(
+        "- name: q\n  successCondition: result[0] < 5\n  provider:\n    prometheus:\n      address: http://amp:9090\n      query: up\n      authentication:\n        oauth2:\n          tokenUrl: https://idp/token\n          clientId: canary\n          clientSecret: s3cret\n          scopes: [read]\n",
+    );
+    let m = migrate_str(&t, PLUGIN).unwrap();
+    assert_eq!((m.migrated, m.left), (1, 0), "{:#?}", m.changes);
+    let got = metrics(&m.text);
+    assert_eq!(
+        plugin(&got[0])["authentication"],
+        json!({"oauth2": {"tokenUrl": "https://idp/token", "clientId": "canary",
+                          "clientSecret": "s3cret", "scopes": ["read"]}})
+    );
+    // SigV4 beside it: still left as it is, and said why.
+    let t = template(
+        "- name: q\n  provider:\n    prometheus:\n      query: up\n      authentication:\n        sigv4:\n          region: eu-west-1\n        oauth2:\n          tokenUrl: https://idp/token\n",
+    );
+    let m = migrate_str(&t, PLUGIN).unwrap();
+    assert_eq!((m.migrated, m.left), (0, 1));
+    assert!(
+        m.changes[0].message.contains("authentication.sigv4"),
+        "{:?}",
+        m.changes
+    );
+}
