@@ -40,6 +40,16 @@ async fn run(r: &Responder, run: &AnalysisRun, plugin: &str) -> Measurement {
         .await
 }
 
+/// The traffic check of the simulator's healthy canary, zero config.
+async fn healthy_traffic(r: &Responder) -> Measurement {
+    run(
+        r,
+        &step_run("hotrod", Some("healthy1")),
+        r#", "check": "traffic""#,
+    )
+    .await
+}
+
 #[track_caller]
 fn expect(m: &Measurement, phase: Phase, reason: &str, msg: &[&str]) {
     assert_eq!(
@@ -59,12 +69,7 @@ fn expect(m: &Measurement, phase: Phase, reason: &str, msg: &[&str]) {
 #[tokio::test]
 async fn the_canary_comes_from_the_analysis_run() {
     let r = serve_fixtures(&[(TRAFFIC, "healthy_traffic.json")]).await;
-    let m = run(
-        &r,
-        &step_run("hotrod", Some("healthy1")),
-        r#", "check": "traffic""#,
-    )
-    .await;
+    let m = healthy_traffic(&r).await;
     expect(
         &m,
         Phase::Successful,
@@ -233,12 +238,7 @@ async fn stale_or_vanished_samples_are_not_a_verdict() {
     }
     // A fresh sample leaves the verdict alone and records its age.
     let r = serve_fixtures(&[(TRAFFIC, "healthy_traffic.json")]).await;
-    let m = run(
-        &r,
-        &step_run("hotrod", Some("healthy1")),
-        r#", "check": "traffic""#,
-    )
-    .await;
+    let m = healthy_traffic(&r).await;
     expect(&m, Phase::Successful, "Passed", &[]);
     assert!(
         m.metadata["newestSampleAgeSeconds"].parse::<f64>().unwrap() < 1.0,
