@@ -131,6 +131,7 @@ fn decision_cost() -> Duration {
                 presence: None,
                 requests_in_window: None,
                 no_error_series: false,
+                counted: None,
                 conditions: None,
             },
         );

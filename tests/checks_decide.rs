@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use canary_gate::argo::Phase;
 use canary_gate::canary::decide::{
-    ConditionInput, ConditionOutcome, Inputs, Presence, Reason, Verdicts, decide,
+    ConditionInput, ConditionOutcome, Counted, Inputs, Look, Presence, Reason, Verdicts, decide,
 };
 use canary_gate::config::Config;
 use canary_gate::prometheus::{QueryData, Sample, Series};
@@ -559,6 +559,7 @@ fn decisions() {
                 presence: r.presence,
                 requests_in_window: r.requests,
                 no_error_series: r.no_error_series,
+                counted: None,
                 conditions: r.cond.as_deref(),
             },
         );
@@ -674,4 +675,203 @@ fn conditions_explain_which_one_decided() {
             other => panic!("{success:?} {failure:?} {v}: {other:?}"),
         }
     }
+}
+
+/// The error-rate check on counts (docs/statistics.md §2 and §6): the issue's
+/// table through `decide`, with the message, reason and metadata.
+#[test]
+fn error_rate_bounds_decide_on_counts() {
+    let now = canary_gate::time::Time {
+        unix_secs: 1_800_000_000,
+        nanos: 0,
+    };
+    let started = canary_gate::time::Time {
+        unix_secs: now.unix_secs - 100,
+        nanos: 0,
+    };
+    type R = (
+        &'static str,
+        &'static str,
+        Option<canary_gate::time::Time>,
+        f64,
+        f64,
+    );
+    type Row = (
+        R,
+        Phase,
+        Reason,
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+    );
+    let rows: &[Row] = &[
+        (
+            ("0/59 at 5%", "", None, 59.0, 0.0),
+            Phase::Successful,
+            Reason::Passed,
+            &[
+                "0 errors in 59 requests over 2m (0%): at 95% confidence the error rate is at most 4.95% (Wilson bound, 0%–4.95%), below maxErrorRatio 5%",
+            ],
+            &[
+                ("requests", "59"),
+                ("errors", "0"),
+                ("method", "wilson"),
+                ("range", "2m"),
+                ("upperBound", "0.04951"),
+            ],
+        ),
+        (
+            ("0/50 at 5%", "", None, 50.0, 0.0),
+            Phase::Inconclusive,
+            Reason::NotEnoughSamples,
+            &[
+                "between 0% and 5.82% (Wilson bound), which does not settle maxErrorRatio 5%; about 9 more requests without errors would",
+            ],
+            &[("moreRequests", "9")],
+        ),
+        (
+            (
+                "15/1000 at 1%",
+                r#", "maxErrorRatio": 0.01"#,
+                None,
+                1000.0,
+                15.0,
+            ),
+            Phase::Inconclusive,
+            Reason::NotEnoughSamples,
+            &[
+                "15 errors in 1000 requests",
+                "between 0.99% and 2.28%",
+                "does not settle maxErrorRatio 1%; about 72 more requests at 1.5% would",
+            ],
+            &[("moreRequests", "72")],
+        ),
+        (
+            ("30/300 at 5%", "", None, 300.0, 30.0),
+            Phase::Failed,
+            Reason::AboveMaxErrorRatio,
+            &[
+                "the error rate is at least 7.5% (Wilson bound, 7.5%–13.22%), above maxErrorRatio 5%",
+            ],
+            &[("errors", "30"), ("lowerBound", "0.07499")],
+        ),
+        (
+            ("1/4: exact, not Wilson", "", None, 4.0, 1.0),
+            Phase::Inconclusive,
+            Reason::NotEnoughSamples,
+            &["1 error in 4 requests", "between 1.27% and 75.14%"],
+            &[],
+        ),
+        (
+            ("on the limit never settles", "", None, 100.0, 5.0),
+            Phase::Inconclusive,
+            Reason::NotEnoughSamples,
+            &["at 5% no number of requests would"],
+            &[],
+        ),
+        (
+            ("extrapolated counts round", "", None, 58.6, 0.4),
+            Phase::Successful,
+            Reason::Passed,
+            &["0 errors in 59 requests"],
+            &[],
+        ),
+        (
+            (
+                "sequential over the run: 100 s + window",
+                "",
+                Some(started),
+                66.0,
+                0.0,
+            ),
+            Phase::Successful,
+            Reason::Passed,
+            &["over 3m40s", "(sequential bound,"],
+            &[("method", "sequential"), ("range", "3m40s")],
+        ),
+        (
+            (
+                "sequential needs more than one look",
+                "",
+                Some(started),
+                59.0,
+                0.0,
+            ),
+            Phase::Inconclusive,
+            Reason::NotEnoughSamples,
+            &["(sequential bound)", "more requests without errors would"],
+            &[("method", "sequential")],
+        ),
+        (
+            (
+                "sequential: false is one Wilson look",
+                r#", "sequential": false"#,
+                Some(started),
+                59.0,
+                0.0,
+            ),
+            Phase::Successful,
+            Reason::Passed,
+            &["over 2m"],
+            &[("method", "wilson")],
+        ),
+        (
+            ("no requests at all", "", None, 0.0, 0.0),
+            Phase::Inconclusive,
+            Reason::NotEnoughSamples,
+            &[
+                "no requests over 2m: at least 59 requests without errors are needed to pass maxErrorRatio 5% at 95% confidence",
+            ],
+            &[("requests", "0"), ("moreRequests", "59")],
+        ),
+        (
+            ("a count Prometheus cannot give", "", None, -3.0, 0.0),
+            Phase::Error,
+            Reason::PrometheusError,
+            &["requests -3 is not a count"],
+            &[],
+        ),
+    ];
+    for ((name, extra, run_started, n, k), phase, reason, has, meta) in rows {
+        let cfg = cfg("error-rate", extra);
+        let look = Look::plan(&cfg, *run_started, now).expect("bounds are on by default");
+        let d = decide(
+            &cfg,
+            &Inputs {
+                result: &vector(&[if *n > 0.0 { k / n } else { 0.0 }]),
+                presence: None,
+                requests_in_window: None,
+                no_error_series: false,
+                counted: Some(Counted {
+                    requests: *n,
+                    errors: *k,
+                    look,
+                }),
+                conditions: None,
+            },
+        );
+        assert_eq!((d.phase, d.reason), (*phase, *reason), "{name}: {d:?}");
+        for want in *has {
+            assert!(
+                d.message.contains(want),
+                "{name}: {:?} lacks {want:?}",
+                d.message
+            );
+        }
+        for (key, value) in *meta {
+            assert!(
+                d.metadata.iter().any(|(k, v)| k == key && v == value),
+                "{name}: metadata {:?} lacks {key}={value}",
+                d.metadata
+            );
+        }
+    }
+    // confidence: 0 is the plain threshold: no look, no count queries.
+    assert_eq!(
+        Look::plan(
+            &cfg("error-rate", r#", "confidence": 0"#),
+            Some(started),
+            now
+        ),
+        None
+    );
 }

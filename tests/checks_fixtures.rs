@@ -1,6 +1,11 @@
 //! `CanaryProvider::run` against Prometheus responses recorded from a real
 //! Prometheus 2.42 (`tests/fixtures/prometheus/`), served over a real local
 //! HTTP exchange by `fakeprom`'s responder.
+//!
+//! The error-rate configs set `confidence: 0` (the plain threshold): the
+//! recordings hold the ratio queries. The bounds' count queries are tested on
+//! a real Prometheus and VictoriaMetrics (`prometheus_live`, `presets_live`),
+//! through Argo (`argo_reconcile`) and as tables (`checks_decide`).
 
 #[path = "support/fakeprom.rs"]
 mod fakeprom;
@@ -92,7 +97,7 @@ async fn healthy_canary_passes_all_three_checks() {
 
     let m = run(
         &r,
-        r#", "check": "error-rate", "podTemplateHash": "healthy1""#,
+        r#", "check": "error-rate", "confidence": 0, "podTemplateHash": "healthy1""#,
     )
     .await;
     assert_eq!(
@@ -120,7 +125,7 @@ async fn twenty_percent_errors_fail() {
     let r = serve_fixtures(&[(" / ", "errors_error_rate.json")]).await;
     let m = run(
         &r,
-        r#", "check": "error-rate", "podTemplateHash": "errors1""#,
+        r#", "check": "error-rate", "confidence": 0, "podTemplateHash": "errors1""#,
     )
     .await;
     assert_eq!(
@@ -161,7 +166,11 @@ async fn idle_canary_fails_traffic_and_is_inconclusive_elsewhere() {
         "[0]",
         &["0 req/s", "idle"],
     );
-    let m = run(&r, r#", "check": "error-rate", "podTemplateHash": "idle1""#).await;
+    let m = run(
+        &r,
+        r#", "check": "error-rate", "confidence": 0, "podTemplateHash": "idle1""#,
+    )
+    .await;
     expect(&m, Phase::Inconclusive, "NoTraffic", "[NaN]", &["0/0"]);
     let m = run(&r, r#", "check": "latency", "podTemplateHash": "idle1""#).await;
     expect(
@@ -222,7 +231,7 @@ async fn absent_canary_is_no_data_after_one_presence_query() {
     // Error rate: the empty ratio is first checked against the traffic query.
     let m = run(
         &r,
-        r#", "check": "error-rate", "podTemplateHash": "absent1""#,
+        r#", "check": "error-rate", "confidence": 0, "podTemplateHash": "absent1""#,
     )
     .await;
     expect(&m, Phase::Inconclusive, "NoData", "[]", &["absent1"]);
@@ -510,7 +519,7 @@ async fn error_rate_without_error_series_uses_the_traffic_follow_up() {
     .await;
     let m = run(
         &busy,
-        r#", "check": "error-rate", "podTemplateHash": "healthy1""#,
+        r#", "check": "error-rate", "confidence": 0, "podTemplateHash": "healthy1""#,
     )
     .await;
     expect(
@@ -528,7 +537,7 @@ async fn error_rate_without_error_series_uses_the_traffic_follow_up() {
     .await;
     let m = run(
         &idle,
-        r#", "check": "error-rate", "podTemplateHash": "idle1""#,
+        r#", "check": "error-rate", "confidence": 0, "podTemplateHash": "idle1""#,
     )
     .await;
     expect(&m, Phase::Inconclusive, "NoTraffic", "[NaN]", &["0/0"]);

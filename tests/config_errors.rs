@@ -343,6 +343,79 @@ fn authentication_errors_name_the_field_and_hide_the_secret() {
     check_table(&table);
 }
 
+fn error_rate(extra: &str) -> String {
+    format!(r#"{{{ADDR}, "check": "error-rate"{extra}}}"#)
+}
+
+/// `confidence` and `sequential` (issue 11).
+#[test]
+fn bounds_errors_name_the_field_and_the_value() {
+    let table: Vec<(String, Vec<&str>, Vec<&str>)> = vec![
+        (
+            error_rate(r#", "confidence": 0.3"#),
+            vec![
+                "confidence",
+                "0.3",
+                "must be 0 (the plain threshold) or between 0.5 and 0.9999",
+            ],
+            vec![],
+        ),
+        (
+            error_rate(r#", "confidence": 95"#),
+            vec!["confidence", "95"],
+            vec![],
+        ),
+        (
+            error_rate(r#", "confidence": "high""#),
+            vec!["confidence", "high"],
+            vec![],
+        ),
+        (
+            error_rate(r#", "sequential": "sometimes""#),
+            vec!["sequential", "sometimes"],
+            vec![],
+        ),
+        (
+            traffic(r#", "confidence": 0.95"#),
+            vec![
+                "confidence",
+                "only used by check: error-rate",
+                "check: traffic",
+            ],
+            vec![],
+        ),
+        (
+            query(r#", "sequential": false"#),
+            vec![
+                "sequential",
+                "only used by check: error-rate",
+                "check: query",
+            ],
+            vec![],
+        ),
+    ];
+    check_table(&table);
+    use canary_gate::config::Bounds;
+    for (extra, want) in [
+        ("", "Sequential"),
+        (r#", "sequential": false"#, "Wilson"),
+        (r#", "confidence": "0""#, "Plain"),
+        (
+            r#", "confidence": "0.99", "sequential": "true""#,
+            "Sequential",
+        ),
+    ] {
+        let c = Config::from_json_with_env(error_rate(extra).as_bytes(), None)
+            .unwrap_or_else(|e| panic!("{extra}: {e}"));
+        let got = match c.bounds {
+            Bounds::Plain => "Plain",
+            Bounds::Wilson(_) => "Wilson",
+            Bounds::Sequential(_) => "Sequential",
+        };
+        assert_eq!(got, want, "{extra}");
+    }
+}
+
 #[test]
 fn thresholds_that_can_pass_and_fail_are_accepted() {
     for extra in [

@@ -336,6 +336,7 @@ fn decide_query(success: &str, failure: &str, result: &ResultValue) -> Decision 
             presence: None,
             requests_in_window: None,
             no_error_series: false,
+            counted: None,
             conditions: (!conditions.is_empty())
                 .then_some(&eval as &dyn Fn(&ConditionInput) -> ConditionOutcome),
         },

@@ -94,7 +94,7 @@ fn bad_configs_are_errors_naming_the_field() {
              is an Error",
             "metric typo: error: plugin config: minRat: unknown field; valid fields here: address, timeout, headers, \
              bearerTokenFile, basicAuth, authentication, tls, insecure, check, preset, service, maxStaleness, namespace, \
-             podTemplateHash, window, minRate, maxErrorRatio, quantile, maxLatencyMs, minRequests, series, query, \
+             podTemplateHash, window, minRate, maxErrorRatio, quantile, maxLatencyMs, minRequests, confidence, sequential, series, query, \
              canaryMatchers, onEmpty",
             "metric unknown-check: error: plugin config: check: \"trafic\" is invalid: unknown check; use one of \
              traffic, error-rate, latency, query",

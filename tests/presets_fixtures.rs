@@ -2,6 +2,8 @@
 //! the canary taken from the AnalysisRun, the presets' detection probe, the
 //! staleness probe, and other backends' partial answers and infos
 //! (`tests/fixtures/prometheus/`, `tests/fixtures/backends/`).
+//! Error-rate configs set `confidence: 0`: the recordings hold the ratio
+//! queries (the bounds are tested live, in `prometheus_live` and `presets_live`).
 
 #[path = "support/fakeprom.rs"]
 mod fakeprom;
@@ -103,7 +105,12 @@ async fn the_canary_comes_from_the_analysis_run() {
 #[tokio::test]
 async fn no_hash_anywhere_is_an_error_that_says_so() {
     let r = serve_fixtures(&[]).await;
-    let m = run(&r, &step_run("hotrod", None), r#", "check": "error-rate""#).await;
+    let m = run(
+        &r,
+        &step_run("hotrod", None),
+        r#", "check": "error-rate", "confidence": 0"#,
+    )
+    .await;
     expect(
         &m,
         Phase::Error,
@@ -138,7 +145,7 @@ async fn a_preset_whose_names_are_all_absent_is_metric_absent() {
         let m = run(
             &r,
             &step_run("hotrod", Some("healthy1")),
-            r#", "check": "error-rate", "preset": "otel-spanmetrics""#,
+            r#", "check": "error-rate", "confidence": 0, "preset": "otel-spanmetrics""#,
         )
         .await;
         expect(
@@ -315,7 +322,7 @@ async fn a_canary_with_only_out_of_scope_series_is_idle() {
     let m = run(
         &r,
         &step_run("hotrod", Some("idle1")),
-        r#", "check": "error-rate""#,
+        r#", "check": "error-rate", "confidence": 0"#,
     )
     .await;
     expect(

@@ -142,6 +142,39 @@ fn special_rows() -> Vec<Row> {
             Phase::Inconclusive,
             &["NoTraffic", "served no requests"],
         ),
+        // The error-rate bounds (issue 11): 0.02 req/s gives no request in
+        // the window. The point ratio 0 would pass; the bound says not yet.
+        row(
+            "spanmetrics",
+            "trickle1",
+            "otel-spanmetrics",
+            "error-rate",
+            "",
+            Phase::Inconclusive,
+            &[
+                "NotEnoughSamples",
+                "no requests over 10s: at least 59 requests without errors are needed",
+            ],
+        ),
+        row(
+            "spanmetrics",
+            "trickle1",
+            "otel-spanmetrics",
+            "error-rate",
+            r#","confidence":0"#,
+            Phase::Successful,
+            &["error ratio 0%"],
+        ),
+        // 1% of 50 req/s over 10 s: 5 errors in 500 requests, sure below 5%.
+        row(
+            "spanmetrics",
+            "healthy1",
+            "otel-spanmetrics",
+            "error-rate",
+            r#","sequential":false"#,
+            Phase::Successful,
+            &["requests over 10s", "(Wilson bound,"],
+        ),
         // A scope override reaches the out-of-scope series: half of them fail.
         row(
             "istio",
@@ -288,16 +321,12 @@ fn problems(row: &Row, m: &Measurement) -> Vec<String> {
         out.push(format!("phase {}, want {}", m.phase, row.want));
     }
     let query = m.metadata.get("query").map_or("", String::as_str);
-    // Inconclusive rows name what they looked for in the message (and reason).
-    let text = if row.want == Phase::Inconclusive {
-        format!(
-            "{} {}",
-            m.message,
-            m.metadata.get("reason").map_or("", String::as_str)
-        )
-    } else {
-        query.to_string()
-    };
+    // Rows name what they look for in the query, the message or the reason.
+    let text = format!(
+        "{query} {} {}",
+        m.message,
+        m.metadata.get("reason").map_or("", String::as_str)
+    );
     for s in &row.contains {
         if !text.contains(s) {
             out.push(format!("does not contain {s:?}"));

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use canary_gate::promql::{
-    Error, LabelMatcher, MatchOp, SeriesSelector, error_rate_query, format_window, latency_query,
-    parse_matcher, presence_query, requests_in_window_query, traffic_query,
+    Error, LabelMatcher, MatchOp, SeriesSelector, born_count_query, error_rate_query,
+    format_window, latency_query, parse_matcher, presence_query, requests_in_window_query,
+    traffic_query,
 };
 use promql_parser::parser::{self, Expr};
 
@@ -63,6 +64,15 @@ fn seed_template_queries() {
         (
             presence_query("hotrod_requests_total").unwrap(),
             "count(hotrod_requests_total)",
+        ),
+        (
+            // The error-rate bounds' counts: series born inside the range count from zero.
+            born_count_query(&sel, Some(&error), Duration::from_secs(220)).unwrap(),
+            concat!(
+                r#"(sum(increase(hotrod_requests_total{error="true",namespace="hotrod",rollouts_pod_template_hash="6d4f8b7c9"}[3m40s]) and hotrod_requests_total{error="true",namespace="hotrod",rollouts_pod_template_hash="6d4f8b7c9"} offset 3m40s) or vector(0))"#,
+                " + ",
+                r#"(sum(hotrod_requests_total{error="true",namespace="hotrod",rollouts_pod_template_hash="6d4f8b7c9"} unless hotrod_requests_total{error="true",namespace="hotrod",rollouts_pod_template_hash="6d4f8b7c9"} offset 3m40s) or vector(0))"#
+            ),
         ),
     ];
     for (got, want) in cases {

@@ -182,6 +182,14 @@ pub struct AnalysisRunStatus {
     /// Per-metric results.
     #[serde(rename = "MetricResults", alias = "metricResults")]
     pub metric_results: Vec<MetricResult>,
+    /// When the run started (Argo sets it before the first measurement): the
+    /// fixed start of the error-rate check's sequential counts.
+    #[serde(
+        rename = "StartedAt",
+        alias = "startedAt",
+        deserialize_with = "de_opt_time"
+    )]
+    pub started_at: Option<Time>,
 }
 
 /// Results of one metric so far.

@@ -16,11 +16,13 @@ use crate::prometheus::QueryData;
 
 use super::format::measurement_value;
 
+mod bounded;
 mod conditioned;
 mod fresh;
 mod reason;
 
 pub use crate::condition::{Verdict, Verdicts};
+pub use bounded::{Counted, Look};
 pub use fresh::freshness;
 pub use reason::Reason;
 
@@ -81,6 +83,8 @@ pub struct Inputs<'a> {
     /// Error-rate only: the error series is absent while the canary served
     /// requests, so the ratio is 0 (Prometheus drops the empty numerator).
     pub no_error_series: bool,
+    /// Error-rate with bounds: the counts the verdict rests on.
+    pub counted: Option<Counted>,
     /// The metric's conditions, when it has any; called at most once.
     pub conditions: Option<&'a dyn Fn(&ConditionInput) -> ConditionOutcome>,
 }
@@ -98,6 +102,8 @@ pub struct Decision {
     pub value: String,
     /// How many series (or points, for a scalar: 1) the result had.
     pub series_count: usize,
+    /// More metadata the decision rests on (the counts and bounds).
+    pub metadata: Vec<(&'static str, String)>,
 }
 
 impl Decision {
@@ -114,6 +120,7 @@ impl Decision {
             message,
             value: String::new(),
             series_count,
+            metadata: Vec::new(),
         }
     }
 
@@ -269,7 +276,10 @@ fn decide_inner(cfg: &Config, inputs: &Inputs<'_>) -> Decision {
     {
         return non_finite(cfg, *bad, count);
     }
-    threshold(cfg, values[0], inputs.no_error_series, count)
+    match (&cfg.check, &inputs.counted) {
+        (Check::ErrorRate, Some(counted)) => bounded::error_rate(cfg, counted, &scope(cfg), count),
+        _ => threshold(cfg, values[0], inputs.no_error_series, count),
+    }
 }
 
 /// A NaN or ±Inf the check cannot judge: `onEmpty`'s phase, with a reason

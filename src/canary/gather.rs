@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::PreparedCheck;
-use super::decide::{Decision, Presence, Reason};
+use super::decide::{Counted, Decision, Look, Presence, Reason};
 use crate::config::Check;
 use crate::prometheus::{Client, Error as PromError, QueryData, QueryResponse, Sample};
 
@@ -30,6 +30,8 @@ pub(crate) struct Gathered {
     /// The staleness probe: `None` when not made or it failed, `Some(None)`
     /// when the canary has no fresh sample, `Some(Some(age))` in seconds.
     pub(crate) newest_age: Option<Option<f64>>,
+    /// Error-rate with bounds: the canary's requests and errors over the look's range.
+    pub(crate) counted: Option<Counted>,
 }
 
 /// What every answer of a Run said beside its data.
@@ -56,13 +58,32 @@ impl Notes {
 /// Runs the queries of `p` on `client`, each finishing by `deadline`. An
 /// `Err` is the Run's decision already (a query failed, or time ran out).
 /// `latency` is set as soon as the main query answered, so the metadata
-/// keeps it whatever happens after.
+/// keeps it whatever happens after. `look` says over which range the
+/// error-rate bounds count (`None`: the plain threshold).
 pub(crate) async fn gather(
     client: &Client,
     p: &PreparedCheck,
     deadline: Instant,
     latency: &mut Option<Duration>,
+    look: Option<Look>,
 ) -> Result<Gathered, Decision> {
+    let count_queries = match (&p.counts, look) {
+        (Some(plan), Some(look)) => Some((
+            plan.queries(look.range)
+                .map_err(|e| Decision::error(Reason::BadConfig, e.to_string()))?,
+            look,
+        )),
+        _ => None,
+    };
+    let counts = async {
+        match &count_queries {
+            Some(((requests, errors), _)) => Some(tokio::join!(
+                client.query_by(requests, deadline),
+                client.query_by(errors, deadline)
+            )),
+            None => None,
+        }
+    };
     let gate = async {
         match &p.requests_query {
             Some(q) => Some(client.query_by(q, deadline).await),
@@ -75,8 +96,8 @@ pub(crate) async fn gather(
             None => None,
         }
     };
-    let (main, gate, staleness) =
-        tokio::join!(client.query_by(&p.query, deadline), gate, staleness);
+    let (main, gate, staleness, counts) =
+        tokio::join!(client.query_by(&p.query, deadline), gate, staleness, counts);
     let main = main.map_err(|e| {
         let reason = if e.error_type() == Some("bad_data") {
             Reason::BadQuery
@@ -104,6 +125,24 @@ pub(crate) async fn gather(
             return Err(Decision::error(Reason::PrometheusError, msg));
         }
     };
+    let counted = match (counts, count_queries) {
+        (Some((requests, errors)), Some((_, look))) => {
+            let mut count = |r: Result<QueryResponse, PromError>, what: &str| match r {
+                // One sample by construction (`or vector(0)`); empty reads as none.
+                Ok(r) => Ok(single_value(&notes.absorb(r)).unwrap_or(0.0)),
+                Err(e) => Err(Decision::error(
+                    Reason::PrometheusError,
+                    format!("the error-rate {what} count query failed: {e}"),
+                )),
+            };
+            Some(Counted {
+                requests: count(requests, "requests")?,
+                errors: count(errors, "errors")?,
+                look,
+            })
+        }
+        _ => None,
+    };
     let mut no_error_series = false;
     if is_empty(&result) {
         (result, no_error_series) =
@@ -124,6 +163,7 @@ pub(crate) async fn gather(
         no_error_series,
         notes,
         newest_age,
+        counted,
     })
 }
 

@@ -26,3 +26,17 @@ pub const CANARY_FROM: &str = "canaryFrom";
 pub const INFOS: &str = "infos";
 /// Seconds since the canary's newest sample, when the staleness probe answered.
 pub const NEWEST_SAMPLE_AGE: &str = "newestSampleAgeSeconds";
+/// Error rate with bounds: the canary's requests over `range` (`n`, rounded).
+pub const REQUESTS: &str = "requests";
+/// Error rate with bounds: its errors over `range` (`k`, rounded).
+pub const ERRORS: &str = "errors";
+/// The lower confidence bound on the error ratio.
+pub const LOWER_BOUND: &str = "lowerBound";
+/// The upper confidence bound on the error ratio.
+pub const UPPER_BOUND: &str = "upperBound";
+/// How the counts were judged: `sequential` or `wilson`.
+pub const METHOD: &str = "method";
+/// The range the counts cover (a PromQL duration).
+pub const RANGE: &str = "range";
+/// Inconclusive: roughly how many more requests would settle it.
+pub const MORE_REQUESTS: &str = "moreRequests";

@@ -214,7 +214,7 @@ impl CanaryProvider {
             Err(msg) => prepare_error(cfg.check.as_str(), &PrepareError::Scope(msg), started),
             Ok(_) => {
                 let target = Target::Resolve(Box::new(cfg.clone()), None);
-                self.execute(target, conditions, started).await
+                self.execute(target, conditions, started, None).await
             }
         }
     }
@@ -225,7 +225,13 @@ impl CanaryProvider {
     /// whole Run: building the client (the CA file), credential files, the
     /// probe, the query and its follow-ups. Every string returned passes the
     /// one redaction and size step ([`output`]).
-    async fn execute(&self, target: Target, conditions: &Conditions, started: Time) -> Measurement {
+    async fn execute(
+        &self,
+        target: Target,
+        conditions: &Conditions,
+        started: Time,
+        run_started: Option<Time>,
+    ) -> Measurement {
         let (cfg, from, redactor) = match &target {
             Target::Ready(p) => (&p.config, None, p.redactor.clone()),
             Target::Resolve(cfg, from) => {
@@ -251,7 +257,8 @@ impl CanaryProvider {
                     .insert(self.ready(&target, &c, deadline).await?)
                     .clone(),
             };
-            gather::gather(&c, &p, deadline, &mut latency).await
+            let look = decide::Look::plan(&p.config, run_started, Time::now());
+            gather::gather(&c, &p, deadline, &mut latency, look).await
         };
         let gathered = match tokio::time::timeout_at(deadline, run).await {
             Ok(g) => g,
@@ -335,11 +342,15 @@ fn assemble(
             presence: g.presence,
             requests_in_window: g.requests_in_window,
             no_error_series: g.no_error_series,
+            counted: g.counted,
             conditions: (!conditions.is_empty())
                 .then_some(&eval as &dyn Fn(&ConditionInput) -> ConditionOutcome),
         },
     );
     let decision = decide::freshness(&p.config, decision, g.notes.partial, g.newest_age);
+    for (key, value) in &decision.metadata {
+        metadata.insert((*key).to_owned(), value.clone());
+    }
     if let Some(Some(age)) = g.newest_age {
         metadata.insert(meta::NEWEST_SAMPLE_AGE.into(), decide::short(age));
     }
@@ -401,7 +412,8 @@ impl Provider for CanaryProvider {
                 Ok(None) => Target::Resolve(Box::new((*cfg).clone()), None),
             },
         };
-        self.execute(target, &self.conditions(metric), started)
+        let run_started = run.status.started_at.filter(|t| !t.is_go_zero());
+        self.execute(target, &self.conditions(metric), started, run_started)
             .await
     }
 

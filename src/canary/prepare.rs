@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use crate::config::{Check, Config};
+use crate::config::{Bounds, Check, Config};
 use crate::prometheus::Redactor;
-use crate::promql::{self, SeriesSelector};
+use crate::promql::{self, LabelMatcher, SeriesSelector};
 
 /// Why a config cannot be run: the plugin JSON is invalid, or a query cannot be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -57,8 +57,29 @@ pub struct PreparedCheck {
     /// Error-rate only: the traffic query, made when the ratio is empty
     /// (no error series at all drops the numerator, hence the whole ratio).
     pub traffic_query: Option<String>,
+    /// Error-rate with bounds: the canary's requests and errors, counted per
+    /// Run over the look's range.
+    pub counts: Option<CountsPlan>,
     /// Every secret of the config, for the Run's redaction step.
     pub redactor: Redactor,
+}
+
+/// The two count queries of the error-rate bounds; their range depends on the Run.
+#[derive(Debug, Clone)]
+pub struct CountsPlan {
+    requests: SeriesSelector,
+    error: LabelMatcher,
+}
+
+impl CountsPlan {
+    /// The requests and errors queries over `range`, births counted
+    /// ([`promql::born_count_query`]).
+    pub fn queries(&self, range: Duration) -> Result<(String, String), promql::Error> {
+        Ok((
+            promql::born_count_query(&self.requests, None, range)?,
+            promql::born_count_query(&self.requests, Some(&self.error), range)?,
+        ))
+    }
 }
 
 impl PreparedCheck {
@@ -85,6 +106,7 @@ impl PreparedCheck {
             ..requests_sel.clone()
         };
         let window = config.window;
+        let mut counts = None;
         let (query, presence_metric, traffic_query) = match &config.check {
             Check::Traffic => (
                 promql::traffic_query(&requests_sel, window).map_err(build)?,
@@ -93,6 +115,15 @@ impl PreparedCheck {
             ),
             Check::ErrorRate => {
                 let error = promql::parse_matcher(&config.requests.error_matcher).map_err(build)?;
+                if config.bounds != Bounds::Plain {
+                    let plan = CountsPlan {
+                        requests: requests_sel.clone(),
+                        error: error.clone(),
+                    };
+                    // Built once here so a bad selector is a config error, not a Run's.
+                    plan.queries(window).map_err(build)?;
+                    counts = Some(plan);
+                }
                 (
                     promql::error_rate_query(&requests_sel, &error, window).map_err(build)?,
                     Some(&config.requests.metric),
@@ -152,6 +183,7 @@ impl PreparedCheck {
             staleness_query,
             canary_series_query,
             traffic_query,
+            counts,
             redactor,
         })
     }

@@ -93,6 +93,10 @@ pub struct CheckArgs {
     /// `provider.plugin.<name>` block.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Error-rate: the bound's confidence level, `0` for the plain threshold
+    /// (config field `confidence`; outside a run the bound is one Wilson look).
+    #[arg(long, value_name = "LEVEL")]
+    pub confidence: Option<String>,
     /// PromQL for `--check query` (config field `query`).
     #[arg(long)]
     pub query: Option<String>,
@@ -129,6 +133,7 @@ pub fn plugin_config(args: &CheckArgs) -> Result<Value, CliError> {
         ("namespace", args.namespace.clone()),
         ("podTemplateHash", args.hash.clone()),
         ("query", args.query.clone()),
+        ("confidence", args.confidence.clone()),
     ];
     for (key, value) in flags {
         if let Some(v) = value {

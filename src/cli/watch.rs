@@ -112,6 +112,7 @@ fn check_args(args: &WatchArgs, kind: Option<CheckKind>, hash: Option<String>) -
         hash,
         config: args.config.clone(),
         query: args.query.clone(),
+        confidence: None,
         success_condition: args.success_condition.clone(),
         failure_condition: args.failure_condition.clone(),
         output: OutputFormat::Text,

@@ -29,6 +29,8 @@
 //! | `quantile` | `0.95` | latency: in (0, 1) |
 //! | `maxLatencyMs` | `1000` | latency: quantile < this passes |
 //! | `minRequests` | `0` (off) | fewer canary requests in the window → Inconclusive |
+//! | `confidence` | `0.95` | error-rate: one-sided level of the bound on the error ratio, in [0.5, 0.9999]; `0` = the plain threshold |
+//! | `sequential` | `true` | error-rate: `false` = one Wilson look at the window instead of the confidence sequence over the run |
 //! | `series.requests` | the preset's | `{metric, namespaceLabel, hashLabel, errorMatcher, matchers}` |
 //! | `series.latency` | the preset's | `{metric, namespaceLabel, hashLabel, unit: ms\|s, matchers}` |
 //! | `query` | required for `query`, rejected otherwise | raw PromQL, decided by the metric's conditions |
@@ -53,6 +55,7 @@ use serde_json::Value;
 
 use crate::prometheus::ClientConfig;
 use crate::promql::{MAX_QUERY_LEN, is_label_name, is_metric_name};
+use crate::stats::{Confidence, MAX_CONFIDENCE, MIN_CONFIDENCE};
 
 pub use duration::MAX_DURATION_TEXT;
 pub(crate) use duration::parse_go_duration;
@@ -62,7 +65,7 @@ pub use reader::MAX_QUOTED_VALUE;
 use reader::{Obj, find_placeholder, quote};
 use rules::{check_decidable, check_label_value, json_error};
 use sections::{prometheus_config, series};
-pub use types::{Check, LatencySeries, LatencyUnit, OnEmpty, RequestSeries};
+pub use types::{Bounds, Check, LatencySeries, LatencyUnit, OnEmpty, RequestSeries};
 
 /// Environment variable read when `address` is not set (same as the built-in provider).
 pub const ADDRESS_ENV: &str = "ARGO_ROLLOUTS_PROMETHEUS_ADDRESS";
@@ -114,6 +117,8 @@ const TOP_FIELDS: &[&str] = &[
     "quantile",
     "maxLatencyMs",
     "minRequests",
+    "confidence",
+    "sequential",
     "series",
     "query",
     "canaryMatchers",
@@ -149,6 +154,8 @@ pub struct Config {
     pub max_latency_ms: f64,
     /// Fewer canary requests than this in the window → Inconclusive; 0 turns the gate off.
     pub min_requests: f64,
+    /// Error rate: how the counts are judged (docs/statistics.md).
+    pub bounds: Bounds,
     /// Request counter names.
     pub requests: RequestSeries,
     /// Latency histogram names.
@@ -236,6 +243,7 @@ fn build(top: &Obj<'_>, env_address: Option<&str>) -> Result<Config, ConfigError
     let (requests, latency) = series(top, preset, service.as_deref())?;
     let max_staleness = staleness_field(top, window)?;
     let on_empty = on_empty_field(top)?;
+    let bounds = bounds_fields(top, &check, check_name)?;
     Ok(Config {
         prometheus,
         check,
@@ -250,6 +258,7 @@ fn build(top: &Obj<'_>, env_address: Option<&str>) -> Result<Config, ConfigError
         quantile,
         max_latency_ms,
         min_requests,
+        bounds,
         requests,
         latency,
         on_empty,
@@ -360,6 +369,42 @@ fn window_field(top: &Obj<'_>) -> Result<Duration, ConfigError> {
         }
         Err(e) => Err(invalid("window".into(), value(), e.to_string())),
     }
+}
+
+/// `confidence` and `sequential`: how the error-rate check judges its counts.
+/// Set on another check, they are refused rather than silently ignored.
+fn bounds_fields(top: &Obj<'_>, check: &Check, check_name: &str) -> Result<Bounds, ConfigError> {
+    if !matches!(check, Check::ErrorRate) {
+        for key in ["confidence", "sequential"] {
+            if let Some(v) = top.get(key) {
+                return Err(invalid(
+                    key.into(),
+                    v,
+                    format!(
+                        "only used by check: error-rate (this metric has check: {check_name}; the traffic and latency checks judge the point value)"
+                    ),
+                ));
+            }
+        }
+    }
+    let level = top.f64("confidence")?.unwrap_or(Confidence::DEFAULT);
+    let sequential = top.bool("sequential")?.unwrap_or(true);
+    if level == 0.0 {
+        return Ok(Bounds::Plain);
+    }
+    let confidence = Confidence::new(level).map_err(|_| {
+        invalid(
+            "confidence".into(),
+            top.get("confidence").unwrap_or(&Value::Null),
+            format!(
+                "must be 0 (the plain threshold) or between {MIN_CONFIDENCE} and {MAX_CONFIDENCE}, e.g. 0.95"
+            ),
+        )
+    })?;
+    Ok(match sequential {
+        true => Bounds::Sequential(confidence),
+        false => Bounds::Wilson(confidence),
+    })
 }
 
 fn on_empty_field(top: &Obj<'_>) -> Result<OnEmpty, ConfigError> {

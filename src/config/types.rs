@@ -34,6 +34,19 @@ impl Check {
     }
 }
 
+/// How the error-rate check judges its counts (`confidence`, `sequential`;
+/// docs/statistics.md).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bounds {
+    /// `confidence: 0`: the point ratio against `maxErrorRatio`, as Argo's built-in provider.
+    Plain,
+    /// `sequential: false`: one Wilson look at the counts of the window.
+    Wilson(crate::stats::Confidence),
+    /// The default: the anytime-valid confidence sequence over the counts since
+    /// the AnalysisRun started (one Wilson look when there is no run, as in `canary-gate check`).
+    Sequential(crate::stats::Confidence),
+}
+
 /// What an empty, NaN or infinite result becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnEmpty {

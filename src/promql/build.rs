@@ -125,6 +125,36 @@ pub fn requests_in_window_query(sel: &SeriesSelector, window: Duration) -> Resul
     finish(&expr)
 }
 
+/// The count of `sel`'s events (narrowed by `more`) over `range`, counting
+/// series born inside it from zero (docs/statistics.md §1 and §6):
+///
+/// ```text
+/// (sum(increase(c[R]) and c offset R) or vector(0)) + (sum(c unless c offset R) or vector(0))
+/// ```
+///
+/// `increase()` reads the series that existed when the range began; a series
+/// born inside it is read as its current value, the count since its birth
+/// (at trickle rates, often the canary's first error). Always one sample.
+pub fn born_count_query(
+    sel: &SeriesSelector,
+    more: Option<&LabelMatcher>,
+    range: Duration,
+) -> Result<String, Error> {
+    check_window(range)?;
+    // The selector is printed from its AST (values escaped); the composition
+    // is parsed back below and printed from the parser's own tree.
+    let c = Expr::VectorSelector(sel.vector(more)?).to_string();
+    let r = format_window(range);
+    let text = format!(
+        "(sum(increase({c}[{r}]) and {c} offset {r}) or vector(0)) + (sum({c} unless {c} offset {r}) or vector(0))"
+    );
+    let expr = promql_parser::parser::parse(&text).map_err(|message| Error::Printed {
+        query: text.clone(),
+        message,
+    })?;
+    finish(&expr)
+}
+
 /// `histogram_quantile(q, sum by (le) (rate(bucket{ns,hash}[w])))`;
 /// `sel.metric` names the `_bucket` series.
 pub fn latency_query(

@@ -33,6 +33,9 @@ pub enum Reason {
     NoTraffic,
     /// Fewer canary requests in the window than `minRequests`.
     BelowMinRequests,
+    /// The confidence bounds on the error ratio straddle `maxErrorRatio`:
+    /// too few requests to be sure either way.
+    NotEnoughSamples,
     /// Several series where the check expects one.
     MultipleSeries,
     /// The canary's newest sample is older than `maxStaleness`, or gone
@@ -67,6 +70,7 @@ impl Reason {
             Reason::Inf => "Inf",
             Reason::NoTraffic => "NoTraffic",
             Reason::BelowMinRequests => "BelowMinRequests",
+            Reason::NotEnoughSamples => "NotEnoughSamples",
             Reason::MultipleSeries => "MultipleSeries",
             Reason::Stale => "Stale",
             Reason::PartialResponse => "PartialResponse",

@@ -54,7 +54,7 @@ struct Args {
 }
 
 const USAGE: &str = "usage: hotrod-sim [--listen 127.0.0.1:PORT] [--pod NAMESPACE/HASH/SCENARIO[/FAMILY]]... [--port-file PATH]
-scenarios: healthy (2 req/s, 1% errors, p95 300 ms), errors (20% errors), slow (p95 2500 ms),
+scenarios: healthy (50 req/s, 1% errors, p95 300 ms), errors (20% errors), slow (p95 2500 ms),
            idle (series at 0), trickle (0.02 req/s), stable (10 req/s, healthy)
 families (docs/presets.md): hotrod (default), spanmetrics, spanmetrics-seconds, spanmetrics-legacy,
            otel-http, istio, linkerd

@@ -22,19 +22,19 @@ pub(crate) struct Profile {
 pub(crate) const PROFILES: [Profile; 6] = [
     Profile {
         name: "healthy",
-        rate: 2.0,
+        rate: 50.0,
         error_ratio: 0.01,
         slow: false,
     },
     Profile {
         name: "errors",
-        rate: 2.0,
+        rate: 50.0,
         error_ratio: 0.2,
         slow: false,
     },
     Profile {
         name: "slow",
-        rate: 2.0,
+        rate: 50.0,
         error_ratio: 0.01,
         slow: true,
     },

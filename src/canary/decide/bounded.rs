@@ -1,0 +1,191 @@
+//! Domain layer: the error-rate check judged on counts with a confidence bound
+//! (docs/statistics.md §2, §3 and §6). Pure: the Run gathered `n` requests and
+//! `k` errors over a range; this says Successful or Failed only when the
+//! bound is sure, and otherwise Inconclusive `NotEnoughSamples` with roughly
+//! how many more requests would settle it.
+
+use std::time::Duration;
+
+use crate::argo::Phase;
+use crate::config::{Bounds, Config};
+use crate::promql::{MAX_WINDOW, format_window};
+use crate::stats::{self, Assessment, Counts, Limit, Method, Sequential, Verdict};
+use crate::time::Time;
+
+use super::{Decision, Reason, short};
+use crate::canary::meta;
+
+/// How one Run looks at the counts: the method and the range the counts cover.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Look {
+    /// Wilson on one window, or the confidence sequence over the run.
+    pub method: Method,
+    /// The range of the count queries.
+    pub range: Duration,
+}
+
+impl Look {
+    /// The look a config takes in a Run: `None` for the plain threshold. The
+    /// sequential test needs the AnalysisRun's `startedAt` (its counts must
+    /// grow from a fixed start: `range = now − startedAt + window`); without
+    /// one (`canary-gate check`) it is one Wilson look at the window.
+    pub fn plan(cfg: &Config, run_started: Option<Time>, now: Time) -> Option<Look> {
+        let wilson = |c| Look {
+            method: Method::Wilson(c),
+            range: cfg.window,
+        };
+        match (cfg.bounds, run_started) {
+            (Bounds::Plain, _) => None,
+            (Bounds::Wilson(c), _) | (Bounds::Sequential(c), None) => Some(wilson(c)),
+            (Bounds::Sequential(c), Some(started)) => {
+                // Whole seconds, rounded up; a start in the future (clock skew) counts as now.
+                let elapsed = (now.unix_secs - started.unix_secs).max(0) as u64
+                    + u64::from(now.nanos > started.nanos);
+                let range = (cfg.window + Duration::from_secs(elapsed)).min(MAX_WINDOW);
+                Some(Look {
+                    method: Method::Sequential(Sequential::new(c)),
+                    range,
+                })
+            }
+        }
+    }
+
+    /// `sequential`, `wilson`: the metadata's `method`.
+    pub fn name(&self) -> &'static str {
+        match self.method {
+            Method::Plain => "threshold",
+            Method::Wilson(_) => "wilson",
+            Method::Sequential(_) => "sequential",
+        }
+    }
+
+    fn bound_name(&self) -> &'static str {
+        match self.method {
+            Method::Sequential(_) => "sequential bound",
+            _ => "Wilson bound",
+        }
+    }
+
+    fn level(&self) -> f64 {
+        match self.method {
+            Method::Plain => 0.0,
+            Method::Wilson(c) => c.level(),
+            Method::Sequential(s) => s.confidence().level(),
+        }
+    }
+}
+
+/// What the count queries of a Run found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Counted {
+    /// `increase()` of the canary's requests over the look's range (births counted).
+    pub requests: f64,
+    /// The same for its errors.
+    pub errors: f64,
+    /// How they are judged.
+    pub look: Look,
+}
+
+/// The error-rate verdict on counts. `who` names the canary for the message.
+pub(crate) fn error_rate(cfg: &Config, counted: &Counted, who: &str, count: usize) -> Decision {
+    let counts = match Counts::from_increase(counted.errors, "errors", counted.requests, "requests")
+    {
+        Ok(c) => c,
+        Err(e) => {
+            let m = format!("canary {who}: the error-rate count queries answered {e}");
+            return Decision::of(Phase::Error, Reason::PrometheusError, m, count);
+        }
+    };
+    let limit = Limit::Below(cfg.max_error_ratio);
+    let a = stats::assess(counts, limit, &counted.look.method);
+    let (phase, reason) = match a.verdict {
+        Verdict::Successful => (Phase::Successful, Reason::Passed),
+        Verdict::Failed => (Phase::Failed, Reason::AboveMaxErrorRatio),
+        Verdict::Inconclusive => (Phase::Inconclusive, Reason::NotEnoughSamples),
+    };
+    let message = format!(
+        "canary {who}: {}",
+        message(&a, &counted.look, cfg.max_error_ratio)
+    );
+    let mut d = Decision::of(phase, reason, message, count);
+    d.metadata = metadata(&a, &counted.look);
+    d
+}
+
+fn metadata(a: &Assessment, look: &Look) -> Vec<(&'static str, String)> {
+    let mut m = vec![
+        (meta::REQUESTS, a.counts.n().to_string()),
+        (meta::ERRORS, a.counts.k().to_string()),
+        (meta::METHOD, look.name().to_owned()),
+        (meta::RANGE, format_window(look.range)),
+    ];
+    if a.counts.n() > 0 {
+        m.push((meta::LOWER_BOUND, bound(a.bounds.lower)));
+        m.push((meta::UPPER_BOUND, bound(a.bounds.upper)));
+    }
+    if let Some(more) = a.more_requests {
+        m.push((meta::MORE_REQUESTS, more.to_string()));
+    }
+    m
+}
+
+/// A bound for the metadata: 4 significant digits, as the messages.
+fn bound(v: f64) -> String {
+    short(v)
+}
+
+/// A ratio as a percentage for messages: at most 2 decimals (`0.73%`, `5%`).
+pub(crate) fn pct(v: f64) -> String {
+    let s = format!("{:.2}", v * 100.0);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}%")
+}
+
+/// The message of docs/statistics.md §6 (after "canary …: ").
+fn message(a: &Assessment, look: &Look, max: f64) -> String {
+    let over = format_window(look.range);
+    let level = format!("{}%", short(look.level() * 100.0));
+    let (k, n) = (a.counts.k(), a.counts.n());
+    let Some(p) = a.counts.ratio() else {
+        let need = a
+            .more_requests
+            .map_or_else(|| "more".to_owned(), |m| format!("at least {m}"));
+        return format!(
+            "no requests over {over}: {need} requests without errors are needed to pass maxErrorRatio {} at {level} confidence",
+            pct(max)
+        );
+    };
+    let head = format!(
+        "{k} {} in {n} {} over {over} ({})",
+        plural(k, "error", "errors"),
+        plural(n, "request", "requests"),
+        pct(p)
+    );
+    let (lo, hi) = (pct(a.bounds.lower), pct(a.bounds.upper));
+    let kind = look.bound_name();
+    match a.verdict {
+        Verdict::Successful => format!(
+            "{head}: at {level} confidence the error rate is at most {hi} ({kind}, {lo}–{hi}), below maxErrorRatio {}",
+            pct(max)
+        ),
+        Verdict::Failed => format!(
+            "{head}: at {level} confidence the error rate is at least {lo} ({kind}, {lo}–{hi}), above maxErrorRatio {}",
+            pct(max)
+        ),
+        Verdict::Inconclusive => {
+            let settle = match a.more_requests {
+                Some(m) if k == 0 => format!("about {m} more requests without errors would"),
+                Some(m) => format!("about {m} more requests at {} would", pct(p)),
+                None => format!("at {} no number of requests would", pct(p)),
+            };
+            format!(
+                "{head}: at {level} confidence the error rate is between {lo} and {hi} ({kind}), which does not settle maxErrorRatio {}; {settle}",
+                pct(max)
+            )
+        }
+    }
+}
+
+fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
