@@ -34,14 +34,15 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[test]
 fn hotrod_output_is_the_seed_output() {
     // FNV-1a of `render` for the six default hotrod pods at 100 s, taken from
-    // the simulator before it had families (65 086 bytes, 258 lines).
+    // the simulator before it had families (65 086 bytes, 258 lines), then
+    // again when healthy, errors and slow went from 2 to 50 req/s.
     let pods: Vec<Pod> = ["healthy", "errors", "slow", "idle", "trickle", "stable"]
         .iter()
         .map(|s| pod("hotrod", &format!("{s}1"), s, Family::Hotrod))
         .collect();
     let text = render(&pods, 100.0);
-    assert_eq!((text.len(), text.lines().count()), (65_086, 258));
-    assert_eq!(fnv1a(text.as_bytes()), 0x1f04_8679_3529_fb44, "{text}");
+    assert_eq!((text.len(), text.lines().count()), (65_133, 258));
+    assert_eq!(fnv1a(text.as_bytes()), 0x1073_3b32_6bd8_3eaa, "{text}");
 }
 
 #[test]
@@ -70,7 +71,7 @@ fn each_metric_family_has_one_type_line() {
 fn spanmetrics_families_use_their_names_and_status_labels() {
     let text = render(&[pod("sm", "h1", "errors", Family::Spanmetrics)], 100.0);
     let calls = series(&text, "traces_span_metrics_calls_total");
-    assert!(calls.contains(&"traces_span_metrics_calls_total{k8s_namespace_name=\"sm\",rollouts_pod_template_hash=\"h1\",service_name=\"frontend\",span_kind=\"SPAN_KIND_SERVER\",span_name=\"HTTP GET /dispatch\",status_code=\"STATUS_CODE_ERROR\"} 40"), "{calls:?}");
+    assert!(calls.contains(&"traces_span_metrics_calls_total{k8s_namespace_name=\"sm\",rollouts_pod_template_hash=\"h1\",service_name=\"frontend\",span_kind=\"SPAN_KIND_SERVER\",span_name=\"HTTP GET /dispatch\",status_code=\"STATUS_CODE_ERROR\"} 1000"), "{calls:?}");
     assert!(!series(&text, "traces_span_metrics_duration_milliseconds_bucket").is_empty());
     assert!(series(&text, "calls_total").is_empty());
     assert!(!text.contains("hotrod_"), "{text}");
@@ -80,7 +81,7 @@ fn spanmetrics_families_use_their_names_and_status_labels() {
         100.0,
     );
     let calls = series(&text, "traces_span_metrics_calls_total");
-    assert!(calls.contains(&"traces_span_metrics_calls_total{k8s_namespace_name=\"ss\",rollouts_pod_template_hash=\"h1\",service_name=\"frontend\",span_kind=\"SPAN_KIND_SERVER\",span_name=\"HTTP GET /dispatch\",otel_status_code=\"ERROR\"} 40"), "{calls:?}");
+    assert!(calls.contains(&"traces_span_metrics_calls_total{k8s_namespace_name=\"ss\",rollouts_pod_template_hash=\"h1\",service_name=\"frontend\",span_kind=\"SPAN_KIND_SERVER\",span_name=\"HTTP GET /dispatch\",otel_status_code=\"ERROR\"} 1000"), "{calls:?}");
     assert!(calls.iter().any(|l| l.contains("otel_status_code=\"OK\"")));
     assert!(!text.contains("status_code=\"STATUS_CODE"), "{text}");
     assert!(!text.contains("milliseconds"), "{text}");
@@ -94,7 +95,7 @@ fn spanmetrics_families_use_their_names_and_status_labels() {
     );
     assert!(series(&text, "traces_span_metrics_calls_total").is_empty());
     let calls = series(&text, "calls_total");
-    assert!(calls.contains(&"calls_total{k8s_namespace_name=\"sl\",rollouts_pod_template_hash=\"h1\",service_name=\"frontend\",span_kind=\"SPAN_KIND_SERVER\",span_name=\"HTTP GET /dispatch\",status_code=\"STATUS_CODE_UNSET\"} 198"), "{calls:?}");
+    assert!(calls.contains(&"calls_total{k8s_namespace_name=\"sl\",rollouts_pod_template_hash=\"h1\",service_name=\"frontend\",span_kind=\"SPAN_KIND_SERVER\",span_name=\"HTTP GET /dispatch\",status_code=\"STATUS_CODE_UNSET\"} 4950"), "{calls:?}");
     assert!(!series(&text, "duration_milliseconds_bucket").is_empty());
     assert!(!series(&text, "duration_milliseconds_count").is_empty());
 }
@@ -121,8 +122,8 @@ fn otel_http_is_one_histogram_in_seconds() {
     assert_eq!(
         count,
         [
-            "http_server_request_duration_seconds_count{http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/dispatch\",k8s_namespace_name=\"oh\",rollouts_pod_template_hash=\"h1\",service_name=\"frontend\"} 160",
-            "http_server_request_duration_seconds_count{http_request_method=\"GET\",http_response_status_code=\"500\",http_route=\"/dispatch\",k8s_namespace_name=\"oh\",rollouts_pod_template_hash=\"h1\",service_name=\"frontend\"} 40"
+            "http_server_request_duration_seconds_count{http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/dispatch\",k8s_namespace_name=\"oh\",rollouts_pod_template_hash=\"h1\",service_name=\"frontend\"} 4000",
+            "http_server_request_duration_seconds_count{http_request_method=\"GET\",http_response_status_code=\"500\",http_route=\"/dispatch\",k8s_namespace_name=\"oh\",rollouts_pod_template_hash=\"h1\",service_name=\"frontend\"} 1000"
         ]
     );
     let les: Vec<&str> = series(&text, "http_server_request_duration_seconds_bucket")
@@ -143,7 +144,7 @@ fn otel_http_is_one_histogram_in_seconds() {
 fn istio_reports_destination_and_source() {
     let text = render(&[pod("is", "h1", "errors", Family::Istio)], 100.0);
     let req = series(&text, "istio_requests_total");
-    assert!(req.contains(&"istio_requests_total{destination_service_name=\"frontend\",destination_workload=\"frontend\",destination_workload_namespace=\"is\",reporter=\"destination\",response_code=\"500\",rollouts_pod_template_hash=\"h1\",source_workload=\"loadgen\"} 40"), "{req:?}");
+    assert!(req.contains(&"istio_requests_total{destination_service_name=\"frontend\",destination_workload=\"frontend\",destination_workload_namespace=\"is\",reporter=\"destination\",response_code=\"500\",rollouts_pod_template_hash=\"h1\",source_workload=\"loadgen\"} 1000"), "{req:?}");
     assert!(req.contains(&"istio_requests_total{destination_service_name=\"frontend\",destination_workload=\"frontend\",destination_workload_namespace=\"is\",reporter=\"source\",response_code=\"500\",rollouts_pod_template_hash=\"h1\",source_workload=\"loadgen\"} 250"), "{req:?}");
     let b = series(&text, "istio_request_duration_milliseconds_bucket");
     assert!(
@@ -157,7 +158,7 @@ fn istio_reports_destination_and_source() {
 fn linkerd_classifies_inbound_and_outbound() {
     let text = render(&[pod("ld", "h1", "errors", Family::Linkerd)], 100.0);
     let resp = series(&text, "response_total");
-    assert!(resp.contains(&"response_total{classification=\"failure\",deployment=\"frontend\",direction=\"inbound\",namespace=\"ld\",pod=\"frontend-h1-sim\",rollouts_pod_template_hash=\"h1\",status_code=\"500\"} 40"), "{resp:?}");
+    assert!(resp.contains(&"response_total{classification=\"failure\",deployment=\"frontend\",direction=\"inbound\",namespace=\"ld\",pod=\"frontend-h1-sim\",rollouts_pod_template_hash=\"h1\",status_code=\"500\"} 1000"), "{resp:?}");
     assert!(
         resp.iter()
             .any(|l| l.contains("classification=\"success\"")
@@ -165,7 +166,7 @@ fn linkerd_classifies_inbound_and_outbound() {
         "{resp:?}"
     );
     let b = series(&text, "response_latency_ms_bucket");
-    assert!(b.contains(&"response_latency_ms_bucket{deployment=\"frontend\",direction=\"inbound\",namespace=\"ld\",pod=\"frontend-h1-sim\",rollouts_pod_template_hash=\"h1\",status_code=\"200\",le=\"300\"} 152"), "{b:?}");
+    assert!(b.contains(&"response_latency_ms_bucket{deployment=\"frontend\",direction=\"inbound\",namespace=\"ld\",pod=\"frontend-h1-sim\",rollouts_pod_template_hash=\"h1\",status_code=\"200\",le=\"300\"} 3800"), "{b:?}");
 }
 
 #[test]

@@ -248,10 +248,10 @@ mod tests {
     fn counters_are_rate_times_elapsed() {
         let pods = vec![parse_pod("ns/h1/errors").unwrap_or_else(|e| panic!("{e}"))];
         let text = render(&pods, 100.0);
-        assert!(text.contains("hotrod_requests_total{error=\"true\",namespace=\"ns\",rollouts_pod_template_hash=\"h1\",service=\"frontend\"} 40\n"), "{text}");
-        assert!(text.contains("hotrod_requests_total{error=\"false\",namespace=\"ns\",rollouts_pod_template_hash=\"h1\",service=\"frontend\"} 160\n"), "{text}");
+        assert!(text.contains("hotrod_requests_total{error=\"true\",namespace=\"ns\",rollouts_pod_template_hash=\"h1\",service=\"frontend\"} 1000\n"), "{text}");
+        assert!(text.contains("hotrod_requests_total{error=\"false\",namespace=\"ns\",rollouts_pod_template_hash=\"h1\",service=\"frontend\"} 4000\n"), "{text}");
         assert!(
-            text.contains("status_code=\"STATUS_CODE_UNSET\",le=\"+Inf\"} 160\n"),
+            text.contains("status_code=\"STATUS_CODE_UNSET\",le=\"+Inf\"} 4000\n"),
             "{text}"
         );
     }
