@@ -841,7 +841,7 @@ fn error_rate_bounds_decide_on_counts() {
                 presence: None,
                 requests_in_window: None,
                 no_error_series: false,
-                counted: Some(Counted {
+                counted: Some(&Counted::Errors {
                     requests: *n,
                     errors: *k,
                     look,
@@ -874,4 +874,183 @@ fn error_rate_bounds_decide_on_counts() {
         ),
         None
     );
+}
+
+/// The latency check on buckets (docs/statistics.md §5): "p95 < T" as "fewer
+/// than 5% slower than T", exact when T is a bound, conservative otherwise.
+#[test]
+fn latency_bounds_decide_on_buckets() {
+    use canary_gate::stats::Bucket;
+    let now = canary_gate::time::Time {
+        unix_secs: 1_800_000_000,
+        nanos: 0,
+    };
+    // Cumulative counts at 100, 500, 1000, 2000 ms and +Inf.
+    let hist = |cum: [f64; 5]| -> Vec<Bucket> {
+        [100.0, 500.0, 1000.0, 2000.0, f64::INFINITY]
+            .iter()
+            .zip(cum)
+            .map(|(&le, count)| Bucket { le, count })
+            .collect()
+    };
+    type Row = (
+        &'static str,
+        &'static str,
+        Vec<Bucket>,
+        Phase,
+        Reason,
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+    );
+    let rows: Vec<Row> = vec![
+        (
+            "1% slower than a bound",
+            "",
+            hist([600.0, 900.0, 990.0, 1000.0, 1000.0]),
+            Phase::Successful,
+            Reason::Passed,
+            &[
+                "10 of 1000 requests slower than 1000 ms over 2m (1%): at 95% confidence at most",
+                "below 5%, so p95 < 1000 ms; p95 is in (500, 1000] ms",
+            ],
+            &[
+                ("requests", "1000"),
+                ("slowRequests", "10"),
+                ("method", "wilson"),
+            ],
+        ),
+        (
+            "30% slower",
+            "",
+            hist([100.0, 400.0, 700.0, 990.0, 1000.0]),
+            Phase::Failed,
+            Reason::AboveMaxLatency,
+            &[
+                "300 of 1000 requests slower than 1000 ms",
+                "at least",
+                "so not p95 < 1000 ms",
+                "p95 is in (1000, 2000] ms",
+            ],
+            &[("slowRequests", "300")],
+        ),
+        (
+            "too few requests",
+            "",
+            hist([20.0, 30.0, 30.0, 30.0, 30.0]),
+            Phase::Inconclusive,
+            Reason::NotEnoughSamples,
+            &[
+                "0 of 30 requests slower than 1000 ms",
+                "which does not settle p95 < 1000 ms",
+                "more requests at 0% would",
+            ],
+            &[("moreRequests", "29")],
+        ),
+        (
+            "not a bound: pass on the bound below, fail on the one above",
+            r#", "maxLatencyMs": 900"#,
+            hist([600.0, 990.0, 995.0, 1000.0, 1000.0]),
+            Phase::Successful,
+            Reason::Passed,
+            &[
+                "maxLatencyMs 900 is not a bucket bound: passing is decided on 500 ms and failing on 1000 ms; 10 of 1000 requests slower than 500 ms",
+            ],
+            &[("latencyBound", "500/1000")],
+        ),
+        (
+            "below the smallest bound",
+            r#", "maxLatencyMs": 50"#,
+            hist([1000.0, 1000.0, 1000.0, 1000.0, 1000.0]),
+            Phase::Inconclusive,
+            Reason::NotEnoughSamples,
+            &[
+                "maxLatencyMs 50 is below the smallest bucket bound 100 ms: this check can never pass",
+            ],
+            &[("latencyBound", "-/100")],
+        ),
+        (
+            "in the +Inf bucket: only a floor",
+            "",
+            hist([0.0, 0.0, 20.0, 100.0, 1000.0]),
+            Phase::Failed,
+            Reason::AboveMaxLatency,
+            &["p95 > 2000 ms (in the +Inf bucket: only a floor)"],
+            &[],
+        ),
+        (
+            "no bucket series over the range",
+            "",
+            Vec::new(),
+            Phase::Inconclusive,
+            Reason::NotEnoughSamples,
+            &[
+                "no requests over 2m: more requests are needed to show p95 < 1000 ms at 95% confidence",
+            ],
+            &[("requests", "0")],
+        ),
+        (
+            "a histogram without +Inf",
+            "",
+            vec![Bucket {
+                le: 100.0,
+                count: 3.0,
+            }],
+            Phase::Error,
+            Reason::PrometheusError,
+            &["no le=\"+Inf\" bucket"],
+            &[],
+        ),
+    ];
+    let seconds = r#", "series": {"latency": {"metric": "x_seconds_bucket", "unit": "s"}}"#;
+    let in_seconds = [0.1, 0.5, 1.0, 2.0, f64::INFINITY]
+        .iter()
+        .zip([600.0, 900.0, 990.0, 1000.0, 1000.0])
+        .map(|(&le, count)| Bucket { le, count })
+        .collect();
+    let mut rows = rows;
+    rows.push((
+        "seconds: 1000 ms is the bound 1",
+        seconds,
+        in_seconds,
+        Phase::Successful,
+        Reason::Passed,
+        &[
+            "10 of 1000 requests slower than 1000 ms",
+            "p95 is in (500, 1000] ms",
+        ],
+        &[],
+    ));
+    for (name, extra, buckets, phase, reason, has, meta) in &rows {
+        let cfg = cfg("latency", extra);
+        let look = Look::plan(&cfg, None, now).expect("bounds are on by default");
+        let d = decide(
+            &cfg,
+            &Inputs {
+                result: &vector(&[300.0]),
+                presence: None,
+                requests_in_window: None,
+                no_error_series: false,
+                counted: Some(&Counted::Latency {
+                    buckets: buckets.clone(),
+                    look,
+                }),
+                conditions: None,
+            },
+        );
+        assert_eq!((d.phase, d.reason), (*phase, *reason), "{name}: {d:?}");
+        for want in *has {
+            assert!(
+                d.message.contains(want),
+                "{name}: {:?} lacks {want:?}",
+                d.message
+            );
+        }
+        for (key, value) in *meta {
+            assert!(
+                d.metadata.iter().any(|(k, v)| k == key && v == value),
+                "{name}: metadata {:?} lacks {key}={value}",
+                d.metadata
+            );
+        }
+    }
 }

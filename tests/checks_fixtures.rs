@@ -2,8 +2,8 @@
 //! Prometheus 2.42 (`tests/fixtures/prometheus/`), served over a real local
 //! HTTP exchange by `fakeprom`'s responder.
 //!
-//! The error-rate configs set `confidence: 0` (the plain threshold): the
-//! recordings hold the ratio queries. The bounds' count queries are tested on
+//! The error-rate and latency configs set `confidence: 0` (the plain
+//! threshold): the recordings hold the ratio and quantile queries. The bounds' count queries are tested on
 //! a real Prometheus and VictoriaMetrics (`prometheus_live`, `presets_live`),
 //! through Argo (`argo_reconcile`) and as tables (`checks_decide`).
 
@@ -105,7 +105,11 @@ async fn healthy_canary_passes_all_three_checks() {
         (Phase::Successful, "Passed"),
         "{m:#?}"
     );
-    let m = run(&r, r#", "check": "latency", "podTemplateHash": "healthy1""#).await;
+    let m = run(
+        &r,
+        r#", "check": "latency", "confidence": 0, "podTemplateHash": "healthy1""#,
+    )
+    .await;
     assert_eq!(
         (m.phase, m.metadata["reason"].as_str()),
         (Phase::Successful, "Passed"),
@@ -141,7 +145,11 @@ async fn twenty_percent_errors_fail() {
 #[tokio::test]
 async fn slow_p95_fails() {
     let r = serve_fixtures(&[("histogram_quantile", "slow_latency_p95.json")]).await;
-    let m = run(&r, r#", "check": "latency", "podTemplateHash": "slow1""#).await;
+    let m = run(
+        &r,
+        r#", "check": "latency", "confidence": 0, "podTemplateHash": "slow1""#,
+    )
+    .await;
     assert_eq!(
         (m.phase, m.metadata["reason"].as_str()),
         (Phase::Failed, "AboveMaxLatency"),
@@ -172,7 +180,11 @@ async fn idle_canary_fails_traffic_and_is_inconclusive_elsewhere() {
     )
     .await;
     expect(&m, Phase::Inconclusive, "NoTraffic", "[NaN]", &["0/0"]);
-    let m = run(&r, r#", "check": "latency", "podTemplateHash": "idle1""#).await;
+    let m = run(
+        &r,
+        r#", "check": "latency", "confidence": 0, "podTemplateHash": "idle1""#,
+    )
+    .await;
     expect(
         &m,
         Phase::Inconclusive,
@@ -239,7 +251,7 @@ async fn absent_canary_is_no_data_after_one_presence_query() {
 
     let m = run(
         &r,
-        r#", "check": "latency", "podTemplateHash": "absent1", "onEmpty": "failed""#,
+        r#", "check": "latency", "confidence": 0, "podTemplateHash": "absent1", "onEmpty": "failed""#,
     )
     .await;
     expect(
@@ -500,7 +512,7 @@ async fn bad_config_and_bad_query_fail_before_any_request() {
 
     let good = metric(
         &r.url(),
-        r#", "check": "latency", "podTemplateHash": "h1", "quantile": 0.99"#,
+        r#", "check": "latency", "confidence": 0, "podTemplateHash": "h1", "quantile": 0.99"#,
         "",
     );
     let md = p.metadata(&good);
@@ -553,7 +565,7 @@ async fn min_requests_gate() {
     .await;
     let m = run(
         &r,
-        r#", "check": "latency", "podTemplateHash": "healthy1", "minRequests": 50"#,
+        r#", "check": "latency", "confidence": 0, "podTemplateHash": "healthy1", "minRequests": 50"#,
     )
     .await;
     assert_eq!(
@@ -568,7 +580,7 @@ async fn min_requests_gate() {
     );
     let m = run(
         &r,
-        r#", "check": "latency", "podTemplateHash": "healthy1", "minRequests": 2"#,
+        r#", "check": "latency", "confidence": 0, "podTemplateHash": "healthy1", "minRequests": 2"#,
     )
     .await;
     assert_eq!(

@@ -379,7 +379,7 @@ fn bounds_errors_name_the_field_and_the_value() {
             traffic(r#", "confidence": 0.95"#),
             vec![
                 "confidence",
-                "only used by check: error-rate",
+                "only used by the error-rate and latency checks",
                 "check: traffic",
             ],
             vec![],
@@ -388,7 +388,7 @@ fn bounds_errors_name_the_field_and_the_value() {
             query(r#", "sequential": false"#),
             vec![
                 "sequential",
-                "only used by check: error-rate",
+                "only used by the error-rate and latency checks",
                 "check: query",
             ],
             vec![],

@@ -206,12 +206,13 @@ fn check_row(p: &Pipeline, r: &Row<'_>) -> Option<String> {
     })
 }
 
-/// Argo's AnalysisRun metrics of the shipped template, with the count each
-/// must reach for a promotion.
+/// Argo's AnalysisRun metrics of the shipped template, with the successful
+/// measurements each must reach for a promotion (the bounded checks end at
+/// their first sure pass: `consecutiveSuccessLimit: 1`).
 const ARGO_METRICS: [(&str, i64); 3] = [
     ("traffic-detection", 5),
-    ("error-rate-lt-5-percent", 3),
-    ("latency-p95-lt-1s", 3),
+    ("error-rate-lt-5-percent", 1),
+    ("latency-p95-lt-1s", 1),
 ];
 
 /// What Argo must conclude for an AnalysisRun.

@@ -40,6 +40,45 @@ fn good_template_has_no_findings() {
 }
 
 #[test]
+fn bounds_footguns_are_warnings() {
+    assert_findings(
+        "footgun-bounds.yaml",
+        &[
+            "metric first-unsure-look-pauses: warning: inconclusiveLimit 0 with the error-rate bound: the first \
+             NotEnoughSamples (too few requests to be sure yet) pauses the rollout; set inconclusiveLimit: 2 to keep \
+             looking, and consecutiveSuccessLimit: 1 (Argo ≥ 1.8) to promote at the first sure pass",
+            "metric plain-threshold-on-five-looks: warning: confidence: 0 judges the latency point value on each of 5 \
+             looks: at low traffic it decides on noise (docs/simulation.md: the plain threshold promotes a canary \
+             failing 6% of requests 63% of the time at 0.05 req/s); remove confidence to decide on a bound",
+            "metric one-wilson-look-each: warning: sequential: false with count 5: each look is wrong with probability \
+             up to 5% and the chances add up over the looks; remove sequential: false (the sequential bound holds over \
+             every look at once)",
+        ],
+    );
+}
+
+/// The shipped templates follow the advice `lint` gives.
+#[test]
+fn shipped_templates_have_no_findings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("plugin-config");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if !text.contains("kind: AnalysisTemplate") {
+            continue;
+        }
+        let found = lint_file(&path, &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+        let lines: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert!(
+            lines.is_empty(),
+            "{}:\n{}",
+            path.display(),
+            lines.join("\n")
+        );
+    }
+}
+
+#[test]
 fn prometheus_footguns_are_warnings() {
     assert_findings(
         "footgun-prometheus.yaml",

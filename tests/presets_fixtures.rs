@@ -2,8 +2,8 @@
 //! the canary taken from the AnalysisRun, the presets' detection probe, the
 //! staleness probe, and other backends' partial answers and infos
 //! (`tests/fixtures/prometheus/`, `tests/fixtures/backends/`).
-//! Error-rate configs set `confidence: 0`: the recordings hold the ratio
-//! queries (the bounds are tested live, in `prometheus_live` and `presets_live`).
+//! Error-rate and latency configs set `confidence: 0`: the recordings hold the
+//! ratio and quantile queries (the bounds are tested live, in `presets_live`).
 
 #[path = "support/fakeprom.rs"]
 mod fakeprom;
@@ -121,7 +121,12 @@ async fn no_hash_anywhere_is_an_error_that_says_so() {
         ],
     );
     assert!(r.queries().is_empty(), "nothing is asked of Prometheus");
-    let m = run(&r, &AnalysisRun::default(), r#", "check": "latency""#).await;
+    let m = run(
+        &r,
+        &AnalysisRun::default(),
+        r#", "check": "latency", "confidence": 0"#,
+    )
+    .await;
     expect(&m, Phase::Error, "BadConfig", &["there is no AnalysisRun"]);
     // A hash label that cannot be a label value is refused by the query builder.
     let m = run(

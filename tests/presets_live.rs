@@ -175,6 +175,39 @@ fn special_rows() -> Vec<Row> {
             Phase::Successful,
             &["requests over 10s", "(Wilson bound,"],
         ),
+        // Latency as the fraction slower than maxLatencyMs, from the buckets.
+        row(
+            "spanmetrics",
+            "trickle1",
+            "otel-spanmetrics",
+            "latency",
+            "",
+            Phase::Inconclusive,
+            &[
+                "NotEnoughSamples",
+                "requests are needed to show p95 < 1000 ms",
+            ],
+        ),
+        row(
+            "spanmetrics",
+            "healthy1",
+            "otel-spanmetrics",
+            "latency",
+            r#","maxLatencyMs":900"#,
+            Phase::Successful,
+            &[
+                "maxLatencyMs 900 is not a bucket bound: passing is decided on 800 ms and failing on 1000 ms",
+            ],
+        ),
+        row(
+            "spanmetrics",
+            "slow1",
+            "otel-spanmetrics",
+            "latency",
+            "",
+            Phase::Failed,
+            &["slower than 1000 ms", "so not p95 < 1000 ms"],
+        ),
         // A scope override reaches the out-of-scope series: half of them fail.
         row(
             "istio",

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use canary_gate::promql::{
-    Error, LabelMatcher, MatchOp, SeriesSelector, born_count_query, error_rate_query,
-    format_window, latency_query, parse_matcher, presence_query, requests_in_window_query,
-    traffic_query,
+    Error, LabelMatcher, MatchOp, SeriesSelector, born_buckets_query, born_count_query,
+    error_rate_query, format_window, latency_query, parse_matcher, presence_query,
+    requests_in_window_query, traffic_query,
 };
 use promql_parser::parser::{self, Expr};
 
@@ -72,6 +72,14 @@ fn seed_template_queries() {
                 r#"(sum(increase(hotrod_requests_total{error="true",namespace="hotrod",rollouts_pod_template_hash="6d4f8b7c9"}[3m40s]) and hotrod_requests_total{error="true",namespace="hotrod",rollouts_pod_template_hash="6d4f8b7c9"} offset 3m40s) or vector(0))"#,
                 " + ",
                 r#"(sum(hotrod_requests_total{error="true",namespace="hotrod",rollouts_pod_template_hash="6d4f8b7c9"} unless hotrod_requests_total{error="true",namespace="hotrod",rollouts_pod_template_hash="6d4f8b7c9"} offset 3m40s) or vector(0))"#
+            ),
+        ),
+        (
+            born_buckets_query(&latency_series("hotrod", "6d4f8b7c9"), TWO_MIN).unwrap(),
+            concat!(
+                r#"sum by (le) ((increase(traces_span_metrics_duration_milliseconds_bucket{hotrod_namespace="hotrod",hotrod_pod_hash="6d4f8b7c9"}[2m]) and traces_span_metrics_duration_milliseconds_bucket{hotrod_namespace="hotrod",hotrod_pod_hash="6d4f8b7c9"} offset 2m)"#,
+                " or ",
+                r#"(traces_span_metrics_duration_milliseconds_bucket{hotrod_namespace="hotrod",hotrod_pod_hash="6d4f8b7c9"} unless traces_span_metrics_duration_milliseconds_bucket{hotrod_namespace="hotrod",hotrod_pod_hash="6d4f8b7c9"} offset 2m))"#
             ),
         ),
     ];

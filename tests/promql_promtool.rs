@@ -9,8 +9,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use canary_gate::promql::{
-    SeriesSelector, born_count_query, error_rate_query, inject_matchers, latency_query,
-    parse_matcher, presence_query, requests_in_window_query, traffic_query,
+    SeriesSelector, born_buckets_query, born_count_query, error_rate_query, inject_matchers,
+    latency_query, parse_matcher, presence_query, requests_in_window_query, traffic_query,
 };
 
 fn queries() -> Vec<String> {
@@ -37,6 +37,7 @@ fn queries() -> Vec<String> {
         out.push(requests_in_window_query(&sel, Duration::from_secs(5400)).expect("requests"));
         out.push(latency_query(0.95, &sel, w).expect("latency"));
         out.push(born_count_query(&sel, Some(&err), Duration::from_secs(3725)).expect("counts"));
+        out.push(born_buckets_query(&sel, w).expect("buckets"));
         let canary = BTreeMap::from([("namespace".to_owned(), value.to_owned())]);
         for q in [
             "sum(rate(x[5m])) / on(job) group_left(instance) sum by (job, instance) (rate(y[5m]))",

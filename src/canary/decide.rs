@@ -17,6 +17,7 @@ use crate::prometheus::QueryData;
 use super::format::measurement_value;
 
 mod bounded;
+mod bounded_latency;
 mod conditioned;
 mod fresh;
 mod reason;
@@ -83,8 +84,8 @@ pub struct Inputs<'a> {
     /// Error-rate only: the error series is absent while the canary served
     /// requests, so the ratio is 0 (Prometheus drops the empty numerator).
     pub no_error_series: bool,
-    /// Error-rate with bounds: the counts the verdict rests on.
-    pub counted: Option<Counted>,
+    /// Error-rate and latency with bounds: the counts the verdict rests on.
+    pub counted: Option<&'a Counted>,
     /// The metric's conditions, when it has any; called at most once.
     pub conditions: Option<&'a dyn Fn(&ConditionInput) -> ConditionOutcome>,
 }
@@ -276,9 +277,9 @@ fn decide_inner(cfg: &Config, inputs: &Inputs<'_>) -> Decision {
     {
         return non_finite(cfg, *bad, count);
     }
-    match (&cfg.check, &inputs.counted) {
-        (Check::ErrorRate, Some(counted)) => bounded::error_rate(cfg, counted, &scope(cfg), count),
-        _ => threshold(cfg, values[0], inputs.no_error_series, count),
+    match inputs.counted {
+        Some(counted) => bounded::decide(cfg, counted, &scope(cfg), count),
+        None => threshold(cfg, values[0], inputs.no_error_series, count),
     }
 }
 

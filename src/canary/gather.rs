@@ -9,10 +9,15 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use futures::future::join_all;
+
 use super::PreparedCheck;
 use super::decide::{Counted, Decision, Look, Presence, Reason};
+use super::prepare::CountsPlan;
 use crate::config::Check;
 use crate::prometheus::{Client, Error as PromError, QueryData, QueryResponse, Sample};
+use crate::stats::Bucket;
+use crate::stats::latency::MAX_BUCKETS;
 
 /// What the queries of one Run found.
 #[derive(Debug)]
@@ -30,7 +35,7 @@ pub(crate) struct Gathered {
     /// The staleness probe: `None` when not made or it failed, `Some(None)`
     /// when the canary has no fresh sample, `Some(Some(age))` in seconds.
     pub(crate) newest_age: Option<Option<f64>>,
-    /// Error-rate with bounds: the canary's requests and errors over the look's range.
+    /// Error-rate and latency with bounds: the counts over the look's range.
     pub(crate) counted: Option<Counted>,
 }
 
@@ -46,6 +51,13 @@ pub(crate) struct Notes {
 }
 
 impl Notes {
+    /// Keeps what another set of answers said.
+    fn merge(&mut self, other: Notes) {
+        self.warnings.extend(other.warnings);
+        self.infos.extend(other.infos);
+        self.partial |= other.partial;
+    }
+
     /// Keeps what `r` said beside its data, and returns the data.
     fn absorb(&mut self, r: QueryResponse) -> QueryData {
         self.warnings.extend(r.warnings);
@@ -67,21 +79,10 @@ pub(crate) async fn gather(
     latency: &mut Option<Duration>,
     look: Option<Look>,
 ) -> Result<Gathered, Decision> {
-    let count_queries = match (&p.counts, look) {
-        (Some(plan), Some(look)) => Some((
-            plan.queries(look.range)
-                .map_err(|e| Decision::error(Reason::BadConfig, e.to_string()))?,
-            look,
-        )),
-        _ => None,
-    };
     let counts = async {
-        match &count_queries {
-            Some(((requests, errors), _)) => Some(tokio::join!(
-                client.query_by(requests, deadline),
-                client.query_by(errors, deadline)
-            )),
-            None => None,
+        match (&p.counts, look) {
+            (Some(plan), Some(look)) => Some(count(client, plan, look, deadline).await),
+            _ => None,
         }
     };
     let gate = async {
@@ -125,23 +126,13 @@ pub(crate) async fn gather(
             return Err(Decision::error(Reason::PrometheusError, msg));
         }
     };
-    let counted = match (counts, count_queries) {
-        (Some((requests, errors)), Some((_, look))) => {
-            let mut count = |r: Result<QueryResponse, PromError>, what: &str| match r {
-                // One sample by construction (`or vector(0)`); empty reads as none.
-                Ok(r) => Ok(single_value(&notes.absorb(r)).unwrap_or(0.0)),
-                Err(e) => Err(Decision::error(
-                    Reason::PrometheusError,
-                    format!("the error-rate {what} count query failed: {e}"),
-                )),
-            };
-            Some(Counted {
-                requests: count(requests, "requests")?,
-                errors: count(errors, "errors")?,
-                look,
-            })
+    let counted = match counts {
+        Some(answer) => {
+            let (counted, said) = answer?;
+            notes.merge(said);
+            Some(counted)
         }
-        _ => None,
+        None => None,
     };
     let mut no_error_series = false;
     if is_empty(&result) {
@@ -165,6 +156,89 @@ pub(crate) async fn gather(
         newest_age,
         counted,
     })
+}
+
+/// The count queries of the bounds over the look's range, concurrently.
+async fn count(
+    client: &Client,
+    plan: &CountsPlan,
+    look: Look,
+    deadline: Instant,
+) -> Result<(Counted, Notes), Decision> {
+    let queries = plan
+        .queries(look.range)
+        .map_err(|e| Decision::error(Reason::BadConfig, e.to_string()))?;
+    let names: &[&str] = match plan {
+        CountsPlan::Errors { .. } => &["error-rate requests", "error-rate errors"],
+        CountsPlan::Latency { .. } => &["latency buckets"],
+    };
+    let answers = join_all(queries.iter().map(|q| client.query_by(q, deadline))).await;
+    let mut notes = Notes::default();
+    let mut data = Vec::with_capacity(answers.len());
+    for (answer, what) in answers.into_iter().zip(names) {
+        match answer {
+            Ok(r) => data.push(notes.absorb(r)),
+            Err(e) => {
+                let msg = format!("the {what} count query failed: {e}");
+                return Err(Decision::error(Reason::PrometheusError, msg));
+            }
+        }
+    }
+    // One sample by construction (`or vector(0)`); empty reads as none.
+    let one = |i: usize| data.get(i).and_then(single_value).unwrap_or(0.0);
+    let counted = match plan {
+        CountsPlan::Errors { .. } => Counted::Errors {
+            requests: one(0),
+            errors: one(1),
+            look,
+        },
+        CountsPlan::Latency { .. } => Counted::Latency {
+            buckets: buckets(data.first())?,
+            look,
+        },
+    };
+    Ok((counted, notes))
+}
+
+/// The `sum by (le)` answer as buckets; a series without a numeric `le`
+/// (or more than [`MAX_BUCKETS`] series) is an Error naming it.
+fn buckets(data: Option<&QueryData>) -> Result<Vec<Bucket>, Decision> {
+    let bad = |why: String| {
+        Decision::error(
+            Reason::PrometheusError,
+            format!("the latency buckets count query answered {why}"),
+        )
+    };
+    let samples = match data {
+        None => return Ok(Vec::new()),
+        Some(QueryData::Vector(v)) => v,
+        Some(other) => return Err(bad(format!("a {} result", other.result_type()))),
+    };
+    if samples.len() > MAX_BUCKETS {
+        return Err(bad(format!(
+            "{} series, more than the limit of {MAX_BUCKETS}",
+            samples.len()
+        )));
+    }
+    samples
+        .iter()
+        .map(|s| {
+            let le = s.labels.get("le").map(String::as_str);
+            let bound = match le {
+                Some("+Inf") => Some(f64::INFINITY),
+                Some(text) => text.parse::<f64>().ok().filter(|v| !v.is_nan()),
+                None => None,
+            };
+            bound
+                .map(|le| Bucket { le, count: s.value })
+                .ok_or_else(|| {
+                    bad(format!(
+                        "a series without a numeric le label ({:?})",
+                        s.labels
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// One cheap follow-up tells "metric absent" from "no canary series".

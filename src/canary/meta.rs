@@ -40,3 +40,8 @@ pub const METHOD: &str = "method";
 pub const RANGE: &str = "range";
 /// Inconclusive: roughly how many more requests would settle it.
 pub const MORE_REQUESTS: &str = "moreRequests";
+/// Latency with bounds: the requests slower than the bound the verdict rests on.
+pub const SLOW_REQUESTS: &str = "slowRequests";
+/// Latency with bounds, `maxLatencyMs` not a bucket bound: the bounds used
+/// for passing and failing, in ms (`800/1000`).
+pub const LATENCY_BOUND: &str = "latencyBound";

@@ -342,7 +342,7 @@ fn assemble(
             presence: g.presence,
             requests_in_window: g.requests_in_window,
             no_error_series: g.no_error_series,
-            counted: g.counted,
+            counted: g.counted.as_ref(),
             conditions: (!conditions.is_empty())
                 .then_some(&eval as &dyn Fn(&ConditionInput) -> ConditionOutcome),
         },

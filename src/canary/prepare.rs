@@ -57,28 +57,41 @@ pub struct PreparedCheck {
     /// Error-rate only: the traffic query, made when the ratio is empty
     /// (no error series at all drops the numerator, hence the whole ratio).
     pub traffic_query: Option<String>,
-    /// Error-rate with bounds: the canary's requests and errors, counted per
-    /// Run over the look's range.
+    /// Error-rate and latency with bounds: what is counted per Run over the
+    /// look's range.
     pub counts: Option<CountsPlan>,
     /// Every secret of the config, for the Run's redaction step.
     pub redactor: Redactor,
 }
 
-/// The two count queries of the error-rate bounds; their range depends on the Run.
+/// The count queries of the bounds; their range depends on the Run.
 #[derive(Debug, Clone)]
-pub struct CountsPlan {
-    requests: SeriesSelector,
-    error: LabelMatcher,
+pub enum CountsPlan {
+    /// Error rate: the canary's requests and its errors.
+    Errors {
+        /// The canary's requests.
+        requests: SeriesSelector,
+        /// What marks an error.
+        error: LabelMatcher,
+    },
+    /// Latency: the canary's histogram buckets.
+    Latency {
+        /// The `_bucket` series.
+        buckets: SeriesSelector,
+    },
 }
 
 impl CountsPlan {
-    /// The requests and errors queries over `range`, births counted
-    /// ([`promql::born_count_query`]).
-    pub fn queries(&self, range: Duration) -> Result<(String, String), promql::Error> {
-        Ok((
-            promql::born_count_query(&self.requests, None, range)?,
-            promql::born_count_query(&self.requests, Some(&self.error), range)?,
-        ))
+    /// The queries over `range`, births counted: requests then errors
+    /// ([`promql::born_count_query`]), or the buckets ([`promql::born_buckets_query`]).
+    pub fn queries(&self, range: Duration) -> Result<Vec<String>, promql::Error> {
+        Ok(match self {
+            CountsPlan::Errors { requests, error } => vec![
+                promql::born_count_query(requests, None, range)?,
+                promql::born_count_query(requests, Some(error), range)?,
+            ],
+            CountsPlan::Latency { buckets } => vec![promql::born_buckets_query(buckets, range)?],
+        })
     }
 }
 
@@ -116,13 +129,10 @@ impl PreparedCheck {
             Check::ErrorRate => {
                 let error = promql::parse_matcher(&config.requests.error_matcher).map_err(build)?;
                 if config.bounds != Bounds::Plain {
-                    let plan = CountsPlan {
+                    counts = Some(CountsPlan::Errors {
                         requests: requests_sel.clone(),
                         error: error.clone(),
-                    };
-                    // Built once here so a bad selector is a config error, not a Run's.
-                    plan.queries(window).map_err(build)?;
-                    counts = Some(plan);
+                    });
                 }
                 (
                     promql::error_rate_query(&requests_sel, &error, window).map_err(build)?,
@@ -130,11 +140,18 @@ impl PreparedCheck {
                     Some(promql::traffic_query(&requests_sel, window).map_err(build)?),
                 )
             }
-            Check::Latency => (
-                promql::latency_query(config.quantile, &latency_sel, window).map_err(build)?,
-                Some(&config.latency.metric),
-                None,
-            ),
+            Check::Latency => {
+                if config.bounds != Bounds::Plain {
+                    counts = Some(CountsPlan::Latency {
+                        buckets: latency_sel.clone(),
+                    });
+                }
+                (
+                    promql::latency_query(config.quantile, &latency_sel, window).map_err(build)?,
+                    Some(&config.latency.metric),
+                    None,
+                )
+            }
             Check::Query {
                 query,
                 canary_matchers,
@@ -147,6 +164,10 @@ impl PreparedCheck {
                 (q.map_err(|e| PrepareError::Query(Box::new(e)))?, None, None)
             }
         };
+        if let Some(plan) = &counts {
+            // Built once here so a bad selector is a config error, not a Run's.
+            plan.queries(window).map_err(build)?;
+        }
         let presence_query = presence_metric
             .map(|m| promql::presence_query(m))
             .transpose()

@@ -29,8 +29,8 @@
 //! | `quantile` | `0.95` | latency: in (0, 1) |
 //! | `maxLatencyMs` | `1000` | latency: quantile < this passes |
 //! | `minRequests` | `0` (off) | fewer canary requests in the window → Inconclusive |
-//! | `confidence` | `0.95` | error-rate: one-sided level of the bound on the error ratio, in [0.5, 0.9999]; `0` = the plain threshold |
-//! | `sequential` | `true` | error-rate: `false` = one Wilson look at the window instead of the confidence sequence over the run |
+//! | `confidence` | `0.95` | error-rate, latency: one-sided level of the bound on the error ratio (the fraction slower than `maxLatencyMs`), in [0.5, 0.9999]; `0` = the plain threshold |
+//! | `sequential` | `true` | error-rate, latency: `false` = one Wilson look at the window instead of the confidence sequence over the run |
 //! | `series.requests` | the preset's | `{metric, namespaceLabel, hashLabel, errorMatcher, matchers}` |
 //! | `series.latency` | the preset's | `{metric, namespaceLabel, hashLabel, unit: ms\|s, matchers}` |
 //! | `query` | required for `query`, rejected otherwise | raw PromQL, decided by the metric's conditions |
@@ -371,17 +371,18 @@ fn window_field(top: &Obj<'_>) -> Result<Duration, ConfigError> {
     }
 }
 
-/// `confidence` and `sequential`: how the error-rate check judges its counts.
-/// Set on another check, they are refused rather than silently ignored.
+/// `confidence` and `sequential`: how the error-rate and latency checks
+/// judge their counts. Set on another check, they are refused rather than
+/// silently ignored.
 fn bounds_fields(top: &Obj<'_>, check: &Check, check_name: &str) -> Result<Bounds, ConfigError> {
-    if !matches!(check, Check::ErrorRate) {
+    if !matches!(check, Check::ErrorRate | Check::Latency) {
         for key in ["confidence", "sequential"] {
             if let Some(v) = top.get(key) {
                 return Err(invalid(
                     key.into(),
                     v,
                     format!(
-                        "only used by check: error-rate (this metric has check: {check_name}; the traffic and latency checks judge the point value)"
+                        "only used by the error-rate and latency checks (this metric has check: {check_name}; the traffic check judges the point rate)"
                     ),
                 ));
             }

@@ -34,11 +34,11 @@ impl Check {
     }
 }
 
-/// How the error-rate check judges its counts (`confidence`, `sequential`;
-/// docs/statistics.md).
+/// How the error-rate and latency checks judge their counts (`confidence`,
+/// `sequential`; docs/statistics.md).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Bounds {
-    /// `confidence: 0`: the point ratio against `maxErrorRatio`, as Argo's built-in provider.
+    /// `confidence: 0`: the point value against the threshold, as Argo's built-in provider.
     Plain,
     /// `sequential: false`: one Wilson look at the counts of the window.
     Wilson(crate::stats::Confidence),

@@ -37,7 +37,7 @@ use super::args::{DeclaredArgs, substitute};
 
 /// An integer field of the metric, after substituting declared defaults;
 /// `None` when unset or not known before the AnalysisRun exists.
-fn int_field(metric: &Value, key: &str, args: &DeclaredArgs) -> Option<i64> {
+pub(crate) fn int_field(metric: &Value, key: &str, args: &DeclaredArgs) -> Option<i64> {
     match metric.get(key)? {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => substitute(s, args, "").trim().parse().ok(),

@@ -14,6 +14,7 @@
 //! findings as `FILE: level: message`).
 
 pub mod args;
+mod bounds;
 mod limits;
 pub mod rules;
 

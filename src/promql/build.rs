@@ -155,6 +155,30 @@ pub fn born_count_query(
     finish(&expr)
 }
 
+/// The bucket counts of the histogram `sel` (its `_bucket` series) over
+/// `range`, series born inside it counted from zero, as for
+/// [`born_count_query`]:
+///
+/// ```text
+/// sum by (le) ((increase(b[R]) and b offset R) or (b unless b offset R))
+/// ```
+///
+/// The two sides hold disjoint series (there at the range's start or not),
+/// so `or` is their union. Empty when the canary has no bucket series.
+pub fn born_buckets_query(sel: &SeriesSelector, range: Duration) -> Result<String, Error> {
+    check_window(range)?;
+    let b = Expr::VectorSelector(sel.vector(None)?).to_string();
+    let r = format_window(range);
+    let text = format!(
+        "sum by (le) ((increase({b}[{r}]) and {b} offset {r}) or ({b} unless {b} offset {r}))"
+    );
+    let expr = promql_parser::parser::parse(&text).map_err(|message| Error::Printed {
+        query: text.clone(),
+        message,
+    })?;
+    finish(&expr)
+}
+
 /// `histogram_quantile(q, sum by (le) (rate(bucket{ns,hash}[w])))`;
 /// `sel.metric` names the `_bucket` series.
 pub fn latency_query(

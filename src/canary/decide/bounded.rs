@@ -1,15 +1,16 @@
-//! Domain layer: the error-rate check judged on counts with a confidence bound
-//! (docs/statistics.md §2, §3 and §6). Pure: the Run gathered `n` requests and
-//! `k` errors over a range; this says Successful or Failed only when the
-//! bound is sure, and otherwise Inconclusive `NotEnoughSamples` with roughly
-//! how many more requests would settle it.
+//! Domain layer: the error-rate and latency checks judged on counts with a
+//! confidence bound (docs/statistics.md §2, §3, §5 and §6). Pure: the Run
+//! gathered `n` requests and `k` errors (or the histogram's buckets) over a
+//! range; this says Successful or Failed only when the bound is sure, and
+//! otherwise Inconclusive `NotEnoughSamples` with roughly how many more
+//! requests would settle it.
 
 use std::time::Duration;
 
 use crate::argo::Phase;
 use crate::config::{Bounds, Config};
 use crate::promql::{MAX_WINDOW, format_window};
-use crate::stats::{self, Assessment, Counts, Limit, Method, Sequential, Verdict};
+use crate::stats::{self, Assessment, Bucket, Counts, Limit, Method, Sequential, Verdict};
 use crate::time::Time;
 
 use super::{Decision, Reason, short};
@@ -59,14 +60,14 @@ impl Look {
         }
     }
 
-    fn bound_name(&self) -> &'static str {
+    pub(super) fn bound_name(&self) -> &'static str {
         match self.method {
             Method::Sequential(_) => "sequential bound",
             _ => "Wilson bound",
         }
     }
 
-    fn level(&self) -> f64 {
+    pub(super) fn level(&self) -> f64 {
         match self.method {
             Method::Plain => 0.0,
             Method::Wilson(c) => c.level(),
@@ -76,20 +77,49 @@ impl Look {
 }
 
 /// What the count queries of a Run found.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Counted {
-    /// `increase()` of the canary's requests over the look's range (births counted).
-    pub requests: f64,
-    /// The same for its errors.
-    pub errors: f64,
-    /// How they are judged.
-    pub look: Look,
+#[derive(Clone, Debug, PartialEq)]
+pub enum Counted {
+    /// Error rate.
+    Errors {
+        /// `increase()` of the canary's requests over the look's range (births counted).
+        requests: f64,
+        /// The same for its errors.
+        errors: f64,
+        /// How they are judged.
+        look: Look,
+    },
+    /// Latency: `sum by (le)` of the canary's bucket increases over the range.
+    Latency {
+        /// The buckets (empty when the canary has none).
+        buckets: Vec<Bucket>,
+        /// How they are judged.
+        look: Look,
+    },
 }
 
-/// The error-rate verdict on counts. `who` names the canary for the message.
-pub(crate) fn error_rate(cfg: &Config, counted: &Counted, who: &str, count: usize) -> Decision {
-    let counts = match Counts::from_increase(counted.errors, "errors", counted.requests, "requests")
-    {
+/// The verdict on counts. `who` names the canary for the message.
+pub(crate) fn decide(cfg: &Config, counted: &Counted, who: &str, count: usize) -> Decision {
+    match counted {
+        Counted::Errors {
+            requests,
+            errors,
+            look,
+        } => error_rate(cfg, *requests, *errors, look, who, count),
+        Counted::Latency { buckets, look } => {
+            super::bounded_latency::latency(cfg, buckets, look, who, count)
+        }
+    }
+}
+
+fn error_rate(
+    cfg: &Config,
+    requests: f64,
+    errors: f64,
+    look: &Look,
+    who: &str,
+    count: usize,
+) -> Decision {
+    let counts = match Counts::from_increase(errors, "errors", requests, "requests") {
         Ok(c) => c,
         Err(e) => {
             let m = format!("canary {who}: the error-rate count queries answered {e}");
@@ -97,25 +127,32 @@ pub(crate) fn error_rate(cfg: &Config, counted: &Counted, who: &str, count: usiz
         }
     };
     let limit = Limit::Below(cfg.max_error_ratio);
-    let a = stats::assess(counts, limit, &counted.look.method);
-    let (phase, reason) = match a.verdict {
-        Verdict::Successful => (Phase::Successful, Reason::Passed),
-        Verdict::Failed => (Phase::Failed, Reason::AboveMaxErrorRatio),
-        Verdict::Inconclusive => (Phase::Inconclusive, Reason::NotEnoughSamples),
-    };
-    let message = format!(
-        "canary {who}: {}",
-        message(&a, &counted.look, cfg.max_error_ratio)
-    );
-    let mut d = Decision::of(phase, reason, message, count);
-    d.metadata = metadata(&a, &counted.look);
+    let a = stats::assess(counts, limit, &look.method);
+    let message = format!("canary {who}: {}", message(&a, look, cfg.max_error_ratio));
+    let mut d = verdict(&a, Reason::AboveMaxErrorRatio, message, count);
+    d.metadata = metadata(&a, look, meta::ERRORS);
     d
 }
 
-fn metadata(a: &Assessment, look: &Look) -> Vec<(&'static str, String)> {
+/// The phase and reason of an assessment (`failed` is the check's Failed reason).
+pub(super) fn verdict(a: &Assessment, failed: Reason, message: String, count: usize) -> Decision {
+    let (phase, reason) = match a.verdict {
+        Verdict::Successful => (Phase::Successful, Reason::Passed),
+        Verdict::Failed => (Phase::Failed, failed),
+        Verdict::Inconclusive => (Phase::Inconclusive, Reason::NotEnoughSamples),
+    };
+    Decision::of(phase, reason, message, count)
+}
+
+/// The counts' metadata; `events` names `k` (`errors`, `slowRequests`).
+pub(super) fn metadata(
+    a: &Assessment,
+    look: &Look,
+    events: &'static str,
+) -> Vec<(&'static str, String)> {
     let mut m = vec![
         (meta::REQUESTS, a.counts.n().to_string()),
-        (meta::ERRORS, a.counts.k().to_string()),
+        (events, a.counts.k().to_string()),
         (meta::METHOD, look.name().to_owned()),
         (meta::RANGE, format_window(look.range)),
     ];
@@ -186,6 +223,6 @@ fn message(a: &Assessment, look: &Look, max: f64) -> String {
     }
 }
 
-fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+pub(super) fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
 }
