@@ -677,6 +677,47 @@ fn conditions_explain_which_one_decided() {
     }
 }
 
+/// `decide` with the counts a bounded check gathered.
+fn decide_counted(
+    cfg: &Config,
+    result: &QueryData,
+    counted: &Counted,
+) -> canary_gate::canary::decide::Decision {
+    decide(
+        cfg,
+        &Inputs {
+            result,
+            presence: None,
+            requests_in_window: None,
+            no_error_series: false,
+            counted: Some(counted),
+            conditions: None,
+        },
+    )
+}
+
+/// The phase and reason, the message's substrings and the metadata entries.
+#[track_caller]
+fn expect_decision(
+    name: &str,
+    d: &canary_gate::canary::decide::Decision,
+    want: (Phase, Reason),
+    has: &[&str],
+    meta: &[(&str, &str)],
+) {
+    assert_eq!((d.phase, d.reason), want, "{name}: {d:?}");
+    for w in has {
+        assert!(d.message.contains(w), "{name}: {:?} lacks {w:?}", d.message);
+    }
+    for (key, value) in meta {
+        assert!(
+            d.metadata.iter().any(|(k, v)| k == key && v == value),
+            "{name}: metadata {:?} lacks {key}={value}",
+            d.metadata
+        );
+    }
+}
+
 /// The error-rate check on counts (docs/statistics.md §2 and §6): the issue's
 /// table through `decide`, with the message, reason and metadata.
 #[test]
@@ -834,36 +875,14 @@ fn error_rate_bounds_decide_on_counts() {
     for ((name, extra, run_started, n, k), phase, reason, has, meta) in rows {
         let cfg = cfg("error-rate", extra);
         let look = Look::plan(&cfg, *run_started, now).expect("bounds are on by default");
-        let d = decide(
-            &cfg,
-            &Inputs {
-                result: &vector(&[if *n > 0.0 { k / n } else { 0.0 }]),
-                presence: None,
-                requests_in_window: None,
-                no_error_series: false,
-                counted: Some(&Counted::Errors {
-                    requests: *n,
-                    errors: *k,
-                    look,
-                }),
-                conditions: None,
-            },
-        );
-        assert_eq!((d.phase, d.reason), (*phase, *reason), "{name}: {d:?}");
-        for want in *has {
-            assert!(
-                d.message.contains(want),
-                "{name}: {:?} lacks {want:?}",
-                d.message
-            );
-        }
-        for (key, value) in *meta {
-            assert!(
-                d.metadata.iter().any(|(k, v)| k == key && v == value),
-                "{name}: metadata {:?} lacks {key}={value}",
-                d.metadata
-            );
-        }
+        let counted = Counted::Errors {
+            requests: *n,
+            errors: *k,
+            look,
+        };
+        let result = vector(&[if *n > 0.0 { k / n } else { 0.0 }]);
+        let d = decide_counted(&cfg, &result, &counted);
+        expect_decision(name, &d, (*phase, *reason), has, meta);
     }
     // confidence: 0 is the plain threshold: no look, no count queries.
     assert_eq!(
@@ -1023,34 +1042,11 @@ fn latency_bounds_decide_on_buckets() {
     for (name, extra, buckets, phase, reason, has, meta) in &rows {
         let cfg = cfg("latency", extra);
         let look = Look::plan(&cfg, None, now).expect("bounds are on by default");
-        let d = decide(
-            &cfg,
-            &Inputs {
-                result: &vector(&[300.0]),
-                presence: None,
-                requests_in_window: None,
-                no_error_series: false,
-                counted: Some(&Counted::Latency {
-                    buckets: buckets.clone(),
-                    look,
-                }),
-                conditions: None,
-            },
-        );
-        assert_eq!((d.phase, d.reason), (*phase, *reason), "{name}: {d:?}");
-        for want in *has {
-            assert!(
-                d.message.contains(want),
-                "{name}: {:?} lacks {want:?}",
-                d.message
-            );
-        }
-        for (key, value) in *meta {
-            assert!(
-                d.metadata.iter().any(|(k, v)| k == key && v == value),
-                "{name}: metadata {:?} lacks {key}={value}",
-                d.metadata
-            );
-        }
+        let counted = Counted::Latency {
+            buckets: buckets.clone(),
+            look,
+        };
+        let d = decide_counted(&cfg, &vector(&[300.0]), &counted);
+        expect_decision(name, &d, (*phase, *reason), has, meta);
     }
 }

@@ -140,14 +140,25 @@ pub fn born_count_query(
     more: Option<&LabelMatcher>,
     range: Duration,
 ) -> Result<String, Error> {
+    born(sel, more, range, |c, r| {
+        format!(
+            "(sum(increase({c}[{r}]) and {c} offset {r}) or vector(0)) + (sum({c} unless {c} offset {r}) or vector(0))"
+        )
+    })
+}
+
+/// A births-counting query: `compose(selector, range)` over the selector
+/// printed from its AST (values escaped); the composition is parsed back and
+/// printed from the parser's own tree.
+fn born(
+    sel: &SeriesSelector,
+    more: Option<&LabelMatcher>,
+    range: Duration,
+    compose: impl Fn(&str, &str) -> String,
+) -> Result<String, Error> {
     check_window(range)?;
-    // The selector is printed from its AST (values escaped); the composition
-    // is parsed back below and printed from the parser's own tree.
-    let c = Expr::VectorSelector(sel.vector(more)?).to_string();
-    let r = format_window(range);
-    let text = format!(
-        "(sum(increase({c}[{r}]) and {c} offset {r}) or vector(0)) + (sum({c} unless {c} offset {r}) or vector(0))"
-    );
+    let selector = Expr::VectorSelector(sel.vector(more)?).to_string();
+    let text = compose(&selector, &format_window(range));
     let expr = promql_parser::parser::parse(&text).map_err(|message| Error::Printed {
         query: text.clone(),
         message,
@@ -166,17 +177,11 @@ pub fn born_count_query(
 /// The two sides hold disjoint series (there at the range's start or not),
 /// so `or` is their union. Empty when the canary has no bucket series.
 pub fn born_buckets_query(sel: &SeriesSelector, range: Duration) -> Result<String, Error> {
-    check_window(range)?;
-    let b = Expr::VectorSelector(sel.vector(None)?).to_string();
-    let r = format_window(range);
-    let text = format!(
-        "sum by (le) ((increase({b}[{r}]) and {b} offset {r}) or ({b} unless {b} offset {r}))"
-    );
-    let expr = promql_parser::parser::parse(&text).map_err(|message| Error::Printed {
-        query: text.clone(),
-        message,
-    })?;
-    finish(&expr)
+    born(sel, None, range, |b, r| {
+        format!(
+            "sum by (le) ((increase({b}[{r}]) and {b} offset {r}) or ({b} unless {b} offset {r}))"
+        )
+    })
 }
 
 /// `histogram_quantile(q, sum by (le) (rate(bucket{ns,hash}[w])))`;

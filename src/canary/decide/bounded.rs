@@ -67,7 +67,17 @@ impl Look {
         }
     }
 
-    pub(super) fn level(&self) -> f64 {
+    /// The range for messages: `2m`, `3m40s`.
+    pub(super) fn over(&self) -> String {
+        format_window(self.range)
+    }
+
+    /// The level for messages: `95%`.
+    pub(super) fn level_text(&self) -> String {
+        format!("{}%", short(self.level() * 100.0))
+    }
+
+    fn level(&self) -> f64 {
         match self.method {
             Method::Plain => 0.0,
             Method::Wilson(c) => c.level(),
@@ -180,15 +190,12 @@ pub(crate) fn pct(v: f64) -> String {
 
 /// The message of docs/statistics.md §6 (after "canary …: ").
 fn message(a: &Assessment, look: &Look, max: f64) -> String {
-    let over = format_window(look.range);
-    let level = format!("{}%", short(look.level() * 100.0));
+    let (over, level) = (look.over(), look.level_text());
     let (k, n) = (a.counts.k(), a.counts.n());
     let Some(p) = a.counts.ratio() else {
-        let need = a
-            .more_requests
-            .map_or_else(|| "more".to_owned(), |m| format!("at least {m}"));
         return format!(
-            "no requests over {over}: {need} requests without errors are needed to pass maxErrorRatio {} at {level} confidence",
+            "no requests over {over}: {} requests without errors are needed to pass maxErrorRatio {} at {level} confidence",
+            needed(a),
             pct(max)
         );
     };
@@ -221,6 +228,12 @@ fn message(a: &Assessment, look: &Look, max: f64) -> String {
             )
         }
     }
+}
+
+/// "at least 59" (the fewest requests that could pass), or "more" when unknown.
+pub(super) fn needed(a: &Assessment) -> String {
+    a.more_requests
+        .map_or_else(|| "more".to_owned(), |m| format!("at least {m}"))
 }
 
 pub(super) fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {

@@ -10,7 +10,7 @@ use crate::config::{Config, LatencyUnit};
 use crate::promql::format_window;
 use crate::stats::{Assessment, Bucket, Histogram, Verdict, assess_latency};
 
-use super::bounded::{Look, metadata, pct, plural, verdict};
+use super::bounded::{Look, metadata, needed, pct, plural, verdict};
 use super::{Decision, Reason, short};
 use crate::argo::Phase;
 use crate::canary::meta;
@@ -114,15 +114,12 @@ fn not_a_bound(t: f64, pass: Option<String>, fail: Option<String>) -> String {
 
 /// The counts, the bound and the verdict, for messages.
 fn body(a: &Assessment, look: &Look, bound_ms: Option<String>, limit: &str, claim: &str) -> String {
-    let over = format_window(look.range);
-    let level = format!("{}%", short(look.level() * 100.0));
+    let (over, level) = (look.over(), look.level_text());
     let (k, n) = (a.counts.k(), a.counts.n());
     let Some(p) = a.counts.ratio() else {
-        let need = a
-            .more_requests
-            .map_or_else(|| "more".to_owned(), |m| format!("at least {m}"));
         return format!(
-            "no requests over {over}: {need} requests are needed to show {claim} at {level} confidence"
+            "no requests over {over}: {} requests are needed to show {claim} at {level} confidence",
+            needed(a)
         );
     };
     let slower = bound_ms.map_or_else(String::new, |b| format!(" slower than {b} ms"));
