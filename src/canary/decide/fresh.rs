@@ -2,7 +2,8 @@
 //! the data rather than its value. A threshold judged on samples that
 //! stopped arriving (the Collector stopped while Prometheus still holds the
 //! window's samples) or on a partial answer is not a verdict: both become
-//! Inconclusive. Pure: the caller gathered the facts.
+//! Inconclusive. A bound's "not enough samples" on such data says why
+//! instead. Pure: the caller gathered the facts.
 
 use crate::argo::Phase;
 use crate::config::Config;
@@ -18,7 +19,10 @@ pub fn freshness(
     partial: bool,
     newest_age: Option<Option<f64>>,
 ) -> Decision {
-    if !matches!(decision.phase, Phase::Successful | Phase::Failed) {
+    // A bound that is not sure yet because the samples stopped is stale too:
+    // "not enough samples" would send the user to wait for traffic.
+    let unsure = decision.reason == Reason::NotEnoughSamples;
+    if !matches!(decision.phase, Phase::Successful | Phase::Failed) && !unsure {
         return decision;
     }
     let verdict = format!("{} ({})", decision.phase.as_str(), decision.message);
@@ -55,5 +59,48 @@ fn stale(cfg: &Config, newest_age: Option<Option<f64>>, verdict: &str) -> Option
             short(age)
         )),
         Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> Config {
+        Config::from_json_with_env(
+            br#"{"address": "http://p:1", "check": "latency", "namespace": "n", "podTemplateHash": "h"}"#,
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn stale_data_explains_an_unsure_bound_and_a_verdict_but_not_other_inconclusives() {
+        let unsure = Decision::of(
+            Phase::Inconclusive,
+            Reason::NotEnoughSamples,
+            "few".into(),
+            1,
+        );
+        let passed = Decision::of(Phase::Successful, Reason::Passed, "ok".into(), 1);
+        let no_data = Decision::of(Phase::Inconclusive, Reason::NoData, "none".into(), 0);
+        for d in [unsure.clone(), passed] {
+            let out = freshness(&cfg(), d, false, Some(None));
+            assert_eq!(
+                (out.phase, out.reason),
+                (Phase::Inconclusive, Reason::Stale),
+                "{out:?}"
+            );
+            assert!(out.message.contains("would have been"), "{}", out.message);
+        }
+        assert_eq!(
+            freshness(&cfg(), no_data.clone(), false, Some(None)),
+            no_data
+        );
+        // Fresh data leaves the unsure bound as it is.
+        assert_eq!(
+            freshness(&cfg(), unsure.clone(), false, Some(Some(1.0))),
+            unsure
+        );
     }
 }
