@@ -8,7 +8,10 @@
 //!    `hotrod-sim` hash. The AnalysisRun it creates must carry
 //!    `rollouts-pod-template-hash=<that hash>` and the Rollout's namespace,
 //!    while the template's plugin config has neither `podTemplateHash` nor
-//!    `namespace`: `{address, preset: hotrod, check: error-rate}`.
+//!    `namespace`: `{address, preset: hotrod, check: error-rate}`. The step
+//!    also passes the stable's hash as the arg `stable-hash`
+//!    (`podTemplateHashValue: Stable`), which a second metric compares the
+//!    canary with (`compareTo: stable`, `stableHash: "{{args.stable-hash}}"`).
 //! 2. Those runs, unchanged, go through Argo's AnalysisRun reconciler with
 //!    `canary-gate` loaded by Argo's plugin loader (the `reconcile`
 //!    subcommand) against a real Prometheus scraping `hotrod-sim`: the
@@ -37,6 +40,10 @@ const NAMESPACE: &str = "hotrod";
 const HASH_LABEL: &str = "rollouts-pod-template-hash";
 /// What a measurement says when the hash came from the label (`docs/presets.md`).
 const FROM_LABEL: &str = "from the AnalysisRun's label rollouts-pod-template-hash";
+/// The stable ReplicaSet's hash: the simulator's stable pod (10 req/s, 0.5% errors).
+const STABLE_HASH: &str = "stable1";
+/// The metric comparing the canary with the stable.
+const VERSUS: &str = "error-rate-vs-stable";
 /// The plugin name the peer's loader registers (`tests/argo/peer/reconcile`).
 const PLUGIN: &str = "canary-gate/prometheus";
 
@@ -50,6 +57,8 @@ struct Case {
     labelled: bool,
     /// Expected AnalysisRun phase.
     phase: &'static str,
+    /// Expected phase of the metric against the stable, and a substring of its message.
+    versus: (&'static str, &'static str),
     /// Substrings of the run's message and its last measurement's message.
     message: &'static [&'static str],
 }
@@ -60,6 +69,7 @@ const CASES: &[Case] = &[
         hash: "healthy1",
         labelled: true,
         phase: "Successful",
+        versus: ("Successful", "within maxErrorRatioIncrease 5 points"),
         message: &["canary hash healthy1", FROM_LABEL],
     },
     Case {
@@ -67,6 +77,7 @@ const CASES: &[Case] = &[
         hash: "errors1",
         labelled: true,
         phase: "Failed",
+        versus: ("Failed", "more than maxErrorRatioIncrease 5 points"),
         message: &["canary hash errors1", FROM_LABEL],
     },
     Case {
@@ -74,6 +85,7 @@ const CASES: &[Case] = &[
         hash: "healthy1",
         labelled: false,
         phase: "Error",
+        versus: ("Error", "podTemplateHash"),
         message: &["podTemplateHash", HASH_LABEL],
     },
 ];
@@ -86,7 +98,7 @@ fn template(prom_url: &str) -> Value {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AnalysisTemplate",
         "metadata": {"name": "error-rate"},
-        "spec": {"metrics": [{
+        "spec": {"args": [{"name": "stable-hash"}], "metrics": [{
             "name": "error-rate",
             "count": 1,
             "failureLimit": 0,
@@ -95,6 +107,19 @@ fn template(prom_url: &str) -> Value {
                 "address": prom_url,
                 "preset": "hotrod",
                 "check": "error-rate",
+            }}},
+        }, {
+            "name": VERSUS,
+            "count": 1,
+            "failureLimit": 0,
+            "consecutiveErrorLimit": 0,
+            "provider": {"plugin": {PLUGIN: {
+                "address": prom_url,
+                "preset": "hotrod",
+                "check": "error-rate",
+                "compareTo": "stable",
+                "stableHash": "{{args.stable-hash}}",
+                "maxErrorRatioIncrease": 0.05,
             }}},
         }]},
     })
@@ -113,6 +138,10 @@ fn step_run(line: Line, template: &Path, case: &Case) -> Value {
         case.rollout,
         "-hash",
         case.hash,
+        "-stable-hash",
+        STABLE_HASH,
+        "-stable-hash-arg",
+        "stable-hash",
     ];
     let out = run_peer(line, "steprun", &args);
     let json = out
@@ -141,6 +170,16 @@ fn check_step_run(case: &Case, run: &Value) -> Vec<String> {
             run["metadata"]["namespace"]
         ));
     }
+    // Argo resolved podTemplateHashValue: Stable into the run's args.
+    let args = &run["spec"]["args"];
+    if !args.as_array().is_some_and(|a| {
+        a.iter()
+            .any(|x| x["name"] == "stable-hash" && x["value"] == STABLE_HASH)
+    }) {
+        wrong.push(format!(
+            "spec.args {args}, want stable-hash = {STABLE_HASH}"
+        ));
+    }
     // The hash and namespace can come only from the run's metadata.
     let config = &run["spec"]["metrics"][0]["provider"]["plugin"][PLUGIN];
     for key in ["podTemplateHash", "namespace"] {
@@ -167,6 +206,21 @@ fn check_result(case: &Case, result: &Value) -> Vec<String> {
         if !last.contains(want) {
             wrong.push(format!("last measurement message {last:?} lacks {want:?}"));
         }
+    }
+    let versus = result["metrics"]
+        .as_array()
+        .and_then(|ms| ms.iter().find(|m| m["name"] == VERSUS));
+    match versus {
+        Some(m) if m["phase"] == case.versus.0 => {
+            let msg = m["lastMessage"].as_str().unwrap_or_default();
+            if !msg.contains(case.versus.1) {
+                wrong.push(format!(
+                    "{VERSUS}: message {msg:?} lacks {:?}",
+                    case.versus.1
+                ));
+            }
+        }
+        other => wrong.push(format!("{VERSUS}: want {}, got {other:?}", case.versus.0)),
     }
     wrong
 }

@@ -878,6 +878,7 @@ fn error_rate_bounds_decide_on_counts() {
         let counted = Counted::Errors {
             requests: *n,
             errors: *k,
+            stable: None,
             look,
         };
         let result = vector(&[if *n > 0.0 { k / n } else { 0.0 }]);
@@ -1044,9 +1045,150 @@ fn latency_bounds_decide_on_buckets() {
         let look = Look::plan(&cfg, None, now).expect("bounds are on by default");
         let counted = Counted::Latency {
             buckets: buckets.clone(),
+            stable: None,
             look,
         };
         let d = decide_counted(&cfg, &vector(&[300.0]), &counted);
+        expect_decision(name, &d, (*phase, *reason), has, meta);
+    }
+}
+
+/// `compareTo: stable` (docs/statistics.md §4): the error rate and the
+/// fraction slow against the stable's, and the canary's share of requests.
+#[test]
+fn compare_to_stable_decides_on_both_sides() {
+    use canary_gate::stats::Bucket;
+    let now = canary_gate::time::Time {
+        unix_secs: 1_800_000_000,
+        nanos: 0,
+    };
+    let stable = r#", "compareTo": "stable", "stableHash": "5b7c9", "sequential": false"#;
+    let with = |check: &str, more: &str| cfg(check, &format!("{stable}{more}"));
+    let look = |c: &Config| Look::plan(c, None, now).expect("a look");
+    let errors = |c: (f64, f64), s: (f64, f64)| Counted::Errors {
+        requests: c.0,
+        errors: c.1,
+        stable: Some(s),
+        look: look(&with("error-rate", "")),
+    };
+    type Row = (
+        &'static str,
+        Config,
+        Counted,
+        Phase,
+        Reason,
+        Vec<&'static str>,
+        Vec<(&'static str, &'static str)>,
+    );
+    let hist = |cum: [f64; 3]| -> Vec<Bucket> {
+        [500.0, 1000.0, f64::INFINITY]
+            .iter()
+            .zip(cum)
+            .map(|(&le, count)| Bucket { le, count })
+            .collect()
+    };
+    let latency = |c: [f64; 3], s: [f64; 3]| Counted::Latency {
+        buckets: hist(c),
+        stable: Some(hist(s)),
+        look: look(&with("latency", "")),
+    };
+    let share = |c: f64, s: f64| Counted::Share {
+        canary: c,
+        stable: s,
+        look: look(&with("traffic", r#", "minTrafficShare": 0.1"#)),
+    };
+    let rows: Vec<Row> = vec![
+        (
+            "4% against 1%: worse by more than a point (Newcombe, statistics.md §4)",
+            with("error-rate", ""),
+            errors((1000.0, 40.0), (1000.0, 10.0)),
+            Phase::Failed,
+            Reason::WorseThanStable,
+            vec![
+                "canary 40 errors in 1000 requests (4%), stable 10 in 1000 (1%) over 2m",
+                "the canary's error rate is higher by 1.88 to 4.22 points (Wilson bound), more than maxErrorRatioIncrease 1 point",
+            ],
+            vec![
+                ("stableRequests", "1000"),
+                ("stableErrors", "10"),
+                ("stableHash", "5b7c9"),
+                ("method", "wilson"),
+            ],
+        ),
+        (
+            "as good as the stable, with enough requests",
+            with("error-rate", ""),
+            errors((20000.0, 200.0), (20000.0, 200.0)),
+            Phase::Successful,
+            Reason::Passed,
+            vec!["within maxErrorRatioIncrease 1 point"],
+            vec![],
+        ),
+        (
+            "too few to tell",
+            with("error-rate", ""),
+            errors((100.0, 2.0), (100.0, 2.0)),
+            Phase::Inconclusive,
+            Reason::NotEnoughSamples,
+            vec![
+                "which does not settle maxErrorRatioIncrease 1 point",
+                "more canary requests",
+            ],
+            vec![],
+        ),
+        (
+            "a stable without requests",
+            with("error-rate", ""),
+            errors((100.0, 2.0), (0.0, 0.0)),
+            Phase::Inconclusive,
+            Reason::NotEnoughSamples,
+            vec!["the stable served no requests: nothing to compare yet"],
+            vec![],
+        ),
+        (
+            "slow canary against a fast stable",
+            with("latency", ""),
+            latency([500.0, 700.0, 1000.0], [990.0, 1000.0, 1000.0]),
+            Phase::Failed,
+            Reason::WorseThanStable,
+            vec!["canary 300 of 1000 requests slower than 1000 ms (30%), stable 0 of 1000 (0%)"],
+            vec![("latencyBound", "1000"), ("stableSlowRequests", "0")],
+        ),
+        (
+            "share far above the minimum",
+            with("traffic", r#", "minTrafficShare": 0.1"#),
+            share(300.0, 700.0),
+            Phase::Successful,
+            Reason::Passed,
+            vec![
+                "300 of 1000 requests over 2m (30%): at 95% confidence its share is at least",
+                "at least minTrafficShare 10%",
+            ],
+            vec![("requests", "300"), ("stableRequests", "700")],
+        ),
+        (
+            "share below the minimum (statistics.md §6)",
+            with("traffic", r#", "minTrafficShare": 0.1"#),
+            share(18.0, 282.0),
+            Phase::Failed,
+            Reason::BelowMinTrafficShare,
+            vec![
+                "18 of 300 requests over 2m (6%): at 95% confidence its share is at most 8.67% (Wilson bound), below minTrafficShare 10%",
+            ],
+            vec![],
+        ),
+        (
+            "6 requests, none to the canary: not sure",
+            with("traffic", r#", "minTrafficShare": 0.1"#),
+            share(0.0, 6.0),
+            Phase::Inconclusive,
+            Reason::NotEnoughSamples,
+            vec!["does not settle minTrafficShare 10%"],
+            vec![],
+        ),
+    ];
+    for (name, cfg, counted, phase, reason, has, meta) in &rows {
+        let d = decide_counted(cfg, &vector(&[0.01]), counted);
         expect_decision(name, &d, (*phase, *reason), has, meta);
     }
 }

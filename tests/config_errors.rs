@@ -395,6 +395,67 @@ fn bounds_errors_name_the_field_and_the_value() {
         ),
     ];
     check_table(&table);
+    let compare = |check: &str, more: &str| {
+        format!(
+            r#"{{{ADDR}, "check": "{check}", "podTemplateHash": "c1", "compareTo": "stable"{more}}}"#
+        )
+    };
+    let table: Vec<(String, Vec<&str>, Vec<&str>)> = vec![
+        (
+            compare("error-rate", ""),
+            vec!["stableHash", "podTemplateHashValue: Stable"],
+            vec![],
+        ),
+        (
+            compare("error-rate", r#", "stableHash": " ""#),
+            vec!["stableHash", "empty: it would match every pod"],
+            vec![],
+        ),
+        (
+            compare("error-rate", r#", "stableHash": "c1""#),
+            vec!["stableHash", "\"c1\"", "the same as podTemplateHash"],
+            vec![],
+        ),
+        (
+            compare("traffic", r#", "stableHash": "s1""#),
+            vec!["minTrafficShare", "canary + stable"],
+            vec![],
+        ),
+        (
+            compare("traffic", r#", "stableHash": "s1", "minTrafficShare": 1.5"#),
+            vec!["minTrafficShare", "1.5", "strictly between 0 and 1"],
+            vec![],
+        ),
+        (
+            compare("latency", r#", "stableHash": "s1", "minTrafficShare": 0.1"#),
+            vec!["minTrafficShare", "only used by check: traffic"],
+            vec![],
+        ),
+        (
+            compare(
+                "error-rate",
+                r#", "stableHash": "s1", "maxErrorRatioIncrease": 2"#,
+            ),
+            vec!["maxErrorRatioIncrease", "2", "[0, 1)"],
+            vec![],
+        ),
+        (
+            error_rate(r#", "compareTo": "canary""#),
+            vec!["compareTo", "\"canary\"", "the one value is stable"],
+            vec![],
+        ),
+        (
+            error_rate(r#", "stableHash": "s1""#),
+            vec!["stableHash", "only used with compareTo: stable"],
+            vec![],
+        ),
+        (
+            query(r#", "compareTo": "stable", "stableHash": "s1""#),
+            vec!["compareTo", "check: query"],
+            vec![],
+        ),
+    ];
+    check_table(&table);
     use canary_gate::config::Bounds;
     for (extra, want) in [
         ("", "Sequential"),

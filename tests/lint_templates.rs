@@ -53,6 +53,10 @@ fn bounds_footguns_are_warnings() {
             "metric one-wilson-look-each: warning: sequential: false with count 5: each look is wrong with probability \
              up to 5% and the chances add up over the looks; remove sequential: false (the sequential bound holds over \
              every look at once)",
+            "metric between-two-bounds: warning: maxLatencyMs 300 is not a bucket bound of preset istio's histogram \
+             (0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, \
+             3600000): passing is decided on 250 ms and failing on 500 ms, and in between the check is Inconclusive; \
+             use one of them",
         ],
     );
 }
@@ -133,7 +137,8 @@ fn bad_configs_are_errors_naming_the_field() {
              is an Error",
             "metric typo: error: plugin config: minRat: unknown field; valid fields here: address, timeout, headers, \
              bearerTokenFile, basicAuth, authentication, tls, insecure, check, preset, service, maxStaleness, namespace, \
-             podTemplateHash, window, minRate, maxErrorRatio, quantile, maxLatencyMs, minRequests, confidence, sequential, series, query, \
+             podTemplateHash, window, minRate, maxErrorRatio, quantile, maxLatencyMs, minRequests, confidence, sequential, compareTo, stableHash, maxErrorRatioIncrease, \
+             minTrafficShare, series, query, \
              canaryMatchers, onEmpty",
             "metric unknown-check: error: plugin config: check: \"trafic\" is invalid: unknown check; use one of \
              traffic, error-rate, latency, query",
@@ -332,6 +337,9 @@ fn thresholds_that_can_never_or_practically_never_decide() {
              this check can practically never fail",
             "metric seconds-not-ms: warning: maxLatencyMs 0.5 is below 1 ms: practically no request is that fast, \
              so this check can practically never pass (was it given in seconds?)",
+            "metric seconds-not-ms: warning: maxLatencyMs 0.5 is not a bucket bound of preset hotrod's histogram (2, \
+             4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10000, 15000): it is below every bound, so \
+             the check can never pass",
             "metric percent-not-ratio: error: plugin config: maxErrorRatio: \"5\" is invalid: must be below 1: an \
              error ratio is at most 1, so this fails only a canary whose every request fails (5 looks like a \
              percentage: write 0.05)",

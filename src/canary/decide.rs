@@ -18,6 +18,7 @@ use super::format::measurement_value;
 
 mod bounded;
 mod bounded_latency;
+mod compare;
 mod conditioned;
 mod fresh;
 mod reason;

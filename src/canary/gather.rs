@@ -169,8 +169,14 @@ async fn count(
         .queries(look.range)
         .map_err(|e| Decision::error(Reason::BadConfig, e.to_string()))?;
     let names: &[&str] = match plan {
-        CountsPlan::Errors { .. } => &["error-rate requests", "error-rate errors"],
-        CountsPlan::Latency { .. } => &["latency buckets"],
+        CountsPlan::Errors { .. } => &[
+            "error-rate requests",
+            "error-rate errors",
+            "stable requests",
+            "stable errors",
+        ],
+        CountsPlan::Latency { .. } => &["latency buckets", "stable latency buckets"],
+        CountsPlan::Share { .. } => &["canary requests", "stable requests"],
     };
     let answers = join_all(queries.iter().map(|q| client.query_by(q, deadline))).await;
     let mut notes = Notes::default();
@@ -187,13 +193,23 @@ async fn count(
     // One sample by construction (`or vector(0)`); empty reads as none.
     let one = |i: usize| data.get(i).and_then(single_value).unwrap_or(0.0);
     let counted = match plan {
-        CountsPlan::Errors { .. } => Counted::Errors {
+        CountsPlan::Errors { stable, .. } => Counted::Errors {
             requests: one(0),
             errors: one(1),
+            stable: stable.as_ref().map(|_| (one(2), one(3))),
             look,
         },
-        CountsPlan::Latency { .. } => Counted::Latency {
+        CountsPlan::Latency { stable, .. } => Counted::Latency {
             buckets: buckets(data.first())?,
+            stable: match stable {
+                Some(_) => Some(buckets(data.get(1))?),
+                None => None,
+            },
+            look,
+        },
+        CountsPlan::Share { .. } => Counted::Share {
+            canary: one(0),
+            stable: one(1),
             look,
         },
     };

@@ -45,3 +45,11 @@ pub const SLOW_REQUESTS: &str = "slowRequests";
 /// Latency with bounds, `maxLatencyMs` not a bucket bound: the bounds used
 /// for passing and failing, in ms (`800/1000`).
 pub const LATENCY_BOUND: &str = "latencyBound";
+/// `compareTo: stable`: the stable's pod-template hash.
+pub const STABLE_HASH: &str = "stableHash";
+/// `compareTo: stable`: the stable's requests over `range`.
+pub const STABLE_REQUESTS: &str = "stableRequests";
+/// `compareTo: stable`, error rate: the stable's errors over `range`.
+pub const STABLE_ERRORS: &str = "stableErrors";
+/// `compareTo: stable`, latency: the stable's requests slower than the bound.
+pub const STABLE_SLOW_REQUESTS: &str = "stableSlowRequests";

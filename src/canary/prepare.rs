@@ -67,30 +67,59 @@ pub struct PreparedCheck {
 /// The count queries of the bounds; their range depends on the Run.
 #[derive(Debug, Clone)]
 pub enum CountsPlan {
-    /// Error rate: the canary's requests and its errors.
+    /// Error rate: the canary's requests and its errors (and the stable's,
+    /// with `compareTo: stable`).
     Errors {
         /// The canary's requests.
         requests: SeriesSelector,
         /// What marks an error.
         error: LabelMatcher,
+        /// The stable's requests, with `compareTo: stable`.
+        stable: Option<SeriesSelector>,
     },
-    /// Latency: the canary's histogram buckets.
+    /// Latency: the canary's histogram buckets (and the stable's).
     Latency {
         /// The `_bucket` series.
         buckets: SeriesSelector,
+        /// The stable's, with `compareTo: stable`.
+        stable: Option<SeriesSelector>,
+    },
+    /// Traffic with `compareTo: stable`: the canary's and the stable's requests.
+    Share {
+        /// The canary's requests.
+        canary: SeriesSelector,
+        /// The stable's requests.
+        stable: SeriesSelector,
     },
 }
 
 impl CountsPlan {
-    /// The queries over `range`, births counted: requests then errors
-    /// ([`promql::born_count_query`]), or the buckets ([`promql::born_buckets_query`]).
+    /// The queries over `range`, births counted ([`promql::born_count_query`],
+    /// [`promql::born_buckets_query`]): the canary's first, then the stable's.
     pub fn queries(&self, range: Duration) -> Result<Vec<String>, promql::Error> {
+        let count = |sel, more| promql::born_count_query(sel, more, range);
         Ok(match self {
-            CountsPlan::Errors { requests, error } => vec![
-                promql::born_count_query(requests, None, range)?,
-                promql::born_count_query(requests, Some(error), range)?,
-            ],
-            CountsPlan::Latency { buckets } => vec![promql::born_buckets_query(buckets, range)?],
+            CountsPlan::Errors {
+                requests,
+                error,
+                stable,
+            } => {
+                let mut q = vec![count(requests, None)?, count(requests, Some(error))?];
+                if let Some(s) = stable {
+                    q.extend([count(s, None)?, count(s, Some(error))?]);
+                }
+                q
+            }
+            CountsPlan::Latency { buckets, stable } => {
+                let mut q = vec![promql::born_buckets_query(buckets, range)?];
+                if let Some(s) = stable {
+                    q.push(promql::born_buckets_query(s, range)?);
+                }
+                q
+            }
+            CountsPlan::Share { canary, stable } => {
+                vec![count(canary, None)?, count(stable, None)?]
+            }
         })
     }
 }
@@ -119,10 +148,32 @@ impl PreparedCheck {
             ..requests_sel.clone()
         };
         let window = config.window;
+        if let Some(c) = &config.compare
+            && c.stable_hash == requests_sel.hash
+        {
+            return Err(PrepareError::Scope(format!(
+                "stableHash {} is the canary's hash: the canary would be compared with itself (is the arg's podTemplateHashValue Stable?)",
+                crate::text::quoted(&c.stable_hash)
+            )));
+        }
+        let stable_of = |sel: &SeriesSelector| {
+            config.compare.as_ref().map(|c| SeriesSelector {
+                hash: c.stable_hash.clone(),
+                ..sel.clone()
+            })
+        };
         let mut counts = None;
         let (query, presence_metric, traffic_query) = match &config.check {
             Check::Traffic => (
-                promql::traffic_query(&requests_sel, window).map_err(build)?,
+                {
+                    if let Some(stable) = stable_of(&requests_sel) {
+                        counts = Some(CountsPlan::Share {
+                            canary: requests_sel.clone(),
+                            stable,
+                        });
+                    }
+                    promql::traffic_query(&requests_sel, window).map_err(build)?
+                },
                 Some(&config.requests.metric),
                 None,
             ),
@@ -132,6 +183,7 @@ impl PreparedCheck {
                     counts = Some(CountsPlan::Errors {
                         requests: requests_sel.clone(),
                         error: error.clone(),
+                        stable: stable_of(&requests_sel),
                     });
                 }
                 (
@@ -144,6 +196,7 @@ impl PreparedCheck {
                 if config.bounds != Bounds::Plain {
                     counts = Some(CountsPlan::Latency {
                         buckets: latency_sel.clone(),
+                        stable: stable_of(&latency_sel),
                     });
                 }
                 (

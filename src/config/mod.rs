@@ -30,6 +30,10 @@
 //! | `maxLatencyMs` | `1000` | latency: quantile < this passes |
 //! | `minRequests` | `0` (off) | fewer canary requests in the window → Inconclusive |
 //! | `confidence` | `0.95` | error-rate, latency: one-sided level of the bound on the error ratio (the fraction slower than `maxLatencyMs`), in [0.5, 0.9999]; `0` = the plain threshold |
+//! | `compareTo` | none | `stable`: judge the canary against the stable (error-rate, latency, traffic) |
+//! | `stableHash` | required with `compareTo` | the stable's pod-template hash; empty or equal to `podTemplateHash` is refused |
+//! | `maxErrorRatioIncrease` | `0.01` | `compareTo`: how much worse than the stable (absolute) the error ratio or the fraction slow may be |
+//! | `minTrafficShare` | required for traffic with `compareTo` | the canary's least share of canary + stable requests, in (0, 1) |
 //! | `sequential` | `true` | error-rate, latency: `false` = one Wilson look at the window instead of the confidence sequence over the run |
 //! | `series.requests` | the preset's | `{metric, namespaceLabel, hashLabel, errorMatcher, matchers}` |
 //! | `series.latency` | the preset's | `{metric, namespaceLabel, hashLabel, unit: ms\|s, matchers}` |
@@ -38,6 +42,7 @@
 //! | `onEmpty` | `inconclusive` | `failed` / `error`: what empty, NaN and ±Inf results become |
 
 mod auth;
+mod bounds;
 mod duration;
 mod error;
 mod presets;
@@ -55,8 +60,9 @@ use serde_json::Value;
 
 use crate::prometheus::ClientConfig;
 use crate::promql::{MAX_QUERY_LEN, is_label_name, is_metric_name};
-use crate::stats::{Confidence, MAX_CONFIDENCE, MIN_CONFIDENCE};
 
+pub use bounds::DEFAULT_MAX_ERROR_RATIO_INCREASE;
+use bounds::{bounds_fields, compare_fields};
 pub use duration::MAX_DURATION_TEXT;
 pub(crate) use duration::parse_go_duration;
 pub use error::ConfigError;
@@ -65,7 +71,7 @@ pub use reader::MAX_QUOTED_VALUE;
 use reader::{Obj, find_placeholder, quote};
 use rules::{check_decidable, check_label_value, json_error};
 use sections::{prometheus_config, series};
-pub use types::{Bounds, Check, LatencySeries, LatencyUnit, OnEmpty, RequestSeries};
+pub use types::{Bounds, Check, Compare, LatencySeries, LatencyUnit, OnEmpty, RequestSeries};
 
 /// Environment variable read when `address` is not set (same as the built-in provider).
 pub const ADDRESS_ENV: &str = "ARGO_ROLLOUTS_PROMETHEUS_ADDRESS";
@@ -119,6 +125,10 @@ const TOP_FIELDS: &[&str] = &[
     "minRequests",
     "confidence",
     "sequential",
+    "compareTo",
+    "stableHash",
+    "maxErrorRatioIncrease",
+    "minTrafficShare",
     "series",
     "query",
     "canaryMatchers",
@@ -154,8 +164,10 @@ pub struct Config {
     pub max_latency_ms: f64,
     /// Fewer canary requests than this in the window → Inconclusive; 0 turns the gate off.
     pub min_requests: f64,
-    /// Error rate: how the counts are judged (docs/statistics.md).
+    /// Error rate and latency: how the counts are judged (docs/statistics.md).
     pub bounds: Bounds,
+    /// `compareTo: stable`: the canary judged against the stable.
+    pub compare: Option<Compare>,
     /// Request counter names.
     pub requests: RequestSeries,
     /// Latency histogram names.
@@ -193,7 +205,7 @@ impl Config {
     }
 }
 
-fn invalid(path: String, value: &Value, reason: impl Into<String>) -> ConfigError {
+pub(super) fn invalid(path: String, value: &Value, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         path,
         value: quote(value, false),
@@ -243,7 +255,8 @@ fn build(top: &Obj<'_>, env_address: Option<&str>) -> Result<Config, ConfigError
     let (requests, latency) = series(top, preset, service.as_deref())?;
     let max_staleness = staleness_field(top, window)?;
     let on_empty = on_empty_field(top)?;
-    let bounds = bounds_fields(top, &check, check_name)?;
+    let compare = compare_fields(top, &check, check_name, pod_template_hash.as_deref())?;
+    let bounds = bounds_fields(top, &check, check_name, compare.is_some())?;
     Ok(Config {
         prometheus,
         check,
@@ -259,6 +272,7 @@ fn build(top: &Obj<'_>, env_address: Option<&str>) -> Result<Config, ConfigError
         max_latency_ms,
         min_requests,
         bounds,
+        compare,
         requests,
         latency,
         on_empty,
@@ -369,43 +383,6 @@ fn window_field(top: &Obj<'_>) -> Result<Duration, ConfigError> {
         }
         Err(e) => Err(invalid("window".into(), value(), e.to_string())),
     }
-}
-
-/// `confidence` and `sequential`: how the error-rate and latency checks
-/// judge their counts. Set on another check, they are refused rather than
-/// silently ignored.
-fn bounds_fields(top: &Obj<'_>, check: &Check, check_name: &str) -> Result<Bounds, ConfigError> {
-    if !matches!(check, Check::ErrorRate | Check::Latency) {
-        for key in ["confidence", "sequential"] {
-            if let Some(v) = top.get(key) {
-                return Err(invalid(
-                    key.into(),
-                    v,
-                    format!(
-                        "only used by the error-rate and latency checks (this metric has check: {check_name}; the traffic check judges the point rate)"
-                    ),
-                ));
-            }
-        }
-    }
-    let level = top.f64("confidence")?.unwrap_or(Confidence::DEFAULT);
-    let sequential = top.bool("sequential")?.unwrap_or(true);
-    if level == 0.0 {
-        return Ok(Bounds::Plain);
-    }
-    let confidence = Confidence::new(level).map_err(|_| {
-        invalid(
-            "confidence".into(),
-            top.get("confidence").unwrap_or(&Value::Null),
-            format!(
-                "must be 0 (the plain threshold) or between {MIN_CONFIDENCE} and {MAX_CONFIDENCE}, e.g. 0.95"
-            ),
-        )
-    })?;
-    Ok(match sequential {
-        true => Bounds::Sequential(confidence),
-        false => Bounds::Wilson(confidence),
-    })
 }
 
 fn on_empty_field(top: &Obj<'_>) -> Result<OnEmpty, ConfigError> {

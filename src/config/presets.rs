@@ -61,7 +61,16 @@ pub struct LatencySpec {
     pub matchers: &'static [&'static str],
     /// Label `service:` matches.
     pub service_label: &'static str,
+    /// The exporter's default bucket bounds, in ms: a `maxLatencyMs` among
+    /// them is judged exactly (`lint` warns about one that is not).
+    pub default_buckets_ms: &'static [f64],
 }
+
+/// The spanmetrics connector's default histogram bounds.
+const SPANMETRICS_BUCKETS_MS: &[f64] = &[
+    2.0, 4.0, 6.0, 8.0, 10.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1000.0, 1400.0, 2000.0, 5000.0,
+    10000.0, 15000.0,
+];
 
 /// A preset's two series.
 #[derive(Debug)]
@@ -104,6 +113,7 @@ const HOTROD: PresetSpec = PresetSpec {
         hash_label: "hotrod_pod_hash",
         matchers: &[SERVER_SPANS, NOT_SCRAPE_SPAN],
         service_label: "service_name",
+        default_buckets_ms: SPANMETRICS_BUCKETS_MS,
     },
 };
 
@@ -128,6 +138,7 @@ const OTEL_SPANMETRICS: PresetSpec = PresetSpec {
         hash_label: HASH,
         matchers: &[SERVER_SPANS, NOT_SCRAPE_SPAN],
         service_label: "service_name",
+        default_buckets_ms: SPANMETRICS_BUCKETS_MS,
     },
 };
 
@@ -147,6 +158,11 @@ const OTEL_HTTP: PresetSpec = PresetSpec {
         hash_label: HASH,
         matchers: &["http_route!=\"/metrics\""],
         service_label: "service_name",
+        // OpenTelemetry's advisory bounds for http.server.request.duration.
+        default_buckets_ms: &[
+            5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0,
+            7500.0, 10000.0,
+        ],
     },
 };
 
@@ -166,6 +182,10 @@ const ISTIO: PresetSpec = PresetSpec {
         hash_label: HASH,
         matchers: &["reporter=\"destination\""],
         service_label: "destination_service_name",
+        default_buckets_ms: &[
+            0.5, 1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0,
+            30000.0, 60000.0, 300000.0, 600000.0, 1800000.0, 3600000.0,
+        ],
     },
 };
 
@@ -185,6 +205,11 @@ const LINKERD: PresetSpec = PresetSpec {
         hash_label: HASH,
         matchers: &["direction=\"inbound\""],
         service_label: "deployment",
+        default_buckets_ms: &[
+            1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 100.0, 200.0, 300.0, 400.0,
+            500.0, 1000.0, 2000.0, 3000.0, 4000.0, 5000.0, 10000.0, 20000.0, 30000.0, 40000.0,
+            50000.0,
+        ],
     },
 };
 

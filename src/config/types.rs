@@ -47,6 +47,17 @@ pub enum Bounds {
     Sequential(crate::stats::Confidence),
 }
 
+/// `compareTo: stable`: the canary judged against the stable (docs/statistics.md §4).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Compare {
+    /// The stable's pod-template hash (`stableHash`).
+    pub stable_hash: String,
+    /// Error rate and latency: the absolute margin δ (`maxErrorRatioIncrease`).
+    pub max_increase: f64,
+    /// Traffic: the canary's least share of canary + stable requests (`minTrafficShare`).
+    pub min_traffic_share: Option<f64>,
+}
+
 /// What an empty, NaN or infinite result becomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnEmpty {

@@ -151,6 +151,10 @@ fn stand_in_for_field(key: &str) -> &'static str {
         "timeout" | "window" => "1m",
         "insecure" | "insecureSkipVerify" => "false",
         "address" => "http://prometheus.invalid:9090",
+        "confidence" | "maxErrorRatioIncrease" | "minTrafficShare" => "0.5",
+        "sequential" => "true",
+        // Any hash but the canary's stand-in: the two must differ.
+        "stableHash" => "placeholder-stable",
         _ => "placeholder",
     }
 }

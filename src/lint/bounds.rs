@@ -9,6 +9,7 @@
 //! | `confidence: 0` with `count` > 1 | warning: the plain threshold decides on noise at low traffic |
 //! | `sequential: false` with `count` > 1 | warning: each look can be wrong, and the chances add up over the looks |
 //! | bounds on, `count` > 1, `inconclusiveLimit` 0 | warning: the first `NotEnoughSamples` pauses the rollout |
+//! | latency with bounds, the preset's histogram, `maxLatencyMs` not one of its default bucket bounds | warning: passing and failing are decided on the bounds around it, Inconclusive in between (or it can never pass / fail) |
 
 use serde_json::Value;
 
@@ -16,11 +17,15 @@ use super::Note;
 use super::args::DeclaredArgs;
 use super::limits::{int_field, max_inconclusive_limit};
 use crate::config::{Bounds, Check, Config};
+use crate::stats::latency::BOUND_TOLERANCE;
 
 /// The bound rules for one canary-gate metric (`metric` is its raw JSON).
 pub(crate) fn check(metric: &Value, cfg: &Config, args: &DeclaredArgs, out: &mut Vec<Note>) {
     if !matches!(cfg.check, Check::ErrorRate | Check::Latency) {
         return;
+    }
+    if matches!(cfg.check, Check::Latency) && cfg.bounds != Bounds::Plain {
+        latency_bound(cfg, out);
     }
     let Some(count) = int_field(metric, "count", args).filter(|c| *c > 1) else {
         return;
@@ -51,4 +56,41 @@ pub(crate) fn check(metric: &Value, cfg: &Config, args: &DeclaredArgs, out: &mut
              (Argo ≥ 1.8) to promote at the first sure pass"
         )));
     }
+}
+
+/// `maxLatencyMs` against the preset's default bucket bounds, when the check
+/// reads one of the preset's own histograms (a user's `metric` has its own).
+fn latency_bound(cfg: &Config, out: &mut Vec<Note>) {
+    let spec = &cfg.preset.spec().latency;
+    if !spec.metrics.iter().any(|(m, _)| *m == cfg.latency.metric) {
+        return;
+    }
+    let t = cfg.max_latency_ms;
+    let buckets = spec.default_buckets_ms;
+    let same = |b: f64| (b - t).abs() <= BOUND_TOLERANCE * t;
+    if buckets.iter().any(|&b| same(b)) {
+        return;
+    }
+    let below = buckets.iter().rev().find(|&&b| b < t);
+    let above = buckets.iter().find(|&&b| b > t);
+    let ms = |b: &f64| format!("{} ms", crate::canary::decide::short(*b));
+    let what = match (below, above) {
+        (Some(lo), Some(hi)) => format!(
+            "passing is decided on {} and failing on {}, and in between the check is Inconclusive; use one of them",
+            ms(lo),
+            ms(hi)
+        ),
+        (None, _) => "it is below every bound, so the check can never pass".to_owned(),
+        (_, None) => "it is above every finite bound, so the check can never fail".to_owned(),
+    };
+    out.push(Note::warning(format!(
+        "maxLatencyMs {} is not a bucket bound of preset {}'s histogram ({}): {what}",
+        crate::canary::decide::short(t),
+        cfg.preset.as_str(),
+        buckets
+            .iter()
+            .map(|b| crate::canary::decide::short(*b))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )));
 }

@@ -36,6 +36,11 @@ impl Look {
             range: cfg.window,
         };
         match (cfg.bounds, run_started) {
+            // The plain comparison with the stable still needs the counts.
+            (Bounds::Plain, _) if cfg.compare.is_some() => Some(Look {
+                method: Method::Plain,
+                range: cfg.window,
+            }),
             (Bounds::Plain, _) => None,
             (Bounds::Wilson(c), _) | (Bounds::Sequential(c), None) => Some(wilson(c)),
             (Bounds::Sequential(c), Some(started)) => {
@@ -95,6 +100,8 @@ pub enum Counted {
         requests: f64,
         /// The same for its errors.
         errors: f64,
+        /// `compareTo: stable`: the stable's requests and errors.
+        stable: Option<(f64, f64)>,
         /// How they are judged.
         look: Look,
     },
@@ -102,6 +109,17 @@ pub enum Counted {
     Latency {
         /// The buckets (empty when the canary has none).
         buckets: Vec<Bucket>,
+        /// `compareTo: stable`: the stable's buckets.
+        stable: Option<Vec<Bucket>>,
+        /// How they are judged.
+        look: Look,
+    },
+    /// Traffic with `compareTo: stable`: the canary's and the stable's requests.
+    Share {
+        /// The canary's requests over the range.
+        canary: f64,
+        /// The stable's.
+        stable: f64,
         /// How they are judged.
         look: Look,
     },
@@ -109,15 +127,35 @@ pub enum Counted {
 
 /// The verdict on counts. `who` names the canary for the message.
 pub(crate) fn decide(cfg: &Config, counted: &Counted, who: &str, count: usize) -> Decision {
+    use super::compare;
     match counted {
         Counted::Errors {
             requests,
             errors,
+            stable: None,
             look,
         } => error_rate(cfg, *requests, *errors, look, who, count),
-        Counted::Latency { buckets, look } => {
-            super::bounded_latency::latency(cfg, buckets, look, who, count)
-        }
+        Counted::Errors {
+            requests,
+            errors,
+            stable: Some(stable),
+            look,
+        } => compare::error_rate(cfg, (*requests, *errors), *stable, look, who, count),
+        Counted::Latency {
+            buckets,
+            stable: None,
+            look,
+        } => super::bounded_latency::latency(cfg, buckets, look, who, count),
+        Counted::Latency {
+            buckets,
+            stable: Some(stable),
+            look,
+        } => compare::latency(cfg, buckets, stable, look, who, count),
+        Counted::Share {
+            canary,
+            stable,
+            look,
+        } => compare::share(cfg, *canary, *stable, look, who, count),
     }
 }
 

@@ -8,7 +8,7 @@
 
 use crate::config::{Config, LatencyUnit};
 use crate::promql::format_window;
-use crate::stats::{Assessment, Bucket, Histogram, Verdict, assess_latency};
+use crate::stats::{Assessment, Bucket, Histogram, StatsError, Verdict, assess_latency};
 
 use super::bounded::{Look, metadata, needed, pct, plural, verdict};
 use super::{Decision, Reason, short};
@@ -23,20 +23,9 @@ pub(super) fn latency(
     who: &str,
     count: usize,
 ) -> Decision {
-    // No bucket series over the range: no request yet.
-    let hist = if buckets.is_empty() {
-        Histogram::from_buckets(&[Bucket {
-            le: f64::INFINITY,
-            count: 0.0,
-        }])
-    } else {
-        Histogram::from_buckets(buckets)
-    };
-    let ms_per_unit = match cfg.latency.unit {
-        LatencyUnit::Milliseconds => 1.0,
-        LatencyUnit::Seconds => 1000.0,
-    };
-    let slow = hist.and_then(|h| Ok((h.slow_counts(cfg.max_latency_ms / ms_per_unit)?, h)));
+    let ms_per_unit = ms_per_unit(cfg);
+    let slow =
+        histogram(buckets).and_then(|h| Ok((h.slow_counts(cfg.max_latency_ms / ms_per_unit)?, h)));
     let (slow, hist) = match slow {
         Ok(s) => s,
         Err(e) => {
@@ -93,6 +82,25 @@ pub(super) fn latency(
         ));
     }
     d
+}
+
+/// The buckets as a histogram; no bucket series over the range is no request yet.
+pub(super) fn histogram(buckets: &[Bucket]) -> Result<Histogram, StatsError> {
+    if buckets.is_empty() {
+        return Histogram::from_buckets(&[Bucket {
+            le: f64::INFINITY,
+            count: 0.0,
+        }]);
+    }
+    Histogram::from_buckets(buckets)
+}
+
+/// Milliseconds per unit of the histogram's `le`.
+pub(super) fn ms_per_unit(cfg: &Config) -> f64 {
+    match cfg.latency.unit {
+        LatencyUnit::Milliseconds => 1.0,
+        LatencyUnit::Seconds => 1000.0,
+    }
 }
 
 /// "maxLatencyMs 900 is not a bucket bound: …; " for messages.

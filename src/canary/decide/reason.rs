@@ -33,6 +33,11 @@ pub enum Reason {
     NoTraffic,
     /// Fewer canary requests in the window than `minRequests`.
     BelowMinRequests,
+    /// `compareTo: stable`: the canary's error ratio (or fraction slow) is
+    /// higher than the stable's by more than `maxErrorRatioIncrease`.
+    WorseThanStable,
+    /// `compareTo: stable`: the canary's share of the requests is below `minTrafficShare`.
+    BelowMinTrafficShare,
     /// The confidence bounds on the error ratio straddle `maxErrorRatio`:
     /// too few requests to be sure either way.
     NotEnoughSamples,
@@ -70,6 +75,8 @@ impl Reason {
             Reason::Inf => "Inf",
             Reason::NoTraffic => "NoTraffic",
             Reason::BelowMinRequests => "BelowMinRequests",
+            Reason::WorseThanStable => "WorseThanStable",
+            Reason::BelowMinTrafficShare => "BelowMinTrafficShare",
             Reason::NotEnoughSamples => "NotEnoughSamples",
             Reason::MultipleSeries => "MultipleSeries",
             Reason::Stale => "Stale",

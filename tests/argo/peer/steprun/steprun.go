@@ -46,6 +46,7 @@ func init() {
 
 type options struct {
 	template, namespace, rollout, hash string
+	stableHash, stableArg              string
 	timeout                            time.Duration
 	verbose                            bool
 }
@@ -57,6 +58,8 @@ func run(args []string) error {
 	fs.StringVar(&o.namespace, "namespace", "default", "the Rollout's namespace")
 	fs.StringVar(&o.rollout, "rollout", "canary", "the Rollout's name")
 	fs.StringVar(&o.hash, "hash", "", "the canary ReplicaSet's rollouts-pod-template-hash label")
+	fs.StringVar(&o.stableHash, "stable-hash", "stable0", "the stable ReplicaSet's rollouts-pod-template-hash label")
+	fs.StringVar(&o.stableArg, "stable-hash-arg", "", "pass the stable's hash to the template as this arg (podTemplateHashValue: Stable)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up when no AnalysisRun was created by then")
 	fs.BoolVar(&o.verbose, "v", false, "log argo's controller at info level")
 	if err := fs.Parse(args); err != nil {
@@ -74,7 +77,7 @@ func run(args []string) error {
 		return err
 	}
 	template.Namespace = o.namespace
-	w := newWorld(o.namespace, o.rollout, o.hash, template.Name)
+	w := newWorld(o.namespace, o.rollout, o.hash, template.Name, o.stableHash, o.stableArg)
 	kube := k8sfake.NewSimpleClientset(w.stable, w.canary)
 	argo := fake.NewSimpleClientset(w.rollout)
 	created, err := reconcileUntilRun(kube, argo, o.timeout, w.rollout, template)

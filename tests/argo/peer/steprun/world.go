@@ -14,9 +14,6 @@ import (
 )
 
 const (
-	// stableHash labels the stable ReplicaSet; it only has to differ from
-	// the canary's.
-	stableHash = "stable0"
 	// The images of the stable and the canary pod templates: the update.
 	stableImage = "registry.example/app:1"
 	canaryImage = "registry.example/app:2"
@@ -40,7 +37,20 @@ type world struct {
 // the hash is hash although argo would compute another for a ReplicaSet it
 // creates itself. The status is the one before argo has seen the update
 // (current pod hash = stable): argo records the new hash and step itself.
-func newWorld(namespace, name, hash, templateName string) world {
+//
+// stableHash labels the stable ReplicaSet. With stableArg set, the analysis
+// step passes it to the template as that arg, with
+// `valueFrom: {podTemplateHashValue: Stable}`, as a user's Rollout would.
+func newWorld(namespace, name, hash, templateName, stableHash, stableArg string) world {
+	analysis := &v1alpha1.RolloutAnalysis{
+		Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: templateName}},
+	}
+	if stableArg != "" {
+		analysis.Args = []v1alpha1.AnalysisRunArgument{{
+			Name:      stableArg,
+			ValueFrom: &v1alpha1.ArgumentValueFrom{PodTemplateHashValue: ptr.To(v1alpha1.Stable)},
+		}}
+	}
 	ro := &v1alpha1.Rollout{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
@@ -53,9 +63,7 @@ func newWorld(namespace, name, hash, templateName string) world {
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{appLabel: name}},
 			Template: podTemplate(name, canaryImage),
 			Strategy: v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{
-				Steps: []v1alpha1.CanaryStep{{Analysis: &v1alpha1.RolloutAnalysis{
-					Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: templateName}},
-				}}},
+				Steps: []v1alpha1.CanaryStep{{Analysis: analysis}},
 			}},
 		},
 		Status: v1alpha1.RolloutStatus{
