@@ -44,6 +44,11 @@ pub enum TimeError {
 }
 
 impl Time {
+    /// Nanoseconds since the Unix epoch.
+    pub fn unix_nanos(&self) -> i128 {
+        i128::from(self.unix_secs) * 1_000_000_000 + i128::from(self.nanos)
+    }
+
     /// The current instant.
     pub fn now() -> Time {
         match SystemTime::now().duration_since(UNIX_EPOCH) {

@@ -51,6 +51,29 @@ const CASES: &[Case] = &[
     ),
 ];
 
+/// `rangeQuery` in query mode, decided by Argo's own successCondition
+/// handling in the host: (canary hash, successCondition, expected phase).
+const RANGE_CASES: &[(&str, &str, &str)] = &[
+    (
+        "healthy1",
+        "len(result) >= 2 && all(result, # > 1)",
+        "Successful",
+    ),
+    ("idle1", "len(result) > 0 && all(result, # > 1)", "Failed"),
+    (
+        "absent1",
+        "len(result) > 0 && all(result, # > 1)",
+        "Inconclusive",
+    ),
+];
+
+/// The extra config of a range case: the canary's request rate over the last 8 s.
+fn range_extra(hash: &str) -> String {
+    format!(
+        r#","query":"sum(rate(hotrod_requests_total{{namespace=\"hotrod\",rollouts_pod_template_hash=\"{hash}\"}}[4s]))","rangeQuery":{{"start":"now() - duration(\"8s\")","end":"now()","step":"2s"}}"#
+    )
+}
+
 #[test]
 fn checks_through_argos_provider_against_real_prometheus() {
     if skip_live() {
@@ -80,16 +103,43 @@ fn checks_through_argos_provider_against_real_prometheus() {
         if !msg.is_empty() {
             args.extend(["-expect-message-contains", msg]);
         }
-        // run_host panics with the peer's output on failure; collect them all.
-        let result = std::panic::catch_unwind(|| run_host(Line::V1_10, &args));
-        if let Err(e) = result {
-            let text = e
-                .downcast_ref::<String>()
-                .cloned()
-                .unwrap_or_else(|| "panic".into());
+        if let Some(text) = host_failure(&args) {
             failures.push(format!("{hash} {check} → want {phase}: {text}"));
+        }
+    }
+    for (i, (hash, success, phase)) in RANGE_CASES.iter().enumerate() {
+        let cfg = dir.join(format!("range-{i}.json"));
+        let json = format!(
+            r#"{{"address":"{}","check":"query"{}}}"#,
+            env.prom_url,
+            range_extra(hash)
+        );
+        std::fs::write(&cfg, &json).unwrap();
+        let args = [
+            "-plugin-name",
+            "canary-gate/prometheus",
+            "-run-config",
+            cfg.to_str().unwrap(),
+            "-success-condition",
+            success,
+            "-expect-phase",
+            phase,
+        ];
+        if let Some(text) = host_failure(&args) {
+            failures.push(format!("rangeQuery {hash} → want {phase}: {text}"));
         }
     }
     drop(env);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// One host Run; `run_host` panics with the peer's output on failure, which
+/// is returned here so that every case is reported.
+fn host_failure(args: &[&str]) -> Option<String> {
+    let result = std::panic::catch_unwind(|| run_host(Line::V1_10, args));
+    result.err().map(|e| {
+        e.downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_else(|| "panic".into())
+    })
 }

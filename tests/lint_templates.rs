@@ -40,6 +40,19 @@ fn good_template_has_no_findings() {
 }
 
 #[test]
+fn range_query_footguns() {
+    assert_findings(
+        "footgun-range.yaml",
+        &[
+            "metric vacuous: warning: successCondition \"all(result, # < 0.05)\" holds on an empty result (`all` of \
+             nothing is true): a canary with no data passes; write `len(result) > 0 && …`",
+            "metric too-fine: error: plugin config: rangeQuery.step: \"10s\" is invalid: 17281 points from start to \
+             end, more than Prometheus' limit of 11000 per series; use a step of at least 16s",
+        ],
+    );
+}
+
+#[test]
 fn bounds_footguns_are_warnings() {
     assert_findings(
         "footgun-bounds.yaml",
@@ -138,7 +151,7 @@ fn bad_configs_are_errors_naming_the_field() {
             "metric typo: error: plugin config: minRat: unknown field; valid fields here: address, timeout, headers, \
              bearerTokenFile, basicAuth, authentication, tls, insecure, check, preset, service, maxStaleness, namespace, \
              podTemplateHash, window, minRate, maxErrorRatio, quantile, maxLatencyMs, minRequests, confidence, sequential, compareTo, stableHash, maxErrorRatioIncrease, \
-             minTrafficShare, series, query, \
+             minTrafficShare, series, query, rangeQuery, \
              canaryMatchers, onEmpty",
             "metric unknown-check: error: plugin config: check: \"trafic\" is invalid: unknown check; use one of \
              traffic, error-rate, latency, query",

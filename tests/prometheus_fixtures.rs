@@ -299,6 +299,7 @@ async fn range_query_sends_start_end_step_and_requires_a_matrix() {
         ("start", "2023-11-14T22:13:20Z"),
         ("end", "2023-11-14T22:14:20.5Z"),
         ("step", "2.5"),
+        ("partial_response", "false"),
     ];
     let got = req.form();
     let got: Vec<(&str, &str)> = got.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

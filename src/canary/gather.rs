@@ -18,6 +18,7 @@ use crate::config::Check;
 use crate::prometheus::{Client, Error as PromError, QueryData, QueryResponse, Sample};
 use crate::stats::Bucket;
 use crate::stats::latency::MAX_BUCKETS;
+use crate::time::Time;
 
 /// What the queries of one Run found.
 #[derive(Debug)]
@@ -37,6 +38,8 @@ pub(crate) struct Gathered {
     pub(crate) newest_age: Option<Option<f64>>,
     /// Error-rate and latency with bounds: the counts over the look's range.
     pub(crate) counted: Option<Counted>,
+    /// `rangeQuery`: the `(start, end)` this Run asked for.
+    pub(crate) range: Option<(Time, Time)>,
 }
 
 /// What every answer of a Run said beside its data.
@@ -97,8 +100,27 @@ pub(crate) async fn gather(
             None => None,
         }
     };
-    let (main, gate, staleness, counts) =
-        tokio::join!(client.query_by(&p.query, deadline), gate, staleness, counts);
+    let range = match &p.config.check {
+        Check::Query {
+            range: Some(range), ..
+        } => Some(
+            range
+                .at(Time::now())
+                .map_err(|e| Decision::error(Reason::BadConfig, e.to_string()))?,
+        ),
+        _ => None,
+    };
+    let main = async {
+        match (&p.config.check, range) {
+            (Check::Query { range: Some(r), .. }, Some((start, end))) => {
+                client
+                    .query_range_by(&p.query, start, end, r.step, deadline)
+                    .await
+            }
+            _ => client.query_by(&p.query, deadline).await,
+        }
+    };
+    let (main, gate, staleness, counts) = tokio::join!(main, gate, staleness, counts);
     let main = main.map_err(|e| {
         let reason = if e.error_type() == Some("bad_data") {
             Reason::BadQuery
@@ -155,6 +177,7 @@ pub(crate) async fn gather(
         notes,
         newest_age,
         counted,
+        range,
     })
 }
 

@@ -36,6 +36,8 @@ pub const LOWER_BOUND: &str = "lowerBound";
 pub const UPPER_BOUND: &str = "upperBound";
 /// How the counts were judged: `sequential` or `wilson`.
 pub const METHOD: &str = "method";
+/// `rangeQuery`: the range this Run asked for (`<start> to <end> step <step>`).
+pub const QUERY_RANGE: &str = "queryRange";
 /// The range the counts cover (a PromQL duration).
 pub const RANGE: &str = "range";
 /// Inconclusive: roughly how many more requests would settle it.

@@ -208,6 +208,7 @@ impl PreparedCheck {
             Check::Query {
                 query,
                 canary_matchers,
+                ..
             } => {
                 let q = if canary_matchers.is_empty() {
                     promql::validate(query).map(|()| query.clone())

@@ -53,10 +53,12 @@ mod lexer;
 mod library;
 mod nature;
 mod parser;
+mod time_stub;
 mod value;
 
 pub use fields::{Field, FieldError, MAX_QUOTED_CONDITION, Pair, Verdict, Verdicts, quote};
 pub use library::MAX_BUILT_LEN;
+pub use time_stub::TimeExpr;
 
 /// Longest condition accepted, in bytes.
 pub const MAX_CONDITION_LEN: usize = 4096;

@@ -39,6 +39,7 @@
 //! | `series.latency` | the preset's | `{metric, namespaceLabel, hashLabel, unit: ms\|s, matchers}` |
 //! | `query` | required for `query`, rejected otherwise | raw PromQL, decided by the metric's conditions |
 //! | `canaryMatchers` | none | `query` only: `{label: value}` injected into every selector |
+//! | `rangeQuery` | none | `query` only: `{start, end, step}`, expr times and a Go duration, as Argo's built-in provider ([`RangeQuery`]) |
 //! | `onEmpty` | `inconclusive` | `failed` / `error`: what empty, NaN and ±Inf results become |
 
 mod auth;
@@ -46,6 +47,7 @@ mod bounds;
 mod duration;
 mod error;
 mod presets;
+mod range;
 mod reader;
 mod rules;
 mod sections;
@@ -67,6 +69,8 @@ pub use duration::MAX_DURATION_TEXT;
 pub(crate) use duration::parse_go_duration;
 pub use error::ConfigError;
 pub use presets::{LatencySpec, PRESETS, Preset, PresetSpec, RequestSpec};
+use range::range_field;
+pub use range::{MAX_RANGE_POINTS, RangeError, RangeQuery, TimeBound};
 pub use reader::MAX_QUOTED_VALUE;
 use reader::{Obj, find_placeholder, quote};
 use rules::{check_decidable, check_label_value, json_error};
@@ -131,6 +135,7 @@ const TOP_FIELDS: &[&str] = &[
     "minTrafficShare",
     "series",
     "query",
+    "rangeQuery",
     "canaryMatchers",
     "onEmpty",
 ];
@@ -301,7 +306,7 @@ fn check_field<'a>(top: &Obj<'a>) -> Result<(Check, &'a str), ConfigError> {
         }
     };
     if !matches!(check, Check::Query { .. }) {
-        for key in ["query", "canaryMatchers"] {
+        for key in ["query", "rangeQuery", "canaryMatchers"] {
             if let Some(v) = top.get(key) {
                 return Err(invalid(
                     key.into(),
@@ -461,6 +466,7 @@ fn query_check(top: &Obj<'_>, query: Option<&str>) -> Result<Check, ConfigError>
     Ok(Check::Query {
         query: query.to_owned(),
         canary_matchers,
+        range: range_field(top)?,
     })
 }
 

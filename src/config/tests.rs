@@ -104,6 +104,7 @@ fn query_mode() {
     let Check::Query {
         query,
         canary_matchers,
+        ..
     } = &c.check
     else {
         panic!("{c:?}")

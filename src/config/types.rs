@@ -19,6 +19,8 @@ pub enum Check {
         query: String,
         /// Label matchers injected into every selector of `query`.
         canary_matchers: BTreeMap<String, String>,
+        /// `rangeQuery`: query over a range (`/api/v1/query_range`) instead of at now.
+        range: Option<super::RangeQuery>,
     },
 }
 

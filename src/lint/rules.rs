@@ -73,6 +73,7 @@ pub(crate) fn plugin(metric: &Value, config: &Value, args: &DeclaredArgs, out: &
         Check::Query {
             query,
             canary_matchers,
+            ..
         } if canary_matchers.is_empty() => Some(query.clone()),
         _ => None,
     };
@@ -134,6 +135,25 @@ fn check_conditions(conds: &[(&'static str, String)], out: &mut Vec<Note>) {
             Err(e) => out.push(Note::error(format!("{key} {}: {e}", quote(src)))),
         }
     }
+    vacuous_success(conds, out);
+}
+
+/// Warns when the successCondition holds on an empty result without saying
+/// so (`all(result, # < 0.05)` is true of nothing): a canary with no data passes.
+fn vacuous_success(conds: &[(&'static str, String)], out: &mut Vec<Note>) {
+    for (key, src) in conds {
+        if *key != "successCondition" || src.trim().is_empty() || has_len_guard(src) {
+            continue;
+        }
+        let holds = Condition::parse(src).and_then(|c| c.eval(&ResultValue::Vector(Vec::new())));
+        if matches!(holds, Ok(true)) {
+            out.push(Note::warning(format!(
+                "{key} {} holds on an empty result (`all` of nothing is true): a canary with no data passes; \
+                 write `len(result) > 0 && …`",
+                quote(src)
+            )));
+        }
+    }
 }
 
 /// Rules for one built-in Prometheus provider block.
@@ -144,6 +164,7 @@ pub(crate) fn prometheus(metric: &Value, prom: &Value, args: &DeclaredArgs, out:
             "no successCondition or failureCondition: every measurement is Successful".to_owned(),
         ));
     }
+    vacuous_success(&conds, out);
     for (key, src) in &conds {
         if indexes_result(src) && !has_len_guard(src) {
             out.push(Note::warning(format!(

@@ -6,9 +6,10 @@
 //! Per metric with `provider.prometheus`:
 //! - the connection (`address`, `timeout` in seconds, `insecure`, `headers`)
 //!   moves into the plugin config, `authentication.oauth2` too (same
-//!   spelling); `authentication.sigv4` and `rangeQuery` have no canary-gate
-//!   equivalent, so such a metric is left
-//!   as it is and reported;
+//!   spelling); `authentication.sigv4` has no canary-gate equivalent, so
+//!   such a metric is left as it is and reported;
+//! - a `rangeQuery` (same spelling) makes the metric `check: query` with
+//!   the range, decided by its conditions point by point, as before;
 //! - a query of one of the three shapes [`shape`] recognises becomes that
 //!   check; its threshold moves from the `successCondition` into the config,
 //!   so the condition is removed (conditions would decide instead of it);
@@ -156,9 +157,6 @@ enum Outcome {
 /// The built-in provider's connection fields as plugin config fields.
 fn connection(prom: &Node) -> Result<Vec<(String, Node)>, String> {
     let set = |v: &&Node| **v != Node::Null && **v != Node::Map(Vec::new());
-    if prom.get("rangeQuery").filter(set).is_some() {
-        return Err("provider.prometheus.rangeQuery has no canary-gate equivalent".into());
-    }
     let mut fields = Vec::new();
     if let Some(auth) = prom.get("authentication").filter(set) {
         // OAuth2 is spelled the same in canary-gate's config; SigV4 is not supported.
@@ -224,7 +222,16 @@ fn migrate_metric(
             .to_owned()
     };
     let (success, failure) = (cond("successCondition"), cond("failureCondition"));
-    let outcome = match shape::recognise(&query, &success, &failure) {
+    // A range is judged point by point by the conditions: only query mode keeps that.
+    let range = prom
+        .get("rangeQuery")
+        .filter(|r| **r != Node::Null && **r != Node::Map(Vec::new()))
+        .cloned();
+    let recognised = match &range {
+        Some(_) => Err("a rangeQuery is decided by its conditions".to_owned()),
+        None => shape::recognise(&query, &success, &failure),
+    };
+    let outcome = match recognised {
         Ok(r) => {
             note(format!(
                 "provider.prometheus → provider.plugin.{plugin}: {}",
@@ -242,6 +249,9 @@ fn migrate_metric(
         Err(why) => {
             config.push(("check".to_owned(), Node::str("query")));
             config.push(("query".to_owned(), Node::str(query.clone())));
+            if let Some(r) = range {
+                config.push(("rangeQuery".to_owned(), r));
+            }
             let scope = match shape::shared_hash_matcher(&query) {
                 Some((label, value)) => {
                     let text = format!("canaryMatchers {{{label}: {value:?}}}");

@@ -276,3 +276,43 @@ fn oauth2_moves_into_the_plugin_config() {
         m.changes
     );
 }
+
+#[test]
+fn a_range_query_becomes_query_mode_with_its_range_and_conditions() {
+    let t = template(
+        "- name: r\n  successCondition: all(result, {# < 0.05})\n  provider:\n    prometheus:\n      address: http://prom:9090\n      query: sum(rate(errors{rollouts_pod_template_hash=\"{{args.canary-hash}}\"}[1m]))\n      rangeQuery:\n        start: now() - duration(\"10m\")\n        end: now()\n        step: 1m\n",
+    );
+    let m = migrate_str(&t, PLUGIN).unwrap();
+    assert_eq!(
+        (m.migrated, m.as_query, m.left),
+        (1, 1, 0),
+        "{:#?}",
+        m.changes
+    );
+    let got = metrics(&m.text);
+    assert_eq!(
+        plugin(&got[0]),
+        &json!({"address": "http://prom:9090", "check": "query",
+            "query": "sum(rate(errors{rollouts_pod_template_hash=\"{{args.canary-hash}}\"}[1m]))",
+            "rangeQuery": {"start": "now() - duration(\"10m\")", "end": "now()", "step": "1m"},
+            "canaryMatchers": {"rollouts_pod_template_hash": "{{args.canary-hash}}"}})
+    );
+    assert_eq!(got[0]["successCondition"], json!("all(result, {# < 0.05})"));
+    assert!(
+        m.changes[0]
+            .message
+            .contains("a rangeQuery is decided by its conditions"),
+        "{:?}",
+        m.changes
+    );
+    // The migrated metric is a valid config; lint says what `all` does on no data.
+    let found: Vec<String> = lint_str("t.yaml", &m.text, &Options::default())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(found.iter().all(|f| !f.contains("error")), "{found:#?}");
+    assert!(
+        found.iter().any(|f| f.contains("holds on an empty result")),
+        "{found:#?}"
+    );
+}

@@ -227,6 +227,20 @@ impl Client {
         end: Time,
         step: Duration,
     ) -> Result<QueryResponse, Error> {
+        let deadline = Instant::now() + self.timeout;
+        self.query_range_by(promql, start, end, step, deadline)
+            .await
+    }
+
+    /// As [`Client::query_range`], finishing by `deadline`.
+    pub async fn query_range_by(
+        &self,
+        promql: &str,
+        start: Time,
+        end: Time,
+        step: Duration,
+        deadline: Instant,
+    ) -> Result<QueryResponse, Error> {
         check_query(promql)?;
         if step.is_zero() {
             return Err(Error::InvalidArgument {
@@ -250,8 +264,9 @@ impl Client {
                     ("start", &s),
                     ("end", &e),
                     ("step", &step),
+                    ("partial_response", "false"),
                 ],
-                Instant::now() + self.timeout,
+                deadline,
             )
             .await?;
         match resp.data {

@@ -1,0 +1,184 @@
+//! Domain layer: `rangeQuery`, query mode over a time range, in the shape of
+//! Argo's built-in Prometheus provider: `start` and `end` are expr time
+//! expressions (`now() - duration("10m")`, evaluated as Argo's
+//! `utils/evaluate.EvalTime` does), `step` a Go duration.
+//!
+//! The expressions are parsed once, here, and evaluated at each Run with
+//! that Run's `now()`. They are also evaluated once at config time, so an
+//! expression that can never work (a bad duration, `end` before `start`,
+//! more points than Prometheus answers) is refused before any Run.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::reader::Obj;
+use super::{ConfigError, invalid, parse_go_duration};
+use crate::condition::TimeExpr;
+use crate::promql::format_window;
+use crate::time::Time;
+
+/// Most points per series one range query may ask for: Prometheus refuses
+/// more ("exceeded maximum resolution of 11,000 points per timeseries").
+pub const MAX_RANGE_POINTS: u64 = 11_000;
+
+/// The keys of `rangeQuery`.
+const RANGE_FIELDS: &[&str] = &["start", "end", "step"];
+
+/// `rangeQuery` of a query-mode metric.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RangeQuery {
+    /// `rangeQuery.start`.
+    pub start: TimeBound,
+    /// `rangeQuery.end`.
+    pub end: TimeBound,
+    /// `rangeQuery.step`: the resolution of the answer.
+    pub step: Duration,
+}
+
+/// One end of the range: the expression as written and its parsed form.
+#[derive(Clone)]
+pub struct TimeBound {
+    /// The expression as written (for messages).
+    pub text: String,
+    expr: Arc<TimeExpr>,
+}
+
+impl PartialEq for TimeBound {
+    fn eq(&self, other: &TimeBound) -> bool {
+        self.text == other.text
+    }
+}
+
+impl fmt::Debug for TimeBound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("TimeBound").field(&self.text).finish()
+    }
+}
+
+/// Why a range could not be computed at a Run (the field and the value are in the message).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{path} {text:?}: {reason}")]
+pub struct RangeError {
+    /// `rangeQuery.start`, `rangeQuery.end` or `rangeQuery.step`.
+    pub path: &'static str,
+    /// The field's text as written.
+    pub text: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl RangeQuery {
+    /// The `(start, end)` instants of a Run at `now`.
+    pub fn at(&self, now: Time) -> Result<(Time, Time), RangeError> {
+        let start = eval(&self.start, "rangeQuery.start", now)?;
+        let end = eval(&self.end, "rangeQuery.end", now)?;
+        if end < start {
+            return Err(RangeError {
+                path: "rangeQuery.end",
+                text: self.end.text.clone(),
+                reason: format!("{end} is before rangeQuery.start {start}"),
+            });
+        }
+        let span = end.unix_nanos() - start.unix_nanos();
+        let points = span / self.step.as_nanos().max(1) as i128 + 1;
+        if points > i128::from(MAX_RANGE_POINTS) {
+            return Err(RangeError {
+                path: "rangeQuery.step",
+                text: format_window(self.step),
+                reason: format!(
+                    "{points} points from start to end, more than Prometheus' limit of {MAX_RANGE_POINTS} per series; use a step of at least {}",
+                    format_window(min_step(span))
+                ),
+            });
+        }
+        Ok((start, end))
+    }
+}
+
+fn eval(b: &TimeBound, path: &'static str, now: Time) -> Result<Time, RangeError> {
+    b.expr.eval(now).map_err(|e| RangeError {
+        path,
+        text: b.text.clone(),
+        reason: e.to_string(),
+    })
+}
+
+/// The smallest whole-second step that keeps `span` nanoseconds under the point limit.
+fn min_step(span: i128) -> Duration {
+    let per = span / i128::from(MAX_RANGE_POINTS - 1);
+    let secs = (per + 999_999_999) / 1_000_000_000;
+    Duration::from_secs(u64::try_from(secs.max(1)).unwrap_or(u64::MAX))
+}
+
+/// `rangeQuery` when present (query mode only; the caller refuses it elsewhere).
+pub(super) fn range_field(top: &Obj<'_>) -> Result<Option<RangeQuery>, ConfigError> {
+    let Some(obj) = top.obj("rangeQuery", RANGE_FIELDS)? else {
+        return Ok(None);
+    };
+    let start = bound(&obj, "start")?;
+    let end = bound(&obj, "end")?;
+    let step = step_field(&obj)?;
+    let range = RangeQuery { start, end, step };
+    // Refuse now what no Run could use: the expressions' run-time errors
+    // (a bad duration), end before start, too many points.
+    range.at(Time::now()).map_err(|e| {
+        let hint = if e.path == "rangeQuery.step" {
+            ""
+        } else {
+            HINT
+        };
+        invalid(
+            e.path.into(),
+            &Value::String(e.text.clone()),
+            format!("{}{hint}", e.reason),
+        )
+    })?;
+    Ok(Some(range))
+}
+
+/// What every `start` / `end` message ends with.
+const HINT: &str = "; write an expr time such as now() or now() - duration(\"10m\"), as for Argo's built-in provider";
+
+fn bound(obj: &Obj<'_>, key: &str) -> Result<TimeBound, ConfigError> {
+    let text = obj.str(key)?.map(str::trim).filter(|s| !s.is_empty());
+    let text = text.ok_or_else(|| ConfigError::Missing {
+        path: obj.path(key),
+        reason: "rangeQuery needs start, end and step (e.g. start: now() - duration(\"10m\"), end: now(), step: 1m)".into(),
+    })?;
+    let expr = TimeExpr::parse(text).map_err(|e| {
+        invalid(
+            obj.path(key),
+            &Value::String(text.into()),
+            format!("{e}{HINT}"),
+        )
+    })?;
+    Ok(TimeBound {
+        text: text.to_owned(),
+        expr: Arc::new(expr),
+    })
+}
+
+fn step_field(obj: &Obj<'_>) -> Result<Duration, ConfigError> {
+    let text = obj.str("step")?.ok_or_else(|| ConfigError::Missing {
+        path: obj.path("step"),
+        reason: "the resolution of the range, a Go duration such as 30s or 1m".into(),
+    })?;
+    let step = parse_go_duration(text).map_err(|reason| {
+        invalid(
+            obj.path("step"),
+            &Value::String(text.into()),
+            format!("{reason}; write a Go duration such as 30s or 1m"),
+        )
+    })?;
+    if step.is_zero() || !step.subsec_nanos().is_multiple_of(1_000_000) {
+        return Err(invalid(
+            obj.path("step"),
+            &Value::String(text.into()),
+            "must be at least 1ms, in whole milliseconds (Prometheus' resolution)",
+        ));
+    }
+    Ok(step)
+}
