@@ -24,7 +24,7 @@
 //! | [`promql`] | pure | build the checks' queries as ASTs; inject canary matchers; the name rules | `build`, `inject`, `matcher` |
 //! | [`condition`] | pure | Argo `successCondition` / `failureCondition` (expr v1.17), its own [`condition::Verdict`] | `lexer`, `parser/`, `ast`, `check`, `nature`, `fold`, `eval/`, `value`, `builtin`, `library/`, `fields` |
 //! | [`prometheus`] | I/O | Prometheus HTTP API client ([`prometheus::ClientConfig`]), response model | `client`, `oauth2`, `config`, `validate`, `pool`, `model`, `model_pending`, `secret`, `files`, `redact`, `error` |
-//! | [`config`] | domain | plugin JSON → validated [`config::Config`]; every error names the field | `reader`, `rules`, `sections`, `auth`, `presets`, `duration`, `types` |
+//! | [`config`] | domain | plugin JSON → validated [`config::Config`]; every error names the field | `reader`, `rules`, `sections`, `auth`, `bounds`, `presets`, `query`, `duration`, `error`, `types` |
 //! | [`canary`] | domain | the provider: scope (the canary from the AnalysisRun), detect (preset names), prepare, gather (I/O), decide (pure), output | `scope`, `detect`, `prepare`, `gather`, `decide/`, `conditions`, `format`, `meta`, `output` |
 //! | [`lint`] | domain | AnalysisTemplate checks: config, PromQL, conditions, args, Argo footguns | `rules`, `args`, `limits` |
 //! | [`migrate`] | domain | built-in `provider.prometheus` metrics → canary-gate metrics | `shape`, `mask`, `yaml` |

@@ -88,47 +88,14 @@ pub(crate) async fn gather(
             _ => None,
         }
     };
-    let gate = async {
-        match &p.requests_query {
-            Some(q) => Some(client.query_by(q, deadline).await),
-            None => None,
-        }
-    };
-    let staleness = async {
-        match &p.staleness_query {
-            Some(q) => Some(client.query_by(q, deadline).await),
-            None => None,
-        }
-    };
-    let range = match &p.config.check {
-        Check::Query {
-            range: Some(range), ..
-        } => Some(
-            range
-                .at(Time::now())
-                .map_err(|e| Decision::error(Reason::BadConfig, e.to_string()))?,
-        ),
-        _ => None,
-    };
-    let main = async {
-        match (&p.config.check, range) {
-            (Check::Query { range: Some(r), .. }, Some((start, end))) => {
-                client
-                    .query_range_by(&p.query, start, end, r.step, deadline)
-                    .await
-            }
-            _ => client.query_by(&p.query, deadline).await,
-        }
-    };
-    let (main, gate, staleness, counts) = tokio::join!(main, gate, staleness, counts);
-    let main = main.map_err(|e| {
-        let reason = if e.error_type() == Some("bad_data") {
-            Reason::BadQuery
-        } else {
-            Reason::PrometheusError
-        };
-        Decision::error(reason, e.to_string())
-    })?;
+    let range = run_range(p)?;
+    let (main, gate, staleness, counts) = tokio::join!(
+        main_query(client, p, range, deadline),
+        optional(client, p.requests_query.as_deref(), deadline),
+        optional(client, p.staleness_query.as_deref(), deadline),
+        counts
+    );
+    let main = main?;
     *latency = Some(main.latency);
     let mut notes = Notes::default();
     let mut result = notes.absorb(main);
@@ -179,6 +146,56 @@ pub(crate) async fn gather(
         counted,
         range,
     })
+}
+
+/// `rangeQuery`: the `(start, end)` of this Run, from its `now()`.
+fn run_range(p: &PreparedCheck) -> Result<Option<(Time, Time)>, Decision> {
+    match &p.config.check {
+        Check::Query {
+            range: Some(range), ..
+        } => range
+            .at(Time::now())
+            .map(Some)
+            .map_err(|e| Decision::error(Reason::BadConfig, e.to_string())),
+        _ => Ok(None),
+    }
+}
+
+/// The check's own query: instant, or over this Run's `range`.
+async fn main_query(
+    client: &Client,
+    p: &PreparedCheck,
+    range: Option<(Time, Time)>,
+    deadline: Instant,
+) -> Result<QueryResponse, Decision> {
+    let answer = match (&p.config.check, range) {
+        (Check::Query { range: Some(r), .. }, Some((start, end))) => {
+            client
+                .query_range_by(&p.query, start, end, r.step, deadline)
+                .await
+        }
+        _ => client.query_by(&p.query, deadline).await,
+    };
+    answer.map_err(|e| {
+        let reason = if e.error_type() == Some("bad_data") {
+            Reason::BadQuery
+        } else {
+            Reason::PrometheusError
+        };
+        Decision::error(reason, e.to_string())
+    })
+}
+
+/// A query made beside the main one when it is prepared.
+async fn optional(
+    client: &Client,
+    query: Option<&str>,
+    deadline: Instant,
+) -> Option<Result<QueryResponse, PromError>> {
+    match query {
+        Some(q) => Some(client.query_by(q, deadline).await),
+        None => None,
+    }
 }
 
 /// The count queries of the bounds over the look's range, concurrently.

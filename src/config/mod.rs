@@ -47,7 +47,7 @@ mod bounds;
 mod duration;
 mod error;
 mod presets;
-mod range;
+mod query;
 mod reader;
 mod rules;
 mod sections;
@@ -55,13 +55,12 @@ mod sections;
 mod tests;
 mod types;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::prometheus::ClientConfig;
-use crate::promql::{MAX_QUERY_LEN, is_label_name, is_metric_name};
+use crate::promql::{is_label_name, is_metric_name};
 
 pub use bounds::DEFAULT_MAX_ERROR_RATIO_INCREASE;
 use bounds::{bounds_fields, compare_fields};
@@ -69,8 +68,8 @@ pub use duration::MAX_DURATION_TEXT;
 pub(crate) use duration::parse_go_duration;
 pub use error::ConfigError;
 pub use presets::{LatencySpec, PRESETS, Preset, PresetSpec, RequestSpec};
-use range::range_field;
-pub use range::{MAX_RANGE_POINTS, RangeError, RangeQuery, TimeBound};
+use query::query_check;
+pub use query::{MAX_RANGE_POINTS, RangeError, RangeQuery, TimeBound};
 pub use reader::MAX_QUOTED_VALUE;
 use reader::{Obj, find_placeholder, quote};
 use rules::{check_decidable, check_label_value, json_error};
@@ -402,71 +401,6 @@ fn on_empty_field(top: &Obj<'_>) -> Result<OnEmpty, ConfigError> {
                 "use one of inconclusive, failed, error",
             ));
         }
-    })
-}
-
-fn query_check(top: &Obj<'_>, query: Option<&str>) -> Result<Check, ConfigError> {
-    let query = query.map(str::trim).filter(|q| !q.is_empty());
-    let query = query.ok_or_else(|| ConfigError::Missing {
-        path: "query".into(),
-        reason: "check: query runs the PromQL given in `query`".into(),
-    })?;
-    if query.len() > MAX_QUERY_LEN {
-        return Err(ConfigError::Invalid {
-            path: "query".into(),
-            value: format!("a query of {} bytes", query.len()),
-            reason: format!("longer than the limit of {MAX_QUERY_LEN} bytes"),
-        });
-    }
-    let mut canary_matchers = BTreeMap::new();
-    if let Some(v) = top.get("canaryMatchers") {
-        let Value::Object(map) = v else {
-            return Err(ConfigError::Type {
-                path: "canaryMatchers".into(),
-                expected: "an object of label name to value",
-                got: quote(v, false),
-            });
-        };
-        if map.len() > MAX_CANARY_MATCHERS {
-            return Err(invalid(
-                "canaryMatchers".into(),
-                &Value::String(format!("{} entries", map.len())),
-                format!("more than {MAX_CANARY_MATCHERS} entries"),
-            ));
-        }
-        for (label, value) in map {
-            let path = format!("canaryMatchers.{label}");
-            if !is_label_name(label) {
-                return Err(invalid(
-                    path,
-                    &Value::String(label.clone()),
-                    "not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not __name__)",
-                ));
-            }
-            let Value::String(s) = value else {
-                return Err(ConfigError::Type {
-                    path,
-                    expected: "a string",
-                    got: quote(value, false),
-                });
-            };
-            if s.is_empty() {
-                return Err(invalid(
-                    path,
-                    value,
-                    format!(
-                        "an empty value matches the series that do not have {label} at all; give the canary's value"
-                    ),
-                ));
-            }
-            check_label_value(&path, value, s)?;
-            canary_matchers.insert(label.clone(), s.clone());
-        }
-    }
-    Ok(Check::Query {
-        query: query.to_owned(),
-        canary_matchers,
-        range: range_field(top)?,
     })
 }
 

@@ -246,36 +246,47 @@ fn migrate_metric(
             }
             Outcome::Check
         }
-        Err(why) => {
-            config.push(("check".to_owned(), Node::str("query")));
-            config.push(("query".to_owned(), Node::str(query.clone())));
-            if let Some(r) = range {
-                config.push(("rangeQuery".to_owned(), r));
-            }
-            let scope = match shape::shared_hash_matcher(&query) {
-                Some((label, value)) => {
-                    let text = format!("canaryMatchers {{{label}: {value:?}}}");
-                    config.push((
-                        "canaryMatchers".to_owned(),
-                        Node::Map(vec![(label, Node::Str(value))]),
-                    ));
-                    text
-                }
-                None => "no canaryMatchers (no pod-template-hash matcher shared by every \
-                         selector: the query is not scoped to the canary)"
-                    .to_owned(),
-            };
-            note(format!(
-                "not recognised ({why}): provider.prometheus → provider.plugin.{plugin} check: query \
-                 with the same query and conditions, {scope}"
-            ));
-            Outcome::Query
-        }
+        Err(why) => query_mode(&mut config, &query, range, &why, plugin, note),
     };
     let block = Node::Map(vec![(plugin.to_owned(), Node::Map(config))]);
     metric.set("provider", Node::Map(vec![("plugin".to_owned(), block)]));
     fix_inconclusive_limit(metric, args, note);
     outcome
+}
+
+/// The fallback: `check: query` with the same query (and range), scoped by
+/// the hash matcher every selector shares, if any.
+fn query_mode(
+    config: &mut Vec<(String, Node)>,
+    query: &str,
+    range: Option<Node>,
+    why: &str,
+    plugin: &str,
+    note: &mut impl FnMut(String),
+) -> Outcome {
+    config.push(("check".to_owned(), Node::str("query")));
+    config.push(("query".to_owned(), Node::str(query.to_owned())));
+    if let Some(r) = range {
+        config.push(("rangeQuery".to_owned(), r));
+    }
+    let scope = match shape::shared_hash_matcher(query) {
+        Some((label, value)) => {
+            let text = format!("canaryMatchers {{{label}: {value:?}}}");
+            config.push((
+                "canaryMatchers".to_owned(),
+                Node::Map(vec![(label, Node::Str(value))]),
+            ));
+            text
+        }
+        None => "no canaryMatchers (no pod-template-hash matcher shared by every \
+                 selector: the query is not scoped to the canary)"
+            .to_owned(),
+    };
+    note(format!(
+        "not recognised ({why}): provider.prometheus → provider.plugin.{plugin} check: query \
+         with the same query and conditions, {scope}"
+    ));
+    Outcome::Query
 }
 
 /// Lowers `inconclusiveLimit` to the largest value `lint` accepts.

@@ -1,5 +1,6 @@
-//! Domain layer: `rangeQuery`, query mode over a time range, in the shape of
-//! Argo's built-in Prometheus provider: `start` and `end` are expr time
+//! Domain layer: the config of `check: query`: the user's PromQL, the
+//! `canaryMatchers` injected into it, and `rangeQuery`, query mode over a
+//! time range in the shape of Argo's built-in Prometheus provider: `start` and `end` are expr time
 //! expressions (`now() - duration("10m")`, evaluated as Argo's
 //! `utils/evaluate.EvalTime` does), `step` a Go duration.
 //!
@@ -14,10 +15,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::reader::Obj;
-use super::{ConfigError, invalid, parse_go_duration};
+use std::collections::BTreeMap;
+
+use super::reader::{Obj, quote};
+use super::rules::check_label_value;
+use super::{Check, ConfigError, MAX_CANARY_MATCHERS, invalid, parse_go_duration};
 use crate::condition::TimeExpr;
 use crate::promql::format_window;
+use crate::promql::{MAX_QUERY_LEN, is_label_name};
 use crate::time::Time;
 
 /// Most points per series one range query may ask for: Prometheus refuses
@@ -114,7 +119,7 @@ fn min_step(span: i128) -> Duration {
 }
 
 /// `rangeQuery` when present (query mode only; the caller refuses it elsewhere).
-pub(super) fn range_field(top: &Obj<'_>) -> Result<Option<RangeQuery>, ConfigError> {
+fn range_field(top: &Obj<'_>) -> Result<Option<RangeQuery>, ConfigError> {
     let Some(obj) = top.obj("rangeQuery", RANGE_FIELDS)? else {
         return Ok(None);
     };
@@ -181,4 +186,70 @@ fn step_field(obj: &Obj<'_>) -> Result<Duration, ConfigError> {
         ));
     }
     Ok(step)
+}
+
+/// `check: query`: `query`, `canaryMatchers` and `rangeQuery`.
+pub(super) fn query_check(top: &Obj<'_>, query: Option<&str>) -> Result<Check, ConfigError> {
+    let query = query.map(str::trim).filter(|q| !q.is_empty());
+    let query = query.ok_or_else(|| ConfigError::Missing {
+        path: "query".into(),
+        reason: "check: query runs the PromQL given in `query`".into(),
+    })?;
+    if query.len() > MAX_QUERY_LEN {
+        return Err(ConfigError::Invalid {
+            path: "query".into(),
+            value: format!("a query of {} bytes", query.len()),
+            reason: format!("longer than the limit of {MAX_QUERY_LEN} bytes"),
+        });
+    }
+    let mut canary_matchers = BTreeMap::new();
+    if let Some(v) = top.get("canaryMatchers") {
+        let Value::Object(map) = v else {
+            return Err(ConfigError::Type {
+                path: "canaryMatchers".into(),
+                expected: "an object of label name to value",
+                got: quote(v, false),
+            });
+        };
+        if map.len() > MAX_CANARY_MATCHERS {
+            return Err(invalid(
+                "canaryMatchers".into(),
+                &Value::String(format!("{} entries", map.len())),
+                format!("more than {MAX_CANARY_MATCHERS} entries"),
+            ));
+        }
+        for (label, value) in map {
+            let path = format!("canaryMatchers.{label}");
+            if !is_label_name(label) {
+                return Err(invalid(
+                    path,
+                    &Value::String(label.clone()),
+                    "not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not __name__)",
+                ));
+            }
+            let Value::String(s) = value else {
+                return Err(ConfigError::Type {
+                    path,
+                    expected: "a string",
+                    got: quote(value, false),
+                });
+            };
+            if s.is_empty() {
+                return Err(invalid(
+                    path,
+                    value,
+                    format!(
+                        "an empty value matches the series that do not have {label} at all; give the canary's value"
+                    ),
+                ));
+            }
+            check_label_value(&path, value, s)?;
+            canary_matchers.insert(label.clone(), s.clone());
+        }
+    }
+    Ok(Check::Query {
+        query: query.to_owned(),
+        canary_matchers,
+        range: range_field(top)?,
+    })
 }
