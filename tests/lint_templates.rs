@@ -53,7 +53,7 @@ fn range_query_footguns() {
 }
 
 #[test]
-fn bounds_footguns_are_warnings() {
+fn bounds_footguns_are_found() {
     assert_findings(
         "footgun-bounds.yaml",
         &[
@@ -70,6 +70,11 @@ fn bounds_footguns_are_warnings() {
              (0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, \
              3600000): passing is decided on 250 ms and failing on 500 ms, and in between the check is Inconclusive; \
              use one of them",
+            "metric sure-failures-tolerated: warning: failureLimit 2 with the error-rate bound: a Failed measurement is \
+             already sure (the bound is past the threshold), so the extra failures only let a bad canary run 2 more \
+             look(s); use failureLimit: 0 (too few requests give Inconclusive NotEnoughSamples, not Failed)",
+            "metric compared-with-itself: error: stableHash and podTemplateHash both come from args.canary-hash: the \
+             canary would be compared with itself; give stableHash an arg set from podTemplateHashValue: Stable",
         ],
     );
 }

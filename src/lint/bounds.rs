@@ -10,19 +10,40 @@
 //! | `sequential: false` with `count` > 1 | warning: each look can be wrong, and the chances add up over the looks |
 //! | bounds on, `count` > 1, `inconclusiveLimit` 0 | warning: the first `NotEnoughSamples` pauses the rollout |
 //! | latency with bounds, the preset's histogram, `maxLatencyMs` not one of its default bucket bounds | warning: passing and failing are decided on the bounds around it, Inconclusive in between (or it can never pass / fail) |
+//! | bounds on, `failureLimit` > 0 | warning: a Failed measurement is already sure; the extra failures only let a bad canary run longer |
+//! | `stableHash` and `podTemplateHash` from the same arg | error: the canary would be compared with itself |
 
 use serde_json::Value;
 
 use super::Note;
-use super::args::DeclaredArgs;
+use super::args::{DeclaredArgs, tags};
 use super::limits::{int_field, max_inconclusive_limit};
 use crate::config::{Bounds, Check, Config};
 use crate::stats::latency::BOUND_TOLERANCE;
 
-/// The bound rules for one canary-gate metric (`metric` is its raw JSON).
-pub(crate) fn check(metric: &Value, cfg: &Config, args: &DeclaredArgs, out: &mut Vec<Note>) {
+/// The bound rules for one canary-gate metric (`metric` is its raw JSON,
+/// `config` its raw plugin config).
+pub(crate) fn check(
+    metric: &Value,
+    config: &Value,
+    cfg: &Config,
+    args: &DeclaredArgs,
+    out: &mut Vec<Note>,
+) {
+    if cfg.compare.is_some() {
+        same_hash_arg(config, out);
+    }
     if !matches!(cfg.check, Check::ErrorRate | Check::Latency) {
         return;
+    }
+    let failure = int_field(metric, "failureLimit", args).unwrap_or(0);
+    if cfg.bounds != Bounds::Plain && failure > 0 {
+        out.push(Note::warning(format!(
+            "failureLimit {failure} with the {} bound: a Failed measurement is already sure (the bound is past the \
+             threshold), so the extra failures only let a bad canary run {failure} more look(s); use failureLimit: 0 \
+             (too few requests give Inconclusive NotEnoughSamples, not Failed)",
+            cfg.check.as_str()
+        )));
     }
     if matches!(cfg.check, Check::Latency) && cfg.bounds != Bounds::Plain {
         latency_bound(cfg, out);
@@ -44,7 +65,6 @@ pub(crate) fn check(metric: &Value, cfg: &Config, args: &DeclaredArgs, out: &mut
         ))),
         Bounds::Sequential(_) => {}
     }
-    let failure = int_field(metric, "failureLimit", args).unwrap_or(0);
     let inconclusive = int_field(metric, "inconclusiveLimit", args).unwrap_or(0);
     if cfg.bounds != Bounds::Plain
         && inconclusive == 0
@@ -54,6 +74,26 @@ pub(crate) fn check(metric: &Value, cfg: &Config, args: &DeclaredArgs, out: &mut
             "inconclusiveLimit 0 with the {check} bound: the first NotEnoughSamples (too few requests to be sure yet) \
              pauses the rollout; set inconclusiveLimit: {room} to keep looking, and consecutiveSuccessLimit: 1 \
              (Argo ≥ 1.8) to promote at the first sure pass"
+        )));
+    }
+}
+
+/// `compareTo`: `stableHash` and `podTemplateHash` given by the same arg
+/// (the config check cannot see it: the values only exist in the run).
+fn same_hash_arg(config: &Value, out: &mut Vec<Note>) {
+    let arg = |key: &str| {
+        let tags = tags(config.get(key)?.as_str()?);
+        match tags.as_slice() {
+            [one] => one.arg_name().map(str::to_owned),
+            _ => None,
+        }
+    };
+    if let (Some(stable), Some(canary)) = (arg("stableHash"), arg("podTemplateHash"))
+        && stable == canary
+    {
+        out.push(Note::error(format!(
+            "stableHash and podTemplateHash both come from args.{stable}: the canary would be compared with itself; \
+             give stableHash an arg set from podTemplateHashValue: Stable"
         )));
     }
 }

@@ -68,7 +68,7 @@ pub(crate) fn plugin(metric: &Value, config: &Value, args: &DeclaredArgs, out: &
     };
     let is_query = matches!(cfg.check, Check::Query { .. });
     thresholds(&cfg, out);
-    super::bounds::check(metric, &cfg, args, out);
+    super::bounds::check(metric, config, &cfg, args, out);
     let unscoped_query = match &cfg.check {
         Check::Query {
             query,
