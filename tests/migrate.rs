@@ -76,7 +76,7 @@ fn the_seed_migrates_to_three_checks_that_lint_strict_accepts() {
     for needle in [
         "hotrod-analysis/traffic-detection: provider.prometheus → provider.plugin.canary-gate/prometheus: check: traffic",
         "hotrod-analysis/error-rate-lt-5-percent: successCondition \"result[0] < 0.05\" removed",
-        "hotrod-analysis/latency-p95-lt-1s: inconclusiveLimit 3 → 0",
+        "hotrod-analysis/latency-p95-lt-1s: failureLimit 2 → 0, inconclusiveLimit 3 → 2, consecutiveSuccessLimit 1",
         "migrate: 3 metric(s) migrated (3 to a built-in check, 0 to check: query), 0 left unchanged",
     ] {
         assert!(stderr.contains(needle), "missing {needle:?} in\n{stderr}");

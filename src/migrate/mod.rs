@@ -17,22 +17,26 @@
 //!   conditions, plus `canaryMatchers` when every selector has the same
 //!   pod-template-hash matcher;
 //! - `interval`, `count`, `initialDelay`, `failureLimit`,
-//!   `consecutiveErrorLimit` and every other field stay; an
-//!   `inconclusiveLimit` that `lint` would warn about is lowered to
-//!   [`max_inconclusive_limit`]: canary-gate reports "no data" as
-//!   Inconclusive, so with the built-in provider's limits an absent canary
-//!   would be promoted.
+//!   `consecutiveErrorLimit` and every other field stay, but for the limits
+//!   ([`limits`]): an error-rate or latency check decides on a confidence
+//!   bound, so it gets the shipped template's limits (`failureLimit: 0`,
+//!   `inconclusiveLimit: count − 1`, `consecutiveSuccessLimit: 1`); an
+//!   `inconclusiveLimit` that `lint` would warn about is lowered:
+//!   canary-gate reports "no data" as Inconclusive, so with the built-in
+//!   provider's limits an absent canary would be promoted.
 //!
 //! Everything else in the file (other documents, other metrics, args,
 //! metadata) is written back as it was read, keys in their order. YAML
 //! comments are not kept ([`yaml`]).
 
+mod limits;
 mod mask;
 mod shape;
 mod yaml;
 
+use crate::lint::TEMPLATE_KINDS;
 use crate::lint::args::DeclaredArgs;
-use crate::lint::{TEMPLATE_KINDS, max_inconclusive_limit};
+use limits::{fit_bound_limits, fix_inconclusive_limit};
 use yaml::Node;
 
 /// Largest input `migrate` reads, in bytes (the limit `lint` applies).
@@ -237,7 +241,14 @@ fn migrate_metric(
                 "provider.prometheus → provider.plugin.{plugin}: {}",
                 r.summary
             ));
+            let bounded = r
+                .fields
+                .iter()
+                .any(|(k, v)| k == "check" && matches!(v.as_str(), Some("error-rate" | "latency")));
             config.extend(r.fields);
+            if bounded {
+                fit_bound_limits(metric, args, note);
+            }
             if metric.remove("successCondition").is_some() {
                 note(format!(
                     "successCondition {success:?} removed: its threshold is in the plugin config \
@@ -287,52 +298,6 @@ fn query_mode(
          with the same query and conditions, {scope}"
     ));
     Outcome::Query
-}
-
-/// Lowers `inconclusiveLimit` to the largest value `lint` accepts.
-fn fix_inconclusive_limit(metric: &mut Node, args: &DeclaredArgs, note: &mut impl FnMut(String)) {
-    let int = |key: &str| -> Option<i64> {
-        match metric.get(key)? {
-            Node::Str(s) => crate::lint::args::substitute(s, args, "")
-                .trim()
-                .parse()
-                .ok(),
-            n => n.as_i64(),
-        }
-    };
-    let interval = metric
-        .get("interval")
-        .and_then(Node::as_str)
-        .is_some_and(|s| !s.trim().is_empty());
-    let count = match (metric.get("count"), int("count")) {
-        (None, _) if !interval => 1,
-        (_, Some(c)) if c != 0 => c,
-        _ => return,
-    };
-    // A limit given by an arg without a default is not known before the AnalysisRun exists.
-    let known = |key: &str| match metric.get(key) {
-        None => Some(0),
-        Some(_) => int(key),
-    };
-    let (Some(failure), Some(inconclusive)) = (known("failureLimit"), known("inconclusiveLimit"))
-    else {
-        return;
-    };
-    match max_inconclusive_limit(count, failure) {
-        Some(max) if inconclusive > max => {
-            metric.set("inconclusiveLimit", Node::Int(max));
-            note(format!(
-                "inconclusiveLimit {inconclusive} → {max}: canary-gate reports no data as Inconclusive, and with \
-                 count {count} and failureLimit {failure} a higher limit would promote a canary that never had \
-                 data (keep failureLimit + inconclusiveLimit < count)"
-            ));
-        }
-        None if failure >= count => note(format!(
-            "failureLimit {failure} ≥ count {count}: the metric can never fail; not changed (lower failureLimit \
-             or raise count)"
-        )),
-        _ => {}
-    }
 }
 
 #[cfg(test)]

@@ -28,16 +28,19 @@ fn template(metric_yaml: &str) -> String {
     )
 }
 
+/// Migrates `text`, checks (migrated, as query, left), and returns the
+/// result with its metrics.
+#[track_caller]
+fn migrated(text: &str, counts: (usize, usize, usize)) -> (super::Migrated, Vec<Value>) {
+    let m = migrate_str(text, PLUGIN).unwrap();
+    assert_eq!((m.migrated, m.as_query, m.left), counts, "{:#?}", m.changes);
+    let got = metrics(&m.text);
+    (m, got)
+}
+
 #[test]
 fn the_seed_becomes_three_checks_that_lint_clean() {
-    let m = migrate_str(SEED, PLUGIN).unwrap();
-    assert_eq!(
-        (m.migrated, m.as_query, m.left),
-        (3, 0, 0),
-        "{:#?}",
-        m.changes
-    );
-    let got = metrics(&m.text);
+    let (m, got) = migrated(SEED, (3, 0, 0));
     let checks: Vec<&str> = got
         .iter()
         .map(|x| plugin(x)["check"].as_str().unwrap())
@@ -66,7 +69,7 @@ fn the_seed_becomes_three_checks_that_lint_clean() {
             "series": {"latency": {"metric": "traces_span_metrics_duration_milliseconds_bucket",
                 "namespaceLabel": "hotrod_namespace", "hashLabel": "hotrod_pod_hash", "unit": "ms"}}})
     );
-    // Kept as they were, but for the conditions (now thresholds) and inconclusiveLimit.
+    // Kept as they were, but for the conditions (now thresholds) and the limits.
     let limits: Vec<(i64, i64, i64, i64)> = got
         .iter()
         .map(|x| {
@@ -79,7 +82,13 @@ fn the_seed_becomes_three_checks_that_lint_clean() {
             )
         })
         .collect();
-    assert_eq!(limits, [(5, 3, 1, 3), (3, 2, 0, 2), (3, 2, 0, 2)]);
+    // Error rate and latency decide on a bound: the shipped template's limits.
+    assert_eq!(limits, [(5, 3, 1, 3), (3, 0, 2, 2), (3, 0, 2, 2)]);
+    let success: Vec<Option<i64>> = got
+        .iter()
+        .map(|x| x.get("consecutiveSuccessLimit").and_then(Value::as_i64))
+        .collect();
+    assert_eq!(success, [None, Some(1), Some(1)]);
     for x in &got {
         assert!(x.get("successCondition").is_none(), "{x}");
         assert_eq!(x["interval"], "10s");
@@ -282,14 +291,7 @@ fn a_range_query_becomes_query_mode_with_its_range_and_conditions() {
     let t = template(
         "- name: r\n  successCondition: all(result, {# < 0.05})\n  provider:\n    prometheus:\n      address: http://prom:9090\n      query: sum(rate(errors{rollouts_pod_template_hash=\"{{args.canary-hash}}\"}[1m]))\n      rangeQuery:\n        start: now() - duration(\"10m\")\n        end: now()\n        step: 1m\n",
     );
-    let m = migrate_str(&t, PLUGIN).unwrap();
-    assert_eq!(
-        (m.migrated, m.as_query, m.left),
-        (1, 1, 0),
-        "{:#?}",
-        m.changes
-    );
-    let got = metrics(&m.text);
+    let (m, got) = migrated(&t, (1, 1, 0));
     assert_eq!(
         plugin(&got[0]),
         &json!({"address": "http://prom:9090", "check": "query",
