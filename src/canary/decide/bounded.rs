@@ -198,12 +198,26 @@ pub(super) fn metadata(
     look: &Look,
     events: &'static str,
 ) -> Vec<(&'static str, String)> {
-    let mut m = vec![
-        (meta::REQUESTS, a.counts.n().to_string()),
+    counts_metadata(a, look, Some(meta::REQUESTS), events)
+}
+
+/// As [`metadata`], with the trials' key given (`None`: not recorded, as
+/// for a traffic share, whose trials are both sides' requests).
+pub(super) fn counts_metadata(
+    a: &Assessment,
+    look: &Look,
+    trials: Option<&'static str>,
+    events: &'static str,
+) -> Vec<(&'static str, String)> {
+    let mut m: Vec<(&'static str, String)> = trials
+        .map(|key| (key, a.counts.n().to_string()))
+        .into_iter()
+        .collect();
+    m.extend([
         (events, a.counts.k().to_string()),
         (meta::METHOD, look.name().to_owned()),
         (meta::RANGE, format_window(look.range)),
-    ];
+    ]);
     if a.counts.n() > 0 {
         m.push((meta::LOWER_BOUND, bound(a.bounds.lower)));
         m.push((meta::UPPER_BOUND, bound(a.bounds.upper)));

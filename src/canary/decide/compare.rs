@@ -9,7 +9,7 @@ use crate::argo::Phase;
 use crate::config::Config;
 use crate::stats::{self, Bucket, Comparison, Counts, Method, Verdict};
 
-use super::bounded::{Look, metadata, needed, pct, plural, verdict};
+use super::bounded::{Look, counts_metadata, needed, pct, plural, verdict};
 use super::bounded_latency::{histogram, ms_per_unit};
 use super::{Decision, Reason, short};
 use crate::canary::meta;
@@ -147,10 +147,8 @@ pub(super) fn share(
         ),
     };
     let mut d = verdict(&a, Reason::BelowMinTrafficShare, message, count);
-    d.metadata = metadata(&a, look, meta::REQUESTS);
-    // `requests` is the canary's; the share's `n` is both sides.
-    d.metadata.retain(|(k, _)| *k != meta::REQUESTS);
-    d.metadata.push((meta::REQUESTS, cn.to_string()));
+    // `requests` is the canary's (the share's `k`); its `n` is both sides.
+    d.metadata = counts_metadata(&a, look, None, meta::REQUESTS);
     d.metadata.push((meta::STABLE_REQUESTS, sn.to_string()));
     stable_hash(cfg, &mut d);
     d
