@@ -27,7 +27,8 @@ const FILE_PASSWORD: &str = "pw-file-3c4d5e6f7a8b9c0d";
 const USER: &str = "alice";
 
 fn tmp() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("cg-hostile-{}", std::process::id()));
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cg-hostile-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
 }

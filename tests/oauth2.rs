@@ -88,7 +88,8 @@ fn query_auth(srv: &TestServer) -> Vec<String> {
 }
 
 fn tmp() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("cg-oauth2-{}", std::process::id()));
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cg-oauth2-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
 }

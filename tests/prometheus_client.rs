@@ -34,7 +34,7 @@ fn cfg_with_timeout(url: &str, timeout: Duration) -> ClientConfig {
 fn pool() -> ClientPool {
     let tls = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/tls");
     ClientPool::with_policy(FilePolicy::allow([
-        std::env::temp_dir(),
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")),
         std::path::PathBuf::from(tls),
     ]))
 }
@@ -44,7 +44,8 @@ async fn client(c: &ClientConfig) -> Arc<Client> {
 }
 
 fn temp_file(name: &str, content: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("canary-gate-prom-{}-{name}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("canary-gate-prom-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let p = dir.join(name);
     std::fs::write(&p, content).expect("write temp file");
@@ -131,7 +132,7 @@ async fn bearer_token_is_sent_and_reread_when_the_file_changes() {
 #[tokio::test]
 async fn missing_or_empty_token_file_names_the_path() {
     let mut c = cfg("http://127.0.0.1:9");
-    let missing = std::env::temp_dir().join("canary-gate-no-such-token");
+    let missing = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("canary-gate-no-such-token");
     c.bearer_token_file = Some(missing.clone());
     let e = client(&c)
         .await
