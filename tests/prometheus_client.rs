@@ -132,7 +132,8 @@ async fn bearer_token_is_sent_and_reread_when_the_file_changes() {
 #[tokio::test]
 async fn missing_or_empty_token_file_names_the_path() {
     let mut c = cfg("http://127.0.0.1:9");
-    let missing = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("canary-gate-no-such-token");
+    let missing =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("canary-gate-no-such-token");
     c.bearer_token_file = Some(missing.clone());
     let e = client(&c)
         .await
