@@ -20,6 +20,7 @@ use canary_gate::canary::CanaryProvider;
 use canary_gate::config::Config;
 use canary_gate::prometheus::{
     Client, ClientConfig, ClientPool, Error, FilePolicy, OAuth2Config, Secret, TOKEN_EXPIRY_MARGIN,
+    TOKEN_FAILURE_BACKOFF,
 };
 use fakeprom::{Received, Reply, TestServer, base64};
 use serde_json::{Value, json};
@@ -248,6 +249,38 @@ async fn refusals_name_the_token_url_and_the_providers_error_never_the_secret() 
         assert!(!shown.contains("s3cr3t"), "{shown}");
         assert!(query_auth(&srv).is_empty(), "no query without a token");
     }
+}
+
+#[tokio::test]
+async fn a_failing_identity_provider_is_asked_once_per_backoff() {
+    // Down first, then up again.
+    let srv = serve(
+        |n, _| match n {
+            1 => Reply::text(503, "down"),
+            n => issue(n, Some(3600)),
+        },
+        prometheus,
+    )
+    .await;
+    let client = pooled(&cfg(&srv.url, Secret::Inline(SECRET.into()), &[])).await;
+    // Ten Runs waiting on one refresh: one request, ten errors.
+    let all = futures::future::join_all((0..10).map(|_| client.query("up"))).await;
+    assert_eq!(token_requests(&srv).len(), 1);
+    for r in &all {
+        let e = r.as_ref().unwrap_err().to_string();
+        assert!(e.contains("HTTP 503"), "{e}");
+    }
+    let again = client.query("up").await.unwrap_err().to_string();
+    assert!(
+        again.contains("the last attempt failed; asked again in"),
+        "{again}"
+    );
+    assert_eq!(token_requests(&srv).len(), 1);
+    // After the backoff the provider is asked again, and its token is used.
+    tokio::time::sleep(TOKEN_FAILURE_BACKOFF + Duration::from_millis(200)).await;
+    client.query("up").await.expect("a token after the backoff");
+    assert_eq!(token_requests(&srv).len(), 2);
+    assert_eq!(query_auth(&srv), vec![format!("Bearer {}", token(2))]);
 }
 
 #[tokio::test]

@@ -36,6 +36,7 @@ pub use model::{
 };
 pub use oauth2::{
     DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME, MAX_TOKEN_RESPONSE_BYTES, TOKEN_EXPIRY_MARGIN,
+    TOKEN_FAILURE_BACKOFF,
 };
 pub use pool::{ClientPool, MAX_POOLED_CLIENTS};
 pub use redact::{MIN_SECRET_BYTES, REDACTED, Redactor, SecretForms};

@@ -40,6 +40,10 @@ pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
 /// Longest a token is cached, whatever its `expires_in`: a revoked client is
 /// noticed within this time.
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+/// After a failed token request, Runs get the same error for this long
+/// instead of asking again: a broken identity provider is asked once, not
+/// once per waiting Run.
+pub const TOKEN_FAILURE_BACKOFF: Duration = Duration::from_secs(5);
 /// Largest token-endpoint answer read (a token with its JWT claims is a
 /// few KiB).
 pub const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
@@ -53,8 +57,9 @@ pub(crate) struct TokenSource {
     secret: ClientSecret,
     /// The scopes, space-joined; `None` sends no `scope`.
     scope: Option<String>,
-    /// The cached token; held across a refresh, so one refresh at a time.
-    cache: tokio::sync::Mutex<Option<Token>>,
+    /// The cached token, or the last failure; held across a refresh, so
+    /// one refresh at a time.
+    cache: tokio::sync::Mutex<Cached>,
     learned: Mutex<Learned>,
 }
 
@@ -85,6 +90,14 @@ impl std::fmt::Debug for ClientSecret {
 struct Token {
     value: Arc<str>,
     until: Instant,
+}
+
+/// What the last token request gave.
+#[derive(Default)]
+struct Cached {
+    token: Option<Token>,
+    /// Why it failed, and until when that answer stands.
+    failure: Option<(String, Instant)>,
 }
 
 /// What the redaction step must know: the current and previous access
@@ -150,7 +163,7 @@ impl TokenSource {
             client_id: cfg.client_id.clone(),
             secret,
             scope: (!cfg.scopes.is_empty()).then(|| cfg.scopes.join(" ")),
-            cache: tokio::sync::Mutex::new(None),
+            cache: tokio::sync::Mutex::new(Cached::default()),
             learned: Mutex::new(Learned::default()),
         })
     }
@@ -163,11 +176,27 @@ impl TokenSource {
         redactor: &Redactor,
     ) -> Result<Arc<str>, Error> {
         let mut cache = self.cache.lock().await;
-        if let Some(t) = cache.as_ref().filter(|t| Instant::now() < t.until) {
+        let now = Instant::now();
+        if let Some(t) = cache.token.as_ref().filter(|t| now < t.until) {
             return Ok(t.value.clone());
         }
+        if let Some((reason, until)) = cache.failure.as_ref().filter(|(_, u)| now < *u) {
+            let left = until.duration_since(now).as_secs_f64().ceil();
+            return Err(self.error(format!(
+                "{reason} (the last attempt failed; asked again in {left} s)"
+            )));
+        }
         let asked = Instant::now();
-        let (value, lifetime) = self.fetch(http, redactor).await?;
+        let (value, lifetime) = match self.fetch(http, redactor).await {
+            Ok(got) => got,
+            Err(e) => {
+                if let Error::OAuth2 { reason, .. } = &e {
+                    cache.failure = Some((reason.clone(), Instant::now() + TOKEN_FAILURE_BACKOFF));
+                }
+                return Err(e);
+            }
+        };
+        cache.failure = None;
         {
             let mut learned = self.lock();
             let [current, _] = std::mem::take(&mut learned.tokens);
@@ -175,7 +204,7 @@ impl TokenSource {
         }
         // Counted from before the request: the endpoint's clock started
         // when it answered, a little later.
-        *cache = Some(Token {
+        cache.token = Some(Token {
             value: value.clone(),
             until: asked + lifetime,
         });
@@ -186,9 +215,12 @@ impl TokenSource {
     /// refresh is under way or it was already replaced.
     pub(crate) fn invalidate(&self, used: &Arc<str>) {
         if let Ok(mut cache) = self.cache.try_lock()
-            && cache.as_ref().is_some_and(|t| Arc::ptr_eq(&t.value, used))
+            && cache
+                .token
+                .as_ref()
+                .is_some_and(|t| Arc::ptr_eq(&t.value, used))
         {
-            *cache = None;
+            cache.token = None;
         }
     }
 
