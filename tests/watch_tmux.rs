@@ -168,6 +168,24 @@ fn watch_draws_the_three_checks_in_a_terminal_and_plain_lines_in_a_pipe() {
         );
     }
 
+    // A detecting preset: the sparkline reads the names the Run found (the
+    // legacy spanmetrics `calls_total`), not the preset's first variant.
+    let cfg = Path::new(env!("CARGO_TARGET_TMPDIR")).join("watch-legacy-names.json");
+    std::fs::write(&cfg, r#"{"preset": "otel-spanmetrics"}"#).unwrap();
+    let out = Command::new(BIN)
+        .args(["watch", "--address", &env.prom_url, "--check", "traffic"])
+        .args(["--namespace", "spanmetrics-legacy", "--hash", "healthy1"])
+        .args(["--span", "1m", "--count", "1", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("phase=Successful") && has_spark(&text),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // A terminal: typed into a shell, redrawn in place, Ctrl-C to quit.
     let tmux = Tmux::start(150, 30);
     let command = format!("{BIN} {}", args.join(" "));

@@ -201,10 +201,12 @@ fn threshold(p: &PreparedCheck, metric: &Metric) -> String {
     }
 }
 
-/// The sparkline cells: a range query of the check's own PromQL.
+/// The sparkline cells: a range query of `query`, the PromQL the check's
+/// Run sent (with a preset's detected names).
 async fn spark(
     pool: &ClientPool,
     p: &PreparedCheck,
+    query: &str,
     span: Duration,
 ) -> Result<Vec<Option<f64>>, String> {
     let client = pool
@@ -218,7 +220,7 @@ async fn spark(
     };
     let step = (span / SPARK_WIDTH as u32).max(Duration::from_secs(1));
     let resp = client
-        .query_range(&p.query, start, end, step)
+        .query_range(query, start, end, step)
         .await
         .map_err(|e| format!("sparkline: {e}"))?;
     let QueryData::Matrix(series) = resp.data else {
@@ -231,10 +233,11 @@ async fn spark(
 
 async fn measure(provider: &CanaryProvider, pool: &ClientPool, t: &Target, span: Duration) -> Row {
     let run = AnalysisRun::default();
-    let (m, points) = tokio::join!(
-        provider.run(&run, &t.metric),
-        spark(pool, &t.prepared, span)
-    );
+    let m = provider.run(&run, &t.metric).await;
+    // The Run's query has the names a preset detected; `prepare` alone
+    // only knows the first variant.
+    let query = m.metadata.get(keys::QUERY).unwrap_or(&t.prepared.query);
+    let points = spark(pool, &t.prepared, query, span).await;
     let meta = |k: &str| m.metadata.get(k).cloned().unwrap_or_default();
     let (points, message) = match points {
         Ok(p) => (p, m.message.clone()),
