@@ -16,6 +16,11 @@
 #   PROMENV_NO_TRAP=1 do not install the cleanup trap (call promenv_stop yourself)
 #   PROMENV_KEEP=1    keep the temp dir (logs, config, TSDB) after promenv_stop
 #
+# Prometheus runs with --enable-feature=native-histograms: it then asks for the
+# protobuf exposition first, and ingests the simulator's `otel-http-native`
+# histograms as native ones (every other family is classic either way; their
+# `le` values read "1.0" where the text format says "1", same numbers).
+#
 # The Prometheus config scrapes the simulator every second (job "hotrod-sim")
 # and has one remote_read endpoint that always fails, only consulted for
 # selectors carrying the label matcher warnings="remote-read": a query with
@@ -145,6 +150,7 @@ YAML
             --storage.tsdb.retention.time=2h \
             --web.listen-address="127.0.0.1:$prom_port" \
             --log.level=warn \
+            --enable-feature=native-histograms \
             >"$PROMENV_DIR/prometheus.log" 2>&1 &
         PROMENV_PROM_PID=$!
         PROM_URL="http://127.0.0.1:$prom_port"
