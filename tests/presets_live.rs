@@ -7,6 +7,9 @@
 //! each with the series its preset's scope must exclude). Both backends must
 //! give the phases of the table, so they agree with each other too.
 //!
+//! The `otel-http-native` rows read a second Prometheus, the one with native
+//! histograms on (`PromEnv::start_all`), on the Prometheus side.
+//!
 //! Needs Prometheus and VictoriaMetrics (Debian `prometheus`,
 //! `victoria-metrics`); `CANARY_GATE_SKIP_LIVE=1` skips.
 
@@ -98,6 +101,10 @@ const SCENARIOS: &[(&str, &str, Phase)] = &[
 /// query (`query` metadata) must and must not contain, or for Inconclusive
 /// rows the message must contain.
 struct Row {
+    /// What the `query` metadata, message or reason must contain on
+    /// Prometheus and on VictoriaMetrics respectively (native rows: the
+    /// same histogram is native on one and classic on the other).
+    per_backend: Option<(&'static str, &'static str)>,
     namespace: &'static str,
     hash: &'static str,
     preset: &'static str,
@@ -111,6 +118,7 @@ struct Row {
 /// Overrides and detection failures, beside the scenario table.
 fn special_rows() -> Vec<Row> {
     let row = |namespace, hash, preset, check, extra, want, contains: &[&'static str]| Row {
+        per_backend: None,
         namespace,
         hash,
         preset,
@@ -371,6 +379,7 @@ fn rows() -> Vec<Row> {
                 lacks.push("STATUS_CODE_ERROR");
             }
             rows.push(Row {
+                per_backend: None,
                 namespace,
                 hash,
                 preset,
@@ -383,7 +392,71 @@ fn rows() -> Vec<Row> {
         }
     }
     rows.extend(special_rows());
+    rows.extend(native_rows());
     rows
+}
+
+/// The quantile query of a native histogram (Prometheus, which scrapes
+/// protobuf with `native-histograms` on) and of its classic buckets
+/// (VictoriaMetrics, which scrapes text).
+const NATIVE_QUANTILE: (&str, &str) = (
+    "histogram_quantile(0.95, sum(rate(http_server_request_duration_seconds{",
+    "sum by (le) (rate(http_server_request_duration_seconds_bucket{",
+);
+
+/// `otel-http-native`: one histogram with a native and a classic part. The
+/// latency scenarios give the same phases on both backends. Its request
+/// checks are not rows: Prometheus 2.42 ingests such a histogram as native
+/// only, so `http_server_request_duration_seconds_count` is absent there
+/// (MetricAbsent) while VictoriaMetrics has it.
+fn native_rows() -> Vec<Row> {
+    let row = |hash, extra, want, contains: &[&'static str], per_backend| Row {
+        per_backend: Some(per_backend),
+        namespace: "otel-http-native",
+        hash,
+        preset: "otel-http",
+        check: "latency",
+        extra,
+        want,
+        contains: contains.to_vec(),
+        lacks: Vec::new(),
+    };
+    vec![
+        row("healthy1", "", Phase::Successful, &[], NATIVE_QUANTILE),
+        row("errors1", "", Phase::Successful, &[], NATIVE_QUANTILE),
+        row(
+            "slow1",
+            "",
+            Phase::Failed,
+            &["slower than 1000 ms", "so not p95 < 1000 ms"],
+            NATIVE_QUANTILE,
+        ),
+        row(
+            "idle1",
+            "",
+            Phase::Inconclusive,
+            &["NoTraffic", "served no requests"],
+            NATIVE_QUANTILE,
+        ),
+        row(
+            "trickle1",
+            "",
+            Phase::Inconclusive,
+            &["NoTraffic"],
+            NATIVE_QUANTILE,
+        ),
+        // 0.9 s is neither a power of two nor a classic bound.
+        row(
+            "healthy1",
+            r#","maxLatencyMs":900"#,
+            Phase::Successful,
+            &[],
+            (
+                "maxLatencyMs 900 is not a power of two in the native histogram's unit: passing is decided on 500 ms and failing on 1000 ms",
+                "maxLatencyMs 900 is not a bucket bound: passing is decided on 750 ms and failing on 1000 ms",
+            ),
+        ),
+    ]
 }
 
 /// Runs `row` against the backend at `url` through the provider, as Argo would.
@@ -408,7 +481,7 @@ async fn run(provider: &CanaryProvider, url: &str, row: &Row) -> Measurement {
 }
 
 /// What is wrong with `m` for `row` (empty when nothing is).
-fn problems(row: &Row, m: &Measurement) -> Vec<String> {
+fn problems(row: &Row, m: &Measurement, on_prometheus: bool) -> Vec<String> {
     let mut out = Vec::new();
     if m.phase != row.want {
         out.push(format!("phase {}, want {}", m.phase, row.want));
@@ -420,7 +493,10 @@ fn problems(row: &Row, m: &Measurement) -> Vec<String> {
         m.message,
         m.metadata.get("reason").map_or("", String::as_str)
     );
-    for s in &row.contains {
+    let backend = row
+        .per_backend
+        .map(|(prom, vm)| if on_prometheus { prom } else { vm });
+    for s in row.contains.iter().chain(&backend) {
         if !text.contains(s) {
             out.push(format!("does not contain {s:?}"));
         }
@@ -447,7 +523,7 @@ fn every_preset_gives_the_seed_phases_on_prometheus_and_victoriametrics() {
         return;
     }
     let started = Instant::now();
-    let env = PromEnv::start_with_vm(DATA_SECONDS);
+    let env = PromEnv::start_all(DATA_SECONDS);
     let data_ready = started.elapsed();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -464,11 +540,16 @@ fn every_preset_gives_the_seed_phases_on_prometheus_and_victoriametrics() {
     for (backend, url) in backends {
         let provider = CanaryProvider::new();
         for (i, row) in rows.iter().enumerate() {
+            // Native rows read the Prometheus that ingests native histograms.
+            let url = match row.per_backend {
+                Some(_) if backend == "Prometheus" => env.prom_native_url.as_str(),
+                _ => url,
+            };
             let m = rt.block_on(run(&provider, url, row));
             seen.entry(i)
                 .or_default()
                 .push(format!("{} {}", m.phase, m.value));
-            let p = problems(row, &m);
+            let p = problems(row, &m, backend == "Prometheus");
             if !p.is_empty() {
                 failures.push(format!(
                     "{backend}: {}/{} preset {} {}{} → {}\n  message: {}\n  query: {}",

@@ -3,8 +3,11 @@
 //! T", and the requests slower than a bucket bound are counted exactly by the
 //! histogram's buckets, so the check gets the error rate's bound. When T is
 //! not a bound, passing is decided on the bound below it and failing on the
-//! bound above it, and the message says so. Pure: the Run gathered the
-//! buckets; this decides.
+//! bound above it, and the message says so. A native histogram's counts are
+//! read at `maxLatencyMs` when it is a power of two in the series' unit, else
+//! at the powers of two around it (bounds in every native schema ≥ 0, where
+//! `histogram_fraction` does not interpolate), the same two-sided rule
+//! (docs/presets.md). Pure: the Run gathered the buckets; this decides.
 
 use crate::config::{Config, LatencyUnit};
 use crate::promql::format_window;
@@ -47,12 +50,19 @@ pub(super) fn latency(
     let reported = Assessment { counts, ..a };
     let q = format!("p{}", short(cfg.quantile * 100.0));
     let mut message = format!("canary {who}: ");
+    let native = crate::promql::is_native_histogram(&cfg.latency.metric);
     if !slow.exact {
-        message.push_str(&not_a_bound(
-            cfg.max_latency_ms,
+        let sides = (
             slow.pass_side.map(|p| ms(p.0)),
             slow.fail_side.map(|f| ms(f.0)),
-        ));
+        );
+        message.push_str(&match (native, sides) {
+            (true, (Some(lo), Some(hi))) => format!(
+                "maxLatencyMs {t} is not a power of two in the native histogram's unit: passing is decided on {lo} ms and failing on {hi} ms (bounds of every native schema; histogram_fraction would interpolate between them); ",
+                t = short(cfg.max_latency_ms)
+            ),
+            (_, (pass, fail)) => not_a_bound(cfg.max_latency_ms, pass, fail),
+        });
     }
     let limit = pct(1.0 - cfg.quantile);
     let t = short(cfg.max_latency_ms);
@@ -65,6 +75,7 @@ pub(super) fn latency(
     ));
     if let Some(r) = hist.quantile_range(cfg.quantile) {
         message.push_str(&match r.floor {
+            true if native => format!("; {q} > {} ms", ms(r.lower)),
             true => format!(
                 "; {q} > {} ms (in the +Inf bucket: only a floor)",
                 ms(r.lower)
