@@ -445,6 +445,14 @@ fn native_rows() -> Vec<Row> {
             &["NoTraffic"],
             NATIVE_QUANTILE,
         ),
+        // compareTo: stable reads the stable's native counts the same way.
+        row(
+            "slow1",
+            r#","compareTo":"stable","stableHash":"healthy1""#,
+            Phase::Failed,
+            &["WorseThanStable", "slower than 1000 ms"],
+            NATIVE_QUANTILE,
+        ),
         // 0.9 s is neither a power of two nor a classic bound.
         row(
             "healthy1",
