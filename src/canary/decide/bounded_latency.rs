@@ -167,3 +167,63 @@ fn body(a: &Assessment, look: &Look, bound_ms: Option<String>, limit: &str, clai
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Time;
+
+    fn cfg(extra: &str) -> Config {
+        let json = format!(
+            r#"{{"address": "http://p:9090", "check": "latency", "window": "10s", "podTemplateHash": "h", "namespace": "n", "series": {{"latency": {{"unit": "s"{extra}}}}}}}"#
+        );
+        Config::from_json_with_env(json.as_bytes(), None).expect("config")
+    }
+
+    fn b(le: f64, count: f64) -> Bucket {
+        Bucket { le, count }
+    }
+
+    #[test]
+    fn native_counts_say_which_powers_of_two_decided() {
+        // maxLatencyMs 900 on a native histogram in seconds: the counts were
+        // read at 0.5 s and 1 s; 5 of 500 slower than 0.5 s passes.
+        let native = cfg(r#", "metric": "h_seconds""#);
+        let native = Config {
+            max_latency_ms: 900.0,
+            ..native
+        };
+        let look = Look::plan(&native, None, Time::default()).expect("bounded by default");
+        let buckets = [b(0.5, 495.0), b(1.0, 500.0), b(f64::INFINITY, 500.0)];
+        let d = latency(&native, &buckets, &look, "h", 1);
+        assert_eq!(d.phase, Phase::Successful, "{}", d.message);
+        assert!(
+            d.message.contains("maxLatencyMs 900 is not a power of two in the native histogram's unit: passing is decided on 500 ms and failing on 1000 ms"),
+            "{}",
+            d.message
+        );
+        let bound = d.metadata.iter().find(|(k, _)| *k == meta::LATENCY_BOUND);
+        assert_eq!(bound.map(|b| b.1.as_str()), Some("500/1000"));
+        // The classic wording stays for `_bucket` series.
+        let classic = Config {
+            max_latency_ms: 900.0,
+            ..cfg(r#", "metric": "h_seconds_bucket""#)
+        };
+        let d = latency(&classic, &buckets, &look, "h", 1);
+        assert!(d.message.contains("is not a bucket bound"), "{}", d.message);
+        // A power of two is read exactly: no bound note.
+        let exact = Config {
+            max_latency_ms: 1000.0,
+            ..cfg(r#", "metric": "h_seconds""#)
+        };
+        let d = latency(
+            &exact,
+            &[b(1.0, 500.0), b(f64::INFINITY, 500.0)],
+            &look,
+            "h",
+            1,
+        );
+        assert!(!d.message.contains("power of two"), "{}", d.message);
+        assert!(!d.metadata.iter().any(|(k, _)| *k == meta::LATENCY_BOUND));
+    }
+}
