@@ -337,3 +337,66 @@ async fn a_canary_with_only_out_of_scope_series_is_idle() {
         &["served no requests"],
     );
 }
+
+/// The recorded native quantile's route: the query as built for a native
+/// histogram (no `by (le)`, no `_bucket`).
+const NATIVE_QUANTILE: &str =
+    "histogram_quantile(0.95, sum(rate(http_server_request_duration_seconds{";
+
+#[tokio::test]
+async fn detection_finds_a_native_histogram_and_queries_it_natively() {
+    // Recorded on a Prometheus with native histograms on: the latency probe
+    // finds the bare name, not the `_bucket` series.
+    let r = serve_fixtures(&[
+        (PROBE, "native_probe.json"),
+        (NATIVE_QUANTILE, "native_latency_p95.json"),
+    ])
+    .await;
+    let plugin = r#", "check": "latency", "preset": "otel-http", "confidence": 0"#;
+    let provider = CanaryProvider::new();
+    let (m, run) = (
+        metric(&r.url(), plugin),
+        step_run("otel-http-native", Some("healthy1")),
+    );
+    for _ in 0..2 {
+        let got = provider.run(&run, &m).await;
+        expect(&got, Phase::Successful, "Passed", &["p95 latency 293.6 ms"]);
+        assert_eq!(
+            got.metadata["query"],
+            r#"histogram_quantile(0.95, sum(rate(http_server_request_duration_seconds{http_route!="/metrics",k8s_namespace_name="otel-http-native",rollouts_pod_template_hash="healthy1"}[30s])))"#
+        );
+    }
+    let probes: Vec<String> = r
+        .queries()
+        .into_iter()
+        .filter(|q| q.starts_with(PROBE))
+        .collect();
+    assert_eq!(
+        probes,
+        [
+            r#"count by (__name__) ({__name__=~"http_server_request_duration_seconds_bucket|http_server_request_duration_seconds",k8s_namespace_name="otel-http-native"})"#
+        ],
+        "one probe naming both forms, then the cached answer"
+    );
+}
+
+#[tokio::test]
+async fn a_native_histogram_sample_in_an_answer_is_refused_with_a_hint() {
+    // Our own queries always answer floats; a user's raw selector of a
+    // native histogram does not, and the message says what to do.
+    let r = serve_fixtures(&[(
+        "http_server_request_duration_seconds{",
+        "native_histogram_sample.json",
+    )])
+    .await;
+    let query = r#"http_server_request_duration_seconds{k8s_namespace_name=\"otel-http-native\"}"#;
+    let plugin = format!(r#", "check": "query", "query": "{query}""#);
+    let m = run(&r, &step_run("otel-http-native", Some("healthy1")), &plugin).await;
+    assert_eq!(m.phase, Phase::Error, "{m:#?}");
+    assert!(
+        m.message
+            .contains("native histogram samples are not supported; query a float series"),
+        "{}",
+        m.message
+    );
+}

@@ -7,6 +7,9 @@
 //! each with the series its preset's scope must exclude). Both backends must
 //! give the phases of the table, so they agree with each other too.
 //!
+//! The `otel-http-native` rows read a second Prometheus, the one with native
+//! histograms on (`PromEnv::start_all`), on the Prometheus side.
+//!
 //! Needs Prometheus and VictoriaMetrics (Debian `prometheus`,
 //! `victoria-metrics`); `CANARY_GATE_SKIP_LIVE=1` skips.
 
@@ -18,6 +21,9 @@ use canary_gate::canary::CanaryProvider;
 
 #[path = "support/promenv.rs"]
 mod promenv;
+
+#[path = "presets_live/native.rs"]
+mod native;
 use promenv::{PromEnv, skip_live_vm};
 
 /// The window of the checks: short, so the test needs little scraped data.
@@ -98,6 +104,10 @@ const SCENARIOS: &[(&str, &str, Phase)] = &[
 /// query (`query` metadata) must and must not contain, or for Inconclusive
 /// rows the message must contain.
 struct Row {
+    /// What the `query` metadata, message or reason must contain on
+    /// Prometheus and on VictoriaMetrics respectively (native rows: the
+    /// same histogram is native on one and classic on the other).
+    per_backend: Option<(&'static str, &'static str)>,
     namespace: &'static str,
     hash: &'static str,
     preset: &'static str,
@@ -111,6 +121,7 @@ struct Row {
 /// Overrides and detection failures, beside the scenario table.
 fn special_rows() -> Vec<Row> {
     let row = |namespace, hash, preset, check, extra, want, contains: &[&'static str]| Row {
+        per_backend: None,
         namespace,
         hash,
         preset,
@@ -371,6 +382,7 @@ fn rows() -> Vec<Row> {
                 lacks.push("STATUS_CODE_ERROR");
             }
             rows.push(Row {
+                per_backend: None,
                 namespace,
                 hash,
                 preset,
@@ -383,6 +395,7 @@ fn rows() -> Vec<Row> {
         }
     }
     rows.extend(special_rows());
+    rows.extend(native::rows());
     rows
 }
 
@@ -408,7 +421,7 @@ async fn run(provider: &CanaryProvider, url: &str, row: &Row) -> Measurement {
 }
 
 /// What is wrong with `m` for `row` (empty when nothing is).
-fn problems(row: &Row, m: &Measurement) -> Vec<String> {
+fn problems(row: &Row, m: &Measurement, on_prometheus: bool) -> Vec<String> {
     let mut out = Vec::new();
     if m.phase != row.want {
         out.push(format!("phase {}, want {}", m.phase, row.want));
@@ -420,7 +433,10 @@ fn problems(row: &Row, m: &Measurement) -> Vec<String> {
         m.message,
         m.metadata.get("reason").map_or("", String::as_str)
     );
-    for s in &row.contains {
+    let backend = row
+        .per_backend
+        .map(|(prom, vm)| if on_prometheus { prom } else { vm });
+    for s in row.contains.iter().chain(&backend) {
         if !text.contains(s) {
             out.push(format!("does not contain {s:?}"));
         }
@@ -447,7 +463,7 @@ fn every_preset_gives_the_seed_phases_on_prometheus_and_victoriametrics() {
         return;
     }
     let started = Instant::now();
-    let env = PromEnv::start_with_vm(DATA_SECONDS);
+    let env = PromEnv::start_all(DATA_SECONDS);
     let data_ready = started.elapsed();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -464,11 +480,16 @@ fn every_preset_gives_the_seed_phases_on_prometheus_and_victoriametrics() {
     for (backend, url) in backends {
         let provider = CanaryProvider::new();
         for (i, row) in rows.iter().enumerate() {
+            // Native rows read the Prometheus that ingests native histograms.
+            let url = match row.per_backend {
+                Some(_) if backend == "Prometheus" => env.prom_native_url.as_str(),
+                _ => url,
+            };
             let m = rt.block_on(run(&provider, url, row));
             seen.entry(i)
                 .or_default()
                 .push(format!("{} {}", m.phase, m.value));
-            let p = problems(row, &m);
+            let p = problems(row, &m, backend == "Prometheus");
             if !p.is_empty() {
                 failures.push(format!(
                     "{backend}: {}/{} preset {} {}{} → {}\n  message: {}\n  query: {}",

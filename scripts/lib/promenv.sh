@@ -12,9 +12,18 @@
 #   PROMENV_SIM_BIN   hotrod-sim binary (default: <repo>/target/debug/hotrod-sim; `cargo build -p hotrod-sim`)
 #   PROMENV_PROM_BIN  prometheus binary (default: prometheus on PATH, else /usr/bin/prometheus)
 #   PROMENV_VM=1      also start VictoriaMetrics and export VM_URL (default: Prometheus only)
+#   PROMENV_NATIVE=1  also start a Prometheus with native histograms on, export PROM_NATIVE_URL
 #   PROMENV_VM_BIN    victoria-metrics binary (default: victoria-metrics on PATH, else /usr/bin/victoria-metrics)
 #   PROMENV_NO_TRAP=1 do not install the cleanup trap (call promenv_stop yourself)
 #   PROMENV_KEEP=1    keep the temp dir (logs, config, TSDB) after promenv_stop
+#
+# With PROMENV_NATIVE=1 a second Prometheus (PROM_NATIVE_URL) runs with
+# --enable-feature=native-histograms: it asks for the protobuf exposition
+# first and ingests the simulator's `otel-http-native` histograms as native
+# ones. It is a second process, not a flag on the first, because in protobuf
+# the classic histograms carry whole counts (Prometheus 2.42 reads their
+# fractional `_float` fields as zero) and `le` reads "1.0" where text says "1":
+# the first Prometheus keeps scraping text, exactly as before.
 #
 # The Prometheus config scrapes the simulator every second (job "hotrod-sim")
 # and has one remote_read endpoint that always fails, only consulted for
@@ -42,6 +51,7 @@ PROMENV_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PROMENV_SIM_PID=""
 PROMENV_PROM_PID=""
 PROMENV_VM_PID=""
+PROMENV_NATIVE_PID=""
 PROMENV_DIR=""
 
 promenv_log() { printf 'promenv: %s\n' "$*" >&2; }
@@ -151,6 +161,9 @@ YAML
         export PROM_URL
         if promenv_wait_http "$PROM_URL/-/ready" 20; then
             promenv_log "hotrod-sim $SIM_URL (pid $PROMENV_SIM_PID), prometheus $PROM_URL (pid $PROMENV_PROM_PID), dir $PROMENV_DIR"
+            if [[ ${PROMENV_NATIVE:-0} == 1 ]]; then
+                promenv_start_native "$prom_bin" "$sim_port" || return 1
+            fi
             [[ -z $vm_bin ]] && return 0
             promenv_start_vm "$vm_bin" "$sim_port"
             return
@@ -158,6 +171,45 @@ YAML
         promenv_log "prometheus attempt $attempt failed: $(tail -n 3 "$PROMENV_DIR/prometheus.log")"
         promenv_kill "$PROMENV_PROM_PID"
         PROMENV_PROM_PID=""
+    done
+    return 1
+}
+
+# promenv_start_native BIN SIM_PORT: a second Prometheus, native histograms
+# on (see the header), scraping the simulator like the first; exports
+# PROM_NATIVE_URL.
+promenv_start_native() {
+    local prom_bin=$1 sim_port=$2 attempt port
+    cat >"$PROMENV_DIR/prometheus-native.yml" <<YAML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: hotrod-sim
+    static_configs:
+      - targets: ["127.0.0.1:$sim_port"]
+YAML
+    for attempt in 1 2 3; do
+        port=$(promenv_free_port) || return 1
+        "$prom_bin" \
+            --config.file="$PROMENV_DIR/prometheus-native.yml" \
+            --storage.tsdb.path="$PROMENV_DIR/data-native" \
+            --storage.tsdb.retention.time=2h \
+            --web.listen-address="127.0.0.1:$port" \
+            --log.level=warn \
+            --enable-feature=native-histograms \
+            >"$PROMENV_DIR/prometheus-native.log" 2>&1 &
+        PROMENV_NATIVE_PID=$!
+        PROM_NATIVE_URL="http://127.0.0.1:$port"
+        export PROM_NATIVE_URL
+        if promenv_wait_http "$PROM_NATIVE_URL/-/ready" 20; then
+            promenv_log "prometheus (native histograms) $PROM_NATIVE_URL (pid $PROMENV_NATIVE_PID)"
+            return 0
+        fi
+        promenv_log "native prometheus attempt $attempt failed: $(tail -n 3 "$PROMENV_DIR/prometheus-native.log")"
+        promenv_kill "$PROMENV_NATIVE_PID"
+        PROMENV_NATIVE_PID=""
     done
     return 1
 }
@@ -199,14 +251,20 @@ YAML
     return 1
 }
 
-# promenv_wait_data SECONDS [LIMIT]: until Prometheus (and VictoriaMetrics,
-# when started) holds at least SECONDS worth of 1 s scrapes of the simulator
+# promenv_wait_data SECONDS [LIMIT]: until Prometheus (and the native one and
+# VictoriaMetrics, when started) holds at least SECONDS worth of 1 s scrapes of the simulator
 # (gives up after LIMIT s in all, default SECONDS+60).
 promenv_wait_data() {
     local want=$1 limit=${2:-$(($1 + 60))} start=$SECONDS
     promenv_wait_backend Prometheus "$PROM_URL" "$want" "$limit" || return 1
+    local left
+    if [[ -n $PROMENV_NATIVE_PID ]]; then
+        left=$((limit - (SECONDS - start)))
+        ((left > 0)) || left=1
+        promenv_wait_backend "Prometheus (native)" "$PROM_NATIVE_URL" "$want" "$left" || return 1
+    fi
     [[ -n $PROMENV_VM_PID ]] || return 0
-    local left=$((limit - (SECONDS - start)))
+    left=$((limit - (SECONDS - start)))
     ((left > 0)) || left=1
     promenv_wait_backend VictoriaMetrics "$VM_URL" "$want" "$left"
 }
@@ -244,6 +302,8 @@ promenv_kill() {
 promenv_stop() {
     promenv_kill "$PROMENV_VM_PID"
     PROMENV_VM_PID=""
+    promenv_kill "$PROMENV_NATIVE_PID"
+    PROMENV_NATIVE_PID=""
     promenv_kill "$PROMENV_PROM_PID"
     PROMENV_PROM_PID=""
     promenv_kill "$PROMENV_SIM_PID"

@@ -3,6 +3,10 @@
 //! v0.109, its unit may be ms or s, its error label changed); before the
 //! first Run of such a config, one `count by (__name__, …)` probe per series
 //! asks Prometheus which exist in the canary's namespace (docs/presets.md).
+//! The latency names include native histograms: a preset lists their bare
+//! names after the classic `_bucket` ones, so the same probe (and its cached
+//! answer) also tells which kind exists, and the name chosen says how it is
+//! read ([`crate::promql::is_native_histogram`]).
 //! Answers that found something are kept for [`DETECTION_TTL`]; a probe that
 //! found nothing is not kept, so a metric that appears is seen at once.
 //!

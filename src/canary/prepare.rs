@@ -79,10 +79,13 @@ pub enum CountsPlan {
     },
     /// Latency: the canary's histogram buckets (and the stable's).
     Latency {
-        /// The `_bucket` series.
+        /// The `_bucket` series, or the native histogram.
         buckets: SeriesSelector,
         /// The stable's, with `compareTo: stable`.
         stable: Option<SeriesSelector>,
+        /// A native histogram: the bounds (its unit) its counts are read at
+        /// ([`promql::native_fraction_bounds`] of `maxLatencyMs`).
+        native_bounds: Option<Vec<f64>>,
     },
     /// Traffic with `compareTo: stable`: the canary's and the stable's requests.
     Share {
@@ -95,7 +98,8 @@ pub enum CountsPlan {
 
 impl CountsPlan {
     /// The queries over `range`, births counted ([`promql::born_count_query`],
-    /// [`promql::born_buckets_query`]): the canary's first, then the stable's.
+    /// [`promql::born_buckets_query`], [`promql::born_native_counts_query`]):
+    /// the canary's first, then the stable's.
     pub fn queries(&self, range: Duration) -> Result<Vec<String>, promql::Error> {
         let count = |sel, more| promql::born_count_query(sel, more, range);
         Ok(match self {
@@ -110,10 +114,18 @@ impl CountsPlan {
                 }
                 q
             }
-            CountsPlan::Latency { buckets, stable } => {
-                let mut q = vec![promql::born_buckets_query(buckets, range)?];
+            CountsPlan::Latency {
+                buckets,
+                stable,
+                native_bounds,
+            } => {
+                let one = |sel| match native_bounds {
+                    Some(b) => promql::born_native_counts_query(sel, range, b),
+                    None => promql::born_buckets_query(sel, range),
+                };
+                let mut q = vec![one(buckets)?];
                 if let Some(s) = stable {
-                    q.push(promql::born_buckets_query(s, range)?);
+                    q.push(one(s)?);
                 }
                 q
             }
@@ -197,6 +209,7 @@ impl PreparedCheck {
                     counts = Some(CountsPlan::Latency {
                         buckets: latency_sel.clone(),
                         stable: stable_of(&latency_sel),
+                        native_bounds: native_bounds(&config),
                     });
                 }
                 (
@@ -267,6 +280,18 @@ impl PreparedCheck {
     pub fn timeout(&self) -> Duration {
         self.config.prometheus.timeout
     }
+}
+
+/// A native latency histogram's count bounds: `maxLatencyMs` in the
+/// series' unit, or the powers of two around it (docs/presets.md).
+fn native_bounds(config: &Config) -> Option<Vec<f64>> {
+    promql::is_native_histogram(&config.latency.metric).then(|| {
+        let per_unit = match config.latency.unit {
+            crate::config::LatencyUnit::Milliseconds => 1.0,
+            crate::config::LatencyUnit::Seconds => 1000.0,
+        };
+        promql::native_fraction_bounds(config.max_latency_ms / per_unit)
+    })
 }
 
 /// The series' scope matchers (validated by the config reader; parsed again

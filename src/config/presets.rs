@@ -51,7 +51,9 @@ pub struct RequestSpec {
 /// One preset's latency histogram.
 #[derive(Debug)]
 pub struct LatencySpec {
-    /// `(bucket series, unit)` tried in order.
+    /// `(series, unit)` tried in order: a classic histogram's `_bucket`
+    /// series, or a native histogram's bare name (read as native, see
+    /// [`crate::promql::is_native_histogram`]), classic ones first.
     pub metrics: &'static [(&'static str, LatencyUnit)],
     /// Namespace label.
     pub namespace_label: &'static str,
@@ -133,6 +135,9 @@ const OTEL_SPANMETRICS: PresetSpec = PresetSpec {
             ("traces_span_metrics_duration_seconds_bucket", S),
             ("duration_milliseconds_bucket", Ms),
             ("duration_seconds_bucket", S),
+            // The connector's exponential histograms, as native histograms.
+            ("traces_span_metrics_duration_milliseconds", Ms),
+            ("traces_span_metrics_duration_seconds", S),
         ],
         namespace_label: OTEL_NAMESPACE,
         hash_label: HASH,
@@ -153,7 +158,11 @@ const OTEL_HTTP: PresetSpec = PresetSpec {
         service_label: "service_name",
     },
     latency: LatencySpec {
-        metrics: &[("http_server_request_duration_seconds_bucket", S)],
+        // An SDK's exponential histogram is a native one (no `_bucket`).
+        metrics: &[
+            ("http_server_request_duration_seconds_bucket", S),
+            ("http_server_request_duration_seconds", S),
+        ],
         namespace_label: OTEL_NAMESPACE,
         hash_label: HASH,
         matchers: &["http_route!=\"/metrics\""],

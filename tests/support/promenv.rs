@@ -1,6 +1,7 @@
 //! Test support: a real Prometheus 2.42 scraping `hotrod-sim` (and, with
 //! [`PromEnv::start_with_vm`], a real VictoriaMetrics 1.79 scraping the same
-//! simulator), all started by `scripts/lib/promenv.sh` on loopback. Dropping
+//! simulator; with [`PromEnv::start_all`], also a second Prometheus with
+//! native histograms on), all started by `scripts/lib/promenv.sh` on loopback. Dropping
 //! [`PromEnv`] stops them. Needs the `prometheus` binary (Debian package; and
 //! `victoria-metrics` for the second backend); set `CANARY_GATE_SKIP_LIVE=1`
 //! on machines without them.
@@ -90,22 +91,31 @@ pub(crate) struct PromEnv {
     pub(crate) prom_url: String,
     /// VictoriaMetrics' URL; empty unless started by [`PromEnv::start_with_vm`].
     pub(crate) vm_url: String,
+    /// The Prometheus with `--enable-feature=native-histograms` (it scrapes
+    /// the protobuf exposition); empty unless started by [`PromEnv::start_all`].
+    pub(crate) prom_native_url: String,
 }
 
 impl PromEnv {
     /// Starts the simulator and Prometheus and waits until Prometheus holds
     /// `seconds` of scraped data.
     pub(crate) fn start(seconds: u32) -> PromEnv {
-        PromEnv::launch(seconds, false)
+        PromEnv::launch(seconds, false, false)
     }
 
     /// Like [`PromEnv::start`], with VictoriaMetrics scraping the same
     /// simulator beside Prometheus; waits until both hold `seconds` of data.
     pub(crate) fn start_with_vm(seconds: u32) -> PromEnv {
-        PromEnv::launch(seconds, true)
+        PromEnv::launch(seconds, true, false)
     }
 
-    fn launch(seconds: u32, vm: bool) -> PromEnv {
+    /// Like [`PromEnv::start_with_vm`], with a second Prometheus that has
+    /// native histograms on (`prom_native_url`); waits for all three.
+    pub(crate) fn start_all(seconds: u32) -> PromEnv {
+        PromEnv::launch(seconds, true, true)
+    }
+
+    fn launch(seconds: u32, vm: bool, native: bool) -> PromEnv {
         let repo = env!("CARGO_MANIFEST_DIR");
         let script = format!(
             r#"set -euo pipefail
@@ -113,6 +123,7 @@ source "{repo}/scripts/lib/promenv.sh"
 promenv_start
 promenv_wait_data {seconds} 60
 echo "VM_URL=${{VM_URL:-}}"
+echo "PROM_NATIVE_URL=${{PROM_NATIVE_URL:-}}"
 echo "PROM_URL=$PROM_URL"
 cat >/dev/null"#
         );
@@ -121,30 +132,37 @@ cat >/dev/null"#
             .arg(script)
             .env("PROMENV_SIM_BIN", sim_bin())
             .env("PROMENV_VM", if vm { "1" } else { "0" })
+            .env("PROMENV_NATIVE", if native { "1" } else { "0" })
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn bash");
         let stdout = child.stdout.take().expect("stdout");
-        let (mut prom_url, mut vm_url) = (String::new(), String::new());
+        let (mut prom_url, mut vm_url, mut prom_native_url) =
+            (String::new(), String::new(), String::new());
         for line in BufReader::new(stdout).lines() {
             let line = line.expect("script output");
             if let Some(u) = line.strip_prefix("VM_URL=") {
                 vm_url = u.to_string();
+            } else if let Some(u) = line.strip_prefix("PROM_NATIVE_URL=") {
+                prom_native_url = u.to_string();
             } else if let Some(u) = line.strip_prefix("PROM_URL=") {
                 prom_url = u.to_string();
                 break;
             }
         }
         assert!(
-            !prom_url.is_empty() && (vm_url.is_empty() != vm),
+            !prom_url.is_empty()
+                && (vm_url.is_empty() != vm)
+                && (prom_native_url.is_empty() != native),
             "promenv did not start (see stderr above)"
         );
         PromEnv {
             child,
             prom_url,
             vm_url,
+            prom_native_url,
         }
     }
 }

@@ -3,8 +3,11 @@
 //! T", and the requests slower than a bucket bound are counted exactly by the
 //! histogram's buckets, so the check gets the error rate's bound. When T is
 //! not a bound, passing is decided on the bound below it and failing on the
-//! bound above it, and the message says so. Pure: the Run gathered the
-//! buckets; this decides.
+//! bound above it, and the message says so. A native histogram's counts are
+//! read at `maxLatencyMs` when it is a power of two in the series' unit, else
+//! at the powers of two around it (bounds in every native schema ≥ 0, where
+//! `histogram_fraction` does not interpolate), the same two-sided rule
+//! (docs/presets.md). Pure: the Run gathered the buckets; this decides.
 
 use crate::config::{Config, LatencyUnit};
 use crate::promql::format_window;
@@ -47,12 +50,19 @@ pub(super) fn latency(
     let reported = Assessment { counts, ..a };
     let q = format!("p{}", short(cfg.quantile * 100.0));
     let mut message = format!("canary {who}: ");
+    let native = crate::promql::is_native_histogram(&cfg.latency.metric);
     if !slow.exact {
-        message.push_str(&not_a_bound(
-            cfg.max_latency_ms,
+        let sides = (
             slow.pass_side.map(|p| ms(p.0)),
             slow.fail_side.map(|f| ms(f.0)),
-        ));
+        );
+        message.push_str(&match (native, sides) {
+            (true, (Some(lo), Some(hi))) => format!(
+                "maxLatencyMs {t} is not a power of two in the native histogram's unit: passing is decided on {lo} ms and failing on {hi} ms (bounds of every native schema; histogram_fraction would interpolate between them); ",
+                t = short(cfg.max_latency_ms)
+            ),
+            (_, (pass, fail)) => not_a_bound(cfg.max_latency_ms, pass, fail),
+        });
     }
     let limit = pct(1.0 - cfg.quantile);
     let t = short(cfg.max_latency_ms);
@@ -65,6 +75,7 @@ pub(super) fn latency(
     ));
     if let Some(r) = hist.quantile_range(cfg.quantile) {
         message.push_str(&match r.floor {
+            true if native => format!("; {q} > {} ms", ms(r.lower)),
             true => format!(
                 "; {q} > {} ms (in the +Inf bucket: only a floor)",
                 ms(r.lower)
@@ -154,5 +165,65 @@ fn body(a: &Assessment, look: &Look, bound_ms: Option<String>, limit: &str, clai
                 "{head}: at {level} confidence between {lo} and {hi} are ({kind}), which does not settle {claim} (at most {limit} slower); {settle}"
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Time;
+
+    fn cfg(extra: &str) -> Config {
+        let json = format!(
+            r#"{{"address": "http://p:9090", "check": "latency", "window": "10s", "podTemplateHash": "h", "namespace": "n", "series": {{"latency": {{"unit": "s"{extra}}}}}}}"#
+        );
+        Config::from_json_with_env(json.as_bytes(), None).expect("config")
+    }
+
+    fn b(le: f64, count: f64) -> Bucket {
+        Bucket { le, count }
+    }
+
+    #[test]
+    fn native_counts_say_which_powers_of_two_decided() {
+        // maxLatencyMs 900 on a native histogram in seconds: the counts were
+        // read at 0.5 s and 1 s; 5 of 500 slower than 0.5 s passes.
+        let native = cfg(r#", "metric": "h_seconds""#);
+        let native = Config {
+            max_latency_ms: 900.0,
+            ..native
+        };
+        let look = Look::plan(&native, None, Time::default()).expect("bounded by default");
+        let buckets = [b(0.5, 495.0), b(1.0, 500.0), b(f64::INFINITY, 500.0)];
+        let d = latency(&native, &buckets, &look, "h", 1);
+        assert_eq!(d.phase, Phase::Successful, "{}", d.message);
+        assert!(
+            d.message.contains("maxLatencyMs 900 is not a power of two in the native histogram's unit: passing is decided on 500 ms and failing on 1000 ms"),
+            "{}",
+            d.message
+        );
+        let bound = d.metadata.iter().find(|(k, _)| *k == meta::LATENCY_BOUND);
+        assert_eq!(bound.map(|b| b.1.as_str()), Some("500/1000"));
+        // The classic wording stays for `_bucket` series.
+        let classic = Config {
+            max_latency_ms: 900.0,
+            ..cfg(r#", "metric": "h_seconds_bucket""#)
+        };
+        let d = latency(&classic, &buckets, &look, "h", 1);
+        assert!(d.message.contains("is not a bucket bound"), "{}", d.message);
+        // A power of two is read exactly: no bound note.
+        let exact = Config {
+            max_latency_ms: 1000.0,
+            ..cfg(r#", "metric": "h_seconds""#)
+        };
+        let d = latency(
+            &exact,
+            &[b(1.0, 500.0), b(f64::INFINITY, 500.0)],
+            &look,
+            "h",
+            1,
+        );
+        assert!(!d.message.contains("power of two"), "{}", d.message);
+        assert!(!d.metadata.iter().any(|(k, _)| *k == meta::LATENCY_BOUND));
     }
 }

@@ -11,8 +11,7 @@
 //! [`OUT_OF_SCOPE`] scenario, so a check that forgot its scope measures the
 //! wrong thing for every scenario.
 
-use std::fmt::Write as _;
-
+use crate::exposition::{Exposition, Hist};
 use crate::profile::{
     Buckets, ISTIO, LINKERD, OTEL_HTTP_S, OUT_OF_SCOPE, Profile, SPANMETRICS_MS, SPANMETRICS_S,
 };
@@ -25,17 +24,20 @@ pub(crate) enum Family {
     SpanmetricsSeconds,
     SpanmetricsLegacy,
     OtelHttp,
+    /// `otel-http` with a native histogram beside the classic buckets.
+    OtelHttpNative,
     Istio,
     Linkerd,
 }
 
 /// Family names as `--pod` spells them.
-pub(crate) const FAMILIES: [(&str, Family); 7] = [
+pub(crate) const FAMILIES: [(&str, Family); 8] = [
     ("hotrod", Family::Hotrod),
     ("spanmetrics", Family::Spanmetrics),
     ("spanmetrics-seconds", Family::SpanmetricsSeconds),
     ("spanmetrics-legacy", Family::SpanmetricsLegacy),
     ("otel-http", Family::OtelHttp),
+    ("otel-http-native", Family::OtelHttpNative),
     ("istio", Family::Istio),
     ("linkerd", Family::Linkerd),
 ];
@@ -62,83 +64,25 @@ pub(crate) struct Pod {
     pub(crate) family: Family,
 }
 
-/// Metric families in first-seen order: (name, type, help, sample lines).
-#[derive(Default)]
-struct Exposition {
-    families: Vec<(&'static str, &'static str, &'static str, String)>,
-}
-
-impl Exposition {
-    /// The sample buffer of metric family `name`, created on first use.
-    fn samples(
-        &mut self,
-        name: &'static str,
-        kind: &'static str,
-        help: &'static str,
-    ) -> &mut String {
-        let i = match self.families.iter().position(|f| f.0 == name) {
-            Some(i) => i,
-            None => {
-                self.families.push((name, kind, help, String::new()));
-                self.families.len() - 1
-            }
-        };
-        &mut self.families[i].3
+/// The classic histogram of `count` requests shaped by `profile`; the sum
+/// counts each request at its bucket's midpoint.
+fn classic(count: f64, buckets: &Buckets, profile: &Profile) -> Hist {
+    let mut sum = 0.0;
+    let mut prev_cdf = 0.0;
+    let mut prev_le = 0.0;
+    let mut out = Vec::with_capacity(buckets.bounds.len());
+    for (le, cdf) in buckets.bounds.iter().zip(buckets.cdf(profile).iter()) {
+        out.push((*le, count * cdf));
+        sum += count * (cdf - prev_cdf) * (prev_le + le) / 2.0;
+        prev_cdf = *cdf;
+        prev_le = *le;
     }
-
-    fn counter(&mut self, name: &'static str, help: &'static str, labels: &str, v: f64) {
-        let _ = writeln!(
-            self.samples(name, "counter", help),
-            "{name}{{{labels}}} {v}"
-        );
+    Hist {
+        buckets: out,
+        count,
+        sum,
+        native: None,
     }
-
-    /// `NAME_bucket`, `NAME_sum` and `NAME_count` of `count` requests shaped
-    /// by `profile`; the sum counts each request at its bucket's midpoint.
-    fn histogram(
-        &mut self,
-        (name, help): (&'static str, &'static str),
-        labels: &str,
-        count: f64,
-        buckets: &Buckets,
-        profile: &Profile,
-    ) {
-        let out = self.samples(name, "histogram", help);
-        let mut sum = 0.0;
-        let mut prev_cdf = 0.0;
-        let mut prev_le = 0.0;
-        for (le, cdf) in buckets.bounds.iter().zip(buckets.cdf(profile).iter()) {
-            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {}", count * cdf);
-            sum += count * (cdf - prev_cdf) * (prev_le + le) / 2.0;
-            prev_cdf = *cdf;
-            prev_le = *le;
-        }
-        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
-        let _ = writeln!(out, "{name}_count{{{labels}}} {count}");
-    }
-
-    fn finish(self) -> String {
-        let mut out = String::with_capacity(self.families.iter().map(|f| f.3.len() + 128).sum());
-        for (name, kind, help, samples) in self.families {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} {kind}");
-            out.push_str(&samples);
-        }
-        out
-    }
-}
-
-/// `k="v",…` (values are validated names or constants: nothing to escape).
-fn labels(pairs: &[(&str, &str)]) -> String {
-    let mut s = String::new();
-    for (k, v) in pairs {
-        if !s.is_empty() {
-            s.push(',');
-        }
-        let _ = write!(s, "{k}=\"{v}\"");
-    }
-    s
 }
 
 /// (succeeded, failed) requests of `profile` after `elapsed` seconds.
@@ -148,8 +92,15 @@ fn split(profile: &Profile, elapsed: f64) -> (f64, f64) {
     (total - failed, failed)
 }
 
-/// Renders the exposition for all pods at `elapsed` seconds after start.
+/// The text exposition for all pods (the server writes [`exposition`] in the
+/// format the scraper asks for) at `elapsed` seconds after start.
+#[cfg(test)]
 pub(crate) fn render(pods: &[Pod], elapsed: f64) -> String {
+    exposition(pods, elapsed).text()
+}
+
+/// The families of all pods at `elapsed` seconds after start.
+pub(crate) fn exposition(pods: &[Pod], elapsed: f64) -> Exposition {
     let mut x = Exposition::default();
     for p in pods {
         match p.family {
@@ -157,12 +108,13 @@ pub(crate) fn render(pods: &[Pod], elapsed: f64) -> String {
             Family::Spanmetrics => spanmetrics(&mut x, p, elapsed, &SPAN_MS_STYLE),
             Family::SpanmetricsSeconds => spanmetrics(&mut x, p, elapsed, &SPAN_S_STYLE),
             Family::SpanmetricsLegacy => spanmetrics(&mut x, p, elapsed, &SPAN_LEGACY_STYLE),
-            Family::OtelHttp => otel_http(&mut x, p, elapsed),
+            Family::OtelHttp => otel_http(&mut x, p, elapsed, false),
+            Family::OtelHttpNative => otel_http(&mut x, p, elapsed, true),
             Family::Istio => istio(&mut x, p, elapsed),
             Family::Linkerd => linkerd(&mut x, p, elapsed),
         }
     }
-    x.finish()
+    x
 }
 
 const SPAN_CALLS_HELP: &str = "Number of spans (spanmetrics connector).";
@@ -173,12 +125,12 @@ const SPAN_DURATION_HELP: &str = "Span duration (spanmetrics connector).";
 fn hotrod(x: &mut Exposition, p: &Pod, elapsed: f64) {
     let (ok, failed) = split(&p.profile, elapsed);
     for (error, v) in [("false", ok), ("true", failed)] {
-        let l = labels(&[
+        let l = [
             ("error", error),
-            ("namespace", &p.namespace),
-            ("rollouts_pod_template_hash", &p.hash),
+            ("namespace", p.namespace.as_str()),
+            ("rollouts_pod_template_hash", p.hash.as_str()),
             ("service", "frontend"),
-        ]);
+        ];
         x.counter(
             "hotrod_requests_total",
             "Requests served by the HotROD frontend.",
@@ -189,15 +141,15 @@ fn hotrod(x: &mut Exposition, p: &Pod, elapsed: f64) {
     let pod_name = format!("hotrod-{}-sim", p.hash);
     let statuses = [("STATUS_CODE_UNSET", ok), ("STATUS_CODE_ERROR", failed)];
     let span_labels = |status| {
-        labels(&[
-            ("hotrod_namespace", &p.namespace),
-            ("hotrod_pod_hash", &p.hash),
-            ("hotrod_pod_name", &pod_name),
+        [
+            ("hotrod_namespace", p.namespace.as_str()),
+            ("hotrod_pod_hash", p.hash.as_str()),
+            ("hotrod_pod_name", pod_name.as_str()),
             ("service_name", "frontend"),
             ("span_kind", "SPAN_KIND_SERVER"),
             ("span_name", "HTTP GET /dispatch"),
             ("status_code", status),
-        ])
+        ]
     };
     for (status, v) in statuses {
         x.counter(
@@ -212,7 +164,11 @@ fn hotrod(x: &mut Exposition, p: &Pod, elapsed: f64) {
             "traces_span_metrics_duration_milliseconds",
             SPAN_DURATION_HELP,
         );
-        x.histogram(name, &span_labels(status), v, &SPANMETRICS_MS, &p.profile);
+        x.histogram(
+            name,
+            &span_labels(status),
+            classic(v, &SPANMETRICS_MS, &p.profile),
+        );
     }
 }
 
@@ -260,39 +216,46 @@ fn spanmetrics(x: &mut Exposition, p: &Pod, elapsed: f64, style: &SpanStyle) {
     ] {
         let (ok, failed) = split(profile, elapsed);
         for (status, v) in [(style.statuses.0, ok), (style.statuses.1, failed)] {
-            let l = labels(&[
-                ("k8s_namespace_name", &p.namespace),
-                ("rollouts_pod_template_hash", &p.hash),
+            let l = [
+                ("k8s_namespace_name", p.namespace.as_str()),
+                ("rollouts_pod_template_hash", p.hash.as_str()),
                 ("service_name", "frontend"),
                 ("span_kind", kind),
                 ("span_name", span_name),
                 (style.status_label, status),
-            ]);
+            ];
             x.counter(style.calls, SPAN_CALLS_HELP, &l, v);
             let name = (style.duration, SPAN_DURATION_HELP);
-            x.histogram(name, &l, v, style.buckets, profile);
+            x.histogram(name, &l, classic(v, style.buckets, profile));
         }
     }
 }
 
 /// OpenTelemetry HTTP semantic conventions: one histogram, its `_count` is the
 /// request counter. No scope in `docs/presets.md`, so no out-of-scope series.
-fn otel_http(x: &mut Exposition, p: &Pod, elapsed: f64) {
+/// With `native`, the histogram also has a native part and counts whole
+/// requests (`native.rs`), as an OpenTelemetry SDK's exponential histogram.
+fn otel_http(x: &mut Exposition, p: &Pod, elapsed: f64, native: bool) {
     let (ok, failed) = split(&p.profile, elapsed);
     for (code, v) in [("200", ok), ("500", failed)] {
-        let l = labels(&[
+        let l = [
             ("http_request_method", "GET"),
             ("http_response_status_code", code),
             ("http_route", "/dispatch"),
-            ("k8s_namespace_name", &p.namespace),
-            ("rollouts_pod_template_hash", &p.hash),
+            ("k8s_namespace_name", p.namespace.as_str()),
+            ("rollouts_pod_template_hash", p.hash.as_str()),
             ("service_name", "frontend"),
-        ]);
+        ];
         let name = (
             "http_server_request_duration_seconds",
             "Duration of HTTP server requests.",
         );
-        x.histogram(name, &l, v, &OTEL_HTTP_S, &p.profile);
+        let h = if native {
+            crate::native::histogram(v, &OTEL_HTTP_S, &p.profile)
+        } else {
+            classic(v, &OTEL_HTTP_S, &p.profile)
+        };
+        x.histogram(name, &l, h);
     }
 }
 
@@ -302,21 +265,21 @@ fn istio(x: &mut Exposition, p: &Pod, elapsed: f64) {
     for (reporter, profile) in [("destination", &p.profile), ("source", &OUT_OF_SCOPE)] {
         let (ok, failed) = split(profile, elapsed);
         for (code, v) in [("200", ok), ("500", failed)] {
-            let l = labels(&[
+            let l = [
                 ("destination_service_name", "frontend"),
                 ("destination_workload", "frontend"),
-                ("destination_workload_namespace", &p.namespace),
+                ("destination_workload_namespace", p.namespace.as_str()),
                 ("reporter", reporter),
                 ("response_code", code),
-                ("rollouts_pod_template_hash", &p.hash),
+                ("rollouts_pod_template_hash", p.hash.as_str()),
                 ("source_workload", "loadgen"),
-            ]);
+            ];
             x.counter("istio_requests_total", "Requests (Istio).", &l, v);
             let name = (
                 "istio_request_duration_milliseconds",
                 "Request duration (Istio).",
             );
-            x.histogram(name, &l, v, &ISTIO, profile);
+            x.histogram(name, &l, classic(v, &ISTIO, profile));
         }
     }
 }
@@ -330,17 +293,17 @@ fn linkerd(x: &mut Exposition, p: &Pod, elapsed: f64) {
             let base = [
                 ("deployment", "frontend"),
                 ("direction", direction),
-                ("namespace", &p.namespace),
-                ("pod", &pod_name),
-                ("rollouts_pod_template_hash", &p.hash),
+                ("namespace", p.namespace.as_str()),
+                ("pod", pod_name.as_str()),
+                ("rollouts_pod_template_hash", p.hash.as_str()),
                 ("status_code", code),
             ];
             let mut with_class = vec![("classification", class)];
             with_class.extend(base);
             let help = "Responses (Linkerd proxy).";
-            x.counter("response_total", help, &labels(&with_class), v);
+            x.counter("response_total", help, &with_class, v);
             let name = ("response_latency_ms", "Response latency (Linkerd proxy).");
-            x.histogram(name, &labels(&base), v, &LINKERD, profile);
+            x.histogram(name, &base, classic(v, &LINKERD, profile));
         }
     }
 }

@@ -176,3 +176,23 @@ fn family_names_round_trip() {
     }
     assert_eq!(Family::parse("Istio"), None);
 }
+
+#[test]
+fn otel_http_native_shows_whole_classic_buckets_in_text() {
+    let text = render(&[pod("on", "h1", "errors", Family::OtelHttpNative)], 100.5);
+    // 50 req/s for 100.5 s, 20% failing: 4020 and 1005 requests, under one
+    // per cell of `native.rs` not counted yet.
+    let count = series(&text, "http_server_request_duration_seconds_count");
+    assert_eq!(count.len(), 2, "{count:?}");
+    assert!(
+        count[0].ends_with("} 3997") && count[1].ends_with("} 983"),
+        "{count:?}"
+    );
+    let b = series(&text, "http_server_request_duration_seconds_bucket");
+    assert_eq!(b.len(), 2 * 15, "{b:?}");
+    let whole = |l: &&str| l.rsplit(' ').next().is_some_and(|v| !v.contains('.'));
+    assert!(b.iter().all(whole), "{b:?}");
+    // fast: 94% of the 3997 at or below 0.25 s (3757.2), whole requests per cell.
+    assert!(b.contains(&"http_server_request_duration_seconds_bucket{http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/dispatch\",k8s_namespace_name=\"on\",rollouts_pod_template_hash=\"h1\",service_name=\"frontend\",le=\"0.25\"} 3763"), "{b:?}");
+    assert!(series(&text, "http_server_request_duration_seconds").is_empty());
+}

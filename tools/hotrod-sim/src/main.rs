@@ -1,14 +1,18 @@
 //! Test tool: a metrics endpoint that exports every family of
 //! `docs/presets.md` for demos, live tests and fixture recording.
 //!
-//! It serves `/metrics` in the Prometheus text format. Each `--pod
+//! It serves `/metrics` in the Prometheus text format, or in the protobuf
+//! format (`proto.rs`) when the scraper's `Accept` asks for it, which is how
+//! Prometheus with `--enable-feature=native-histograms` ingests the native
+//! histograms of `otel-http-native` (the text format shows their classic
+//! buckets only). Each `--pod
 //! NAMESPACE/HASH/SCENARIO[/FAMILY]` is one canary pod in one family
 //! (`families.rs`): `hotrod` (the default, the seed's two families: HotROD's
 //! `hotrod_requests_total` labelled by the Argo `rollouts_pod_template_hash`,
 //! and the spanmetrics connector's `traces_span_metrics_*` with HotROD's
 //! dimensions `hotrod_namespace`, `hotrod_pod_hash`, `hotrod_pod_name`),
 //! `spanmetrics`, `spanmetrics-seconds`, `spanmetrics-legacy`, `otel-http`,
-//! `istio` and `linkerd`, each with the names, namespace label, hash label,
+//! `otel-http-native`, `istio` and `linkerd`, each with the names, namespace label, hash label,
 //! scope and service label its preset expects, plus the out-of-scope series
 //! its scope must exclude. A scenario (`profile.rs`) means the same in every
 //! family and unit. Every counter is a pure function of the seconds since start
@@ -24,10 +28,13 @@ use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+mod exposition;
 mod families;
+mod native;
 mod profile;
+mod proto;
 
-use families::{FAMILIES, Family, Pod, render};
+use families::{FAMILIES, Family, Pod, exposition};
 use profile::PROFILES;
 
 /// Largest request head read from a scraper.
@@ -57,7 +64,7 @@ const USAGE: &str = "usage: hotrod-sim [--listen 127.0.0.1:PORT] [--pod NAMESPAC
 scenarios: healthy (50 req/s, 1% errors, p95 300 ms), errors (20% errors), slow (p95 2500 ms),
            idle (series at 0), trickle (0.02 req/s), stable (10 req/s, healthy)
 families (docs/presets.md): hotrod (default), spanmetrics, spanmetrics-seconds, spanmetrics-legacy,
-           otel-http, istio, linkerd
+           otel-http, otel-http-native (a native histogram too, in protobuf scrapes), istio, linkerd
 without --pod: hotrod/{healthy1,errors1,slow1,idle1,trickle1,stable1} with the matching scenario,
            and for each other family F: F/{healthy1,errors1,slow1,idle1,trickle1}/<scenario>/F";
 
@@ -153,31 +160,42 @@ async fn serve(mut stream: TcpStream, pods: &[Pod], started: Instant) -> std::io
         head.extend_from_slice(&buf[..n]);
     }
     let line = String::from_utf8_lossy(&head);
+    let accept = line
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case("accept").then_some(v.trim())
+        })
+        .unwrap_or("");
     let mut words = line.split_whitespace();
     let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let text = |s: &str| s.as_bytes().to_vec();
     let (status, ctype, body) = match (method, path.split('?').next().unwrap_or("")) {
         ("GET", "/metrics") => {
             // Millisecond resolution keeps values short and reproducible.
             let elapsed = (started.elapsed().as_millis() as f64) / 1000.0;
-            (
-                "200 OK",
-                "text/plain; version=0.0.4; charset=utf-8",
-                render(pods, elapsed),
-            )
+            let x = exposition(pods, elapsed);
+            if proto::accepted(accept) {
+                ("200 OK", proto::CONTENT_TYPE, proto::encode(&x))
+            } else {
+                let ctype = "text/plain; version=0.0.4; charset=utf-8";
+                ("200 OK", ctype, x.text().into_bytes())
+            }
         }
-        ("GET", "/-/healthy") => ("200 OK", "text/plain", "ok\n".to_string()),
+        ("GET", "/-/healthy") => ("200 OK", "text/plain", text("ok\n")),
         (_, "/remote-read-fail") => (
             "503 Service Unavailable",
             "text/plain",
-            "hotrod-sim: simulated remote-read failure\n".to_string(),
+            text("hotrod-sim: simulated remote-read failure\n"),
         ),
-        _ => ("404 Not Found", "text/plain", "not found\n".to_string()),
+        _ => ("404 Not Found", "text/plain", text("not found\n")),
     };
-    let resp = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    stream.write_all(resp.as_bytes()).await?;
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(&body).await?;
     stream.shutdown().await
 }
 
@@ -243,6 +261,7 @@ async fn main() -> std::process::ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::families::render;
 
     #[test]
     fn counters_are_rate_times_elapsed() {
@@ -285,7 +304,7 @@ mod tests {
         let pods = parse_args(std::iter::empty())
             .unwrap_or_else(|e| panic!("{e}"))
             .pods;
-        assert_eq!(pods.len(), 6 + 6 * 5);
+        assert_eq!(pods.len(), 6 + 7 * 5);
         let names: Vec<String> = pods
             .iter()
             .map(|p| {
@@ -304,6 +323,7 @@ mod tests {
             "spanmetrics-seconds/errors1/errors/spanmetrics-seconds",
             "spanmetrics-legacy/slow1/slow/spanmetrics-legacy",
             "otel-http/idle1/idle/otel-http",
+            "otel-http-native/slow1/slow/otel-http-native",
             "istio/trickle1/trickle/istio",
             "linkerd/healthy1/healthy/linkerd",
         ] {

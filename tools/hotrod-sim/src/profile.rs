@@ -5,7 +5,9 @@
 //! `slow` a p95 of 2500 ms, read by `histogram_quantile` (linear interpolation
 //! inside a bucket) whatever the family's bounds and unit. Each [`Buckets`]
 //! therefore carries its own cumulative shares for both shapes; the unit test
-//! below recomputes both quantiles for every layout.
+//! below recomputes both quantiles for every layout. (The native part of
+//! `otel-http-native` reads the slow p95 inside its bucket around 2.5 s, at
+//! about 2.59 s: `native.rs`.)
 
 /// One scenario of a pod.
 #[derive(Clone, Copy, Debug)]
