@@ -77,12 +77,28 @@ measurement also exit 3, never 2 (clap's usual usage code would read as Inconclu
 
 The address defaults to the config's `address`, then to $ARGO_ROLLOUTS_PROMETHEUS_ADDRESS.")]
 pub struct CheckArgs {
-    /// Prometheus base URL (config field `address`).
-    #[arg(long)]
-    pub address: Option<String>,
     /// The check (config field `check`).
     #[arg(long, value_enum)]
     pub check: Option<CheckKind>,
+    /// Where the plugin config and the conditions come from.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Error-rate: the bound's confidence level, `0` for the plain threshold
+    /// (config field `confidence`; outside a run the bound is one Wilson look).
+    #[arg(long, value_name = "LEVEL")]
+    pub confidence: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// The flags `check` and `watch` share: the plugin config (a file, and
+/// fields on top of it) and the metric's conditions.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// Prometheus base URL (config field `address`).
+    #[arg(long)]
+    pub address: Option<String>,
     /// The canary's namespace (config field `namespace`).
     #[arg(long)]
     pub namespace: Option<String>,
@@ -93,10 +109,6 @@ pub struct CheckArgs {
     /// `provider.plugin.<name>` block.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Error-rate: the bound's confidence level, `0` for the plain threshold
-    /// (config field `confidence`; outside a run the bound is one Wilson look).
-    #[arg(long, value_name = "LEVEL")]
-    pub confidence: Option<String>,
     /// PromQL for `--check query` (config field `query`).
     #[arg(long)]
     pub query: Option<String>,
@@ -106,9 +118,6 @@ pub struct CheckArgs {
     /// Argo failureCondition.
     #[arg(long, value_name = "EXPR")]
     pub failure_condition: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
 }
 
 /// The exit code of a measurement's phase.
@@ -123,16 +132,17 @@ pub fn exit_code(phase: Phase) -> u8 {
 
 /// Builds the plugin config JSON: the file's object, then the flags on top.
 pub fn plugin_config(args: &CheckArgs) -> Result<Value, CliError> {
-    let mut obj = match &args.config {
+    let src = &args.source;
+    let mut obj = match &src.config {
         Some(path) => read_config(path)?,
         None => Map::new(),
     };
     let flags = [
-        ("address", args.address.clone()),
+        ("address", src.address.clone()),
         ("check", args.check.map(|c| c.as_str().to_owned())),
-        ("namespace", args.namespace.clone()),
-        ("podTemplateHash", args.hash.clone()),
-        ("query", args.query.clone()),
+        ("namespace", src.namespace.clone()),
+        ("podTemplateHash", src.hash.clone()),
+        ("query", src.query.clone()),
         ("confidence", args.confidence.clone()),
     ];
     for (key, value) in flags {
@@ -148,8 +158,8 @@ pub fn metric(args: &CheckArgs) -> Result<Metric, CliError> {
     let config = plugin_config(args)?;
     let doc = json!({
         "name": "canary-gate-check",
-        "successCondition": args.success_condition.clone().unwrap_or_default(),
-        "failureCondition": args.failure_condition.clone().unwrap_or_default(),
+        "successCondition": args.source.success_condition.clone().unwrap_or_default(),
+        "failureCondition": args.source.failure_condition.clone().unwrap_or_default(),
         "provider": {"plugin": {CHECK_PLUGIN_NAME: config}},
     });
     serde_json::from_value(doc)

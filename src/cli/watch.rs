@@ -15,7 +15,6 @@
 mod render;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +25,7 @@ use crossterm::{cursor, queue, terminal};
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::CliError;
-use super::check::{self, CheckArgs, CheckKind, OutputFormat};
+use super::check::{self, CheckArgs, CheckKind, OutputFormat, SourceArgs};
 use crate::argo::{AnalysisRun, Metric, Provider};
 use crate::canary::decide::short;
 use crate::canary::meta as keys;
@@ -52,36 +51,18 @@ Refreshes until Ctrl-C (exit 0). Usage errors and configs that cannot run exit 3
 On a terminal the screen is redrawn in place; otherwise (or with --plain) each
 refresh prints one key=value line per check and pod.")]
 pub struct WatchArgs {
-    /// Prometheus base URL (config field `address`).
-    #[arg(long)]
-    pub address: Option<String>,
     /// The check (config field `check`); see also --all.
     #[arg(long, value_enum, conflicts_with = "all")]
     pub check: Option<CheckKind>,
     /// Watch the traffic, error-rate and latency checks together.
     #[arg(long)]
     pub all: bool,
-    /// The canary's namespace (config field `namespace`).
-    #[arg(long)]
-    pub namespace: Option<String>,
-    /// The canary's pod-template hash (config field `podTemplateHash`).
-    #[arg(long)]
-    pub hash: Option<String>,
     /// The stable pods' hash: the same checks are drawn for them beside the canary's.
     #[arg(long, value_name = "HASH")]
     pub stable_hash: Option<String>,
-    /// Plugin config file, JSON or YAML (as for `check`).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// PromQL for `--check query`.
-    #[arg(long)]
-    pub query: Option<String>,
-    /// Argo successCondition.
-    #[arg(long, value_name = "EXPR")]
-    pub success_condition: Option<String>,
-    /// Argo failureCondition.
-    #[arg(long, value_name = "EXPR")]
-    pub failure_condition: Option<String>,
+    /// Where the plugin config and the conditions come from (as for `check`).
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Time between refreshes (Go duration).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub interval: Duration,
@@ -106,15 +87,12 @@ struct Target {
 
 fn check_args(args: &WatchArgs, kind: Option<CheckKind>, hash: Option<String>) -> CheckArgs {
     CheckArgs {
-        address: args.address.clone(),
         check: kind,
-        namespace: args.namespace.clone(),
-        hash,
-        config: args.config.clone(),
-        query: args.query.clone(),
+        source: SourceArgs {
+            hash,
+            ..args.source.clone()
+        },
         confidence: None,
-        success_condition: args.success_condition.clone(),
-        failure_condition: args.failure_condition.clone(),
         output: OutputFormat::Text,
     }
 }
@@ -147,7 +125,7 @@ fn targets(args: &WatchArgs, provider: &CanaryProvider) -> Result<Vec<Target>, C
     };
     let mut out = Vec::new();
     for kind in kinds {
-        let mut who = vec![("canary", args.hash.clone())];
+        let mut who = vec![("canary", args.source.hash.clone())];
         if let Some(stable) = &args.stable_hash {
             who.push(("stable", Some(stable.clone())));
         }
@@ -373,16 +351,18 @@ mod tests {
     fn thresholds_read_like_the_checks() {
         let provider = CanaryProvider::new();
         let mut args = WatchArgs {
-            address: Some("http://127.0.0.1:9".into()),
             check: None,
             all: true,
-            namespace: Some("ns".into()),
-            hash: Some("h1".into()),
             stable_hash: Some("h0".into()),
-            config: None,
-            query: None,
-            success_condition: None,
-            failure_condition: None,
+            source: SourceArgs {
+                address: Some("http://127.0.0.1:9".into()),
+                namespace: Some("ns".into()),
+                hash: Some("h1".into()),
+                config: None,
+                query: None,
+                success_condition: None,
+                failure_condition: None,
+            },
             interval: Duration::from_secs(2),
             span: Duration::from_secs(600),
             count: None,
