@@ -14,6 +14,9 @@ use super::nature::Nature;
 /// Argo's environment functions (`utils/evaluate`).
 pub(crate) const ENV_FUNCS: &[&str] = &["isNaN", "isInf", "asInt", "asFloat", "isNil", "default"];
 
+/// The environment of Argo's EvalTime: no `result`, only these functions.
+pub(crate) const TIME_ENV_FUNCS: &[&str] = &["isNaN", "isInf"];
+
 fn err(message: String) -> Error {
     Error::Type { message }
 }
@@ -21,7 +24,17 @@ fn err(message: String) -> Error {
 /// The static type of `e` given the type of `result`, or the compile error.
 pub(crate) fn check(e: &mut Expr, result: &Nature) -> Result<Nature, Error> {
     Checker {
-        result: result.clone(),
+        result: Some(result.clone()),
+        vars: Vec::new(),
+        scopes: Vec::new(),
+    }
+    .visit(e)
+}
+
+/// The static type of `e` in EvalTime's environment, or the compile error.
+pub(crate) fn check_time(e: &mut Expr) -> Result<Nature, Error> {
+    Checker {
+        result: None,
         vars: Vec::new(),
         scopes: Vec::new(),
     }
@@ -29,7 +42,8 @@ pub(crate) fn check(e: &mut Expr, result: &Nature) -> Result<Nature, Error> {
 }
 
 struct Checker {
-    result: Nature,
+    /// The type of `result`; `None` in EvalTime's environment, which has none.
+    result: Option<Nature>,
     vars: Vec<(String, Nature)>,
     /// Per enclosing predicate: the collection and whether `#index` exists.
     scopes: Vec<(Nature, bool)>,
@@ -113,6 +127,7 @@ impl Checker {
         Ok(match op {
             UnOp::Not if t.bool() || t.unknown() => Nature::Bool,
             UnOp::Neg | UnOp::Plus if t.unknown() => Nature::Unknown,
+            // expr v1.17: a time.Duration is not a number here (`-d` is an error).
             UnOp::Neg | UnOp::Plus if t.number() => t,
             _ => {
                 let sym = match op {
@@ -183,7 +198,7 @@ impl Checker {
     }
 
     fn let_in(&mut self, name: &str, value: &mut Expr, body: &mut Expr) -> Result<Nature, Error> {
-        if name == "result" || ENV_FUNCS.contains(&name) {
+        if self.env_name(name).is_some() {
             return Err(err(format!("cannot redeclare {name}")));
         }
         if builtin::is_builtin(name) {
@@ -210,11 +225,20 @@ impl Checker {
             .ok_or_else(|| err(format!("unknown name {name}")))
     }
 
+    /// The functions of the environment being checked.
+    fn funcs(&self) -> &'static [&'static str] {
+        if self.result.is_some() {
+            ENV_FUNCS
+        } else {
+            TIME_ENV_FUNCS
+        }
+    }
+
     /// A name of Argo's environment: `result` or one of its functions.
     fn env_name(&self, name: &str) -> Option<Nature> {
-        if name == "result" {
-            Some(self.result.clone())
-        } else if ENV_FUNCS.contains(&name) {
+        if name == "result" && self.result.is_some() {
+            self.result.clone()
+        } else if self.funcs().contains(&name) {
             Some(Nature::Func)
         } else {
             None
@@ -313,10 +337,10 @@ impl Checker {
                 other => Err(err(format!("{} is not callable", other.go_name()))),
             };
         }
-        if name == "result" {
-            return Err(err(format!("{} is not callable", self.result.go_name())));
+        if let (true, Some(r)) = (name == "result", &self.result) {
+            return Err(err(format!("{} is not callable", r.go_name())));
         }
-        if ENV_FUNCS.contains(&name) {
+        if self.funcs().contains(&name) {
             return self.env_call(name, args);
         }
         if !builtin::is_builtin(name) {
@@ -461,11 +485,22 @@ fn binary(op: BinOp, l: &Nature, r: &Nature, right_literal: Option<&str>) -> Res
         }
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => (num
             || (l.string() && r.string())
-            || l.maybe_compatible(r, |n| n.number() || n.string()))
+            || (l.time() && r.time())
+            || (l.duration() && r.duration())
+            || l.maybe_compatible(r, |n| {
+                n.number() || n.string() || n.time() || n.duration()
+            }))
         .then_some(Nature::Bool),
         BinOp::Sub | BinOp::Mul if num => Some(promote()),
-        BinOp::Sub | BinOp::Mul => l
-            .maybe_compatible(r, Nature::number)
+        BinOp::Sub => time_difference(l, r).or_else(|| {
+            l.maybe_compatible(r, |n| n.number() || n.time() || n.duration())
+                .then_some(Nature::Unknown)
+        }),
+        BinOp::Mul if (l.number() || l.duration()) && (r.number() || r.duration()) => {
+            Some(Nature::Duration)
+        }
+        BinOp::Mul => l
+            .maybe_compatible(r, |n| n.number() || n.duration())
             .then_some(Nature::Unknown),
         BinOp::Div | BinOp::Pow => {
             (num || l.maybe_compatible(r, Nature::number)).then_some(Nature::Float)
@@ -474,8 +509,14 @@ fn binary(op: BinOp, l: &Nature, r: &Nature, right_literal: Option<&str>) -> Res
             .then_some(Nature::Int),
         BinOp::Add if num => Some(promote()),
         BinOp::Add if l.string() && r.string() => Some(Nature::Str),
+        BinOp::Add if (l.time() && r.duration()) || (l.duration() && r.time()) => {
+            Some(Nature::Time)
+        }
+        BinOp::Add if l.duration() && r.duration() => Some(Nature::Duration),
         BinOp::Add => l
-            .maybe_compatible(r, |n| n.number() || n.string())
+            .maybe_compatible(r, |n| {
+                n.number() || n.string() || n.time() || n.duration()
+            })
             .then_some(Nature::Unknown),
         BinOp::In => return in_operator(l, r),
         BinOp::Matches => {
@@ -498,6 +539,18 @@ fn binary(op: BinOp, l: &Nature, r: &Nature, right_literal: Option<&str>) -> Res
         }),
     };
     t.ok_or_else(|| mismatch(op, l, r))
+}
+
+/// `-` on times and durations: time − time is a Duration, time − Duration
+/// a time, Duration − Duration a Duration.
+fn time_difference(l: &Nature, r: &Nature) -> Option<Nature> {
+    match (l, r) {
+        (Nature::Time, Nature::Time) | (Nature::Duration, Nature::Duration) => {
+            Some(Nature::Duration)
+        }
+        (Nature::Time, Nature::Duration) => Some(Nature::Time),
+        _ => None,
+    }
 }
 
 fn in_operator(l: &Nature, r: &Nature) -> Result<Nature, Error> {

@@ -53,10 +53,12 @@ mod lexer;
 mod library;
 mod nature;
 mod parser;
+mod time;
 mod value;
 
 pub use fields::{Field, FieldError, MAX_QUOTED_CONDITION, Pair, Verdict, Verdicts, quote};
 pub use library::MAX_BUILT_LEN;
+pub use time::TimeExpr;
 
 /// Longest condition accepted, in bytes.
 pub const MAX_CONDITION_LEN: usize = 4096;
@@ -146,6 +148,13 @@ pub enum Error {
         /// Go's name of the type it produced.
         got: &'static str,
     },
+    /// A time expression ([`TimeExpr`]) evaluated, or is statically typed,
+    /// to something other than a `time.Time` (Argo's EvalTime message).
+    #[error("expected time.Time, but got {got}")]
+    NotTime {
+        /// Go's name of the type (`time.Duration`, `int`, `<nil>`, ...).
+        got: String,
+    },
 }
 
 /// A condition checked and optimised for one result shape.
@@ -166,8 +175,14 @@ pub struct Condition {
 fn compile(mut expr: ast::Expr, result: &nature::Nature) -> Result<Compiled, Error> {
     check::check(&mut expr, result)?;
     fold::optimize(&mut expr)?;
+    let regexes = literal_regexes(&expr);
+    Ok(Compiled { expr, regexes })
+}
+
+/// The `matches` patterns written as literals in `expr`, compiled once.
+fn literal_regexes(expr: &ast::Expr) -> Vec<(String, regex::Regex)> {
     let mut regexes = Vec::new();
-    let mut stack = vec![&expr];
+    let mut stack = vec![expr];
     while let Some(e) = stack.pop() {
         if let ast::Expr::Binary(ast::BinOp::Matches, _, r) = e
             && let ast::Expr::Str(p) = &**r
@@ -177,7 +192,7 @@ fn compile(mut expr: ast::Expr, result: &nature::Nature) -> Result<Compiled, Err
         }
         stack.extend(e.children());
     }
-    Ok(Compiled { expr, regexes })
+    regexes
 }
 
 impl Condition {
