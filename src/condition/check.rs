@@ -62,6 +62,12 @@ impl Checker {
             Expr::Unary(op, x) => self.unary(*op, x)?,
             Expr::Binary(..) => self.binary(e)?,
             Expr::Chain(x) => self.visit(x)?,
+            Expr::Member { .. } if self.env_method(e).is_some() => {
+                if let Some(call) = self.env_method(e) {
+                    *e = call;
+                }
+                self.visit(e)?
+            }
             Expr::Member {
                 base,
                 prop,
@@ -120,6 +126,25 @@ impl Checker {
                 Nature::Map
             }
         })
+    }
+
+    /// `$env.isNaN(x)`: a call of the environment's function, as a call node.
+    fn env_method(&self, e: &Expr) -> Option<Expr> {
+        let Expr::Member {
+            base,
+            prop,
+            args: Some(args),
+            ..
+        } = e
+        else {
+            return None;
+        };
+        match (&**base, &**prop) {
+            (Expr::Ident(env), Expr::Str(f)) if env == "$env" && self.funcs().contains(&&**f) => {
+                Some(Expr::Call(f.clone(), args.clone()))
+            }
+            _ => None,
+        }
     }
 
     fn unary(&mut self, op: UnOp, x: &mut Expr) -> Result<Nature, Error> {

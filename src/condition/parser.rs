@@ -376,7 +376,7 @@ impl<'a> Parser<'a> {
         }
         let Some(pred) = Pred::from_name(name) else {
             let args = self.arguments(args)?;
-            if time_builtin && name == "date" && args.len() > 1 {
+            if time_builtin && name == "date" && matches!(args.len(), 2 | 3) {
                 return Err(Error::Unsupported {
                     construct: "date with a layout or time zone (only date(s) with expr's default layouts)".into(),
                     pos,

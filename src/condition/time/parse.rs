@@ -450,13 +450,13 @@ fn zone_abbreviation(v: &[u8]) -> Option<usize> {
     }
 }
 
-/// Go's parseSignedOffset: `+h`/`-hh` up to 12, or 0 bytes.
+/// Go's parseSignedOffset: `+h`/`-hh` up to 23, or 0 bytes.
 fn signed_offset(v: &[u8]) -> usize {
     if !matches!(v.first(), Some(b'+' | b'-')) {
         return 0;
     }
     match leading_int(&v[1..]) {
-        Some((x, rest)) if rest.len() != v.len() - 1 && x <= 12 => v.len() - rest.len(),
+        Some((x, rest)) if rest.len() != v.len() - 1 && x <= 23 => v.len() - rest.len(),
         _ => 0,
     }
 }
