@@ -425,7 +425,10 @@ fn time_expressions_agree_with_argo() {
         .filter(|(_, refused)| !refused)
         .map(|(e, _)| e.clone())
         .collect();
-    assert!(compared.len() >= 200, "at least 200 hand-written time expressions");
+    assert!(
+        compared.len() >= 200,
+        "at least 200 hand-written time expressions"
+    );
     let report = time_diff::report(&compared);
     time_diff::check("time hand-written", &report);
     assert!(

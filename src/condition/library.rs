@@ -111,7 +111,7 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
         }
         // Their Go Funcs assert a string argument (`args[0].(string)`).
         "duration" => time_parse::duration(time_string(&a0)?).map(Value::Duration),
-        "date" => time_parse::date(time_string(&a0)?).map(Value::Time),
+        "date" => super::time::date(time_string(&a0)?).map(Value::Time),
         _ => collection_call(name, &args, &a0, &a1),
     }
 }

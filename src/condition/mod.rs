@@ -18,8 +18,13 @@
 //! - predicates with or without braces (`all(result, # < 1)`), and expr's
 //!   builtins (`abs`, `int`, `float`, `round`, `ceil`, `floor`, `first`,
 //!   `last`, `max`, `min`, `mean`, `median`, `sum`, `len`, string and array
-//!   functions); time, JSON, base64 and bit functions are rejected with
-//!   [`Error::Unsupported`].
+//!   functions); in conditions, time, JSON, base64 and bit functions are
+//!   rejected with [`Error::Unsupported`];
+//! - time expressions ([`TimeExpr`], a rangeQuery's `start` and `end`, as
+//!   Argo's `EvalTime` evaluates them): `now()`, `duration(s)`, `date(s)` and
+//!   the time operators with Go's arithmetic (module `time`); Go methods of
+//!   time values, `date` with a layout and the builtins whose Go versions
+//!   treat time values in ways not reproduced are [`Error::Unsupported`].
 //!
 //! Semantics worth knowing (as in expr v1.17):
 //! - `/` is float division (`1/2 == 0.5`, `1/0` is +Inf); `%` takes integers;
@@ -39,7 +44,8 @@
 //!
 //! A condition is parsed once ([`Condition::parse`]); its type check and
 //! optimisation for both result shapes happen then too, so evaluating it is
-//! a walk over a prepared tree. Every input is bounded: length
+//! a walk over a prepared tree (a time expression likewise, with
+//! [`TimeExpr::parse`]). Every input is bounded: length
 //! ([`MAX_CONDITION_LEN`]), nesting ([`MAX_CONDITION_DEPTH`]) and work per
 //! evaluation ([`MAX_CONDITION_STEPS`]).
 

@@ -378,7 +378,9 @@ impl<'a> Parser<'a> {
             let args = self.arguments(args)?;
             if time_builtin && name == "date" && matches!(args.len(), 2 | 3) {
                 return Err(Error::Unsupported {
-                    construct: "date with a layout or time zone (only date(s) with expr's default layouts)".into(),
+                    construct:
+                        "date with a layout or time zone (only date(s) with expr's default layouts)"
+                            .into(),
                     pos,
                 });
             }

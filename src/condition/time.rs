@@ -19,7 +19,10 @@ use super::nature::Nature;
 use super::value::Value;
 use super::{Error, MAX_CONDITION_LEN, check, eval, fold, lexer, parser};
 
+mod layout;
 pub(crate) mod parse;
+
+pub(crate) use layout::date;
 
 /// Seconds from 0001-01-01T00:00:00Z to the Unix epoch (Go's unixToInternal).
 const UNIX_TO_INTERNAL: i64 = crate::time::GO_UNIX_TO_INTERNAL;

@@ -53,9 +53,7 @@ pub(crate) fn generated() -> Vec<String> {
         "(true ? now() : 1)",
         r#"(false ? 1 : duration("1m"))"#,
     ];
-    const OPS: &[&str] = &[
-        "+", "-", "*", "/", "%", "<", ">=", "==", "!=", "??", "**",
-    ];
+    const OPS: &[&str] = &["+", "-", "*", "/", "%", "<", ">=", "==", "!=", "??", "**"];
     let mut out = Vec::new();
     for a in ATOMS {
         for op in OPS {
@@ -178,9 +176,11 @@ pub(crate) fn line_difference(expr: &str, v19: &Argo, v110: &Argo) -> &'static s
     let e19 = v19.outcome.as_ref().err().map_or("", String::as_str);
     let e110 = v110.outcome.as_ref().err().map_or("", String::as_str);
     let syntax = e19.contains("unexpected token") && expr.contains("if ");
-    let arguments = ["now", "date", "duration"]
-        .iter()
-        .any(|f| [e19, e110].iter().any(|e| e.contains(&format!("to call {f}"))));
+    let arguments = ["now", "date", "duration"].iter().any(|f| {
+        [e19, e110]
+            .iter()
+            .any(|e| e.contains(&format!("to call {f}")))
+    });
     let float = e19.contains("and float64") || e19.contains("float64 and");
     // v1.9 checks a Duration as an int64: where v1.10 rejects it as a
     // Duration, v1.9 runs on (or rejects the int it produced).

@@ -25,25 +25,55 @@ fn instants_follow_expr_and_go() {
     let h = 3600;
     let cases: &[(&str, Time)] = &[
         ("now()", NOW),
-        (r#"now() - duration("1h")"#, at(NOW.unix_secs - h, NOW.nanos)),
-        (r#"now() + duration("1h30m")"#, at(NOW.unix_secs + 5400, NOW.nanos)),
-        (r#"duration("1h") + now()"#, at(NOW.unix_secs + h, NOW.nanos)),
-        (r#"now() - duration("-1.5s")"#, at(NOW.unix_secs + 1, 750_000_000)),
-        (r#"now() - duration("300ms")"#, at(NOW.unix_secs - 1, 950_000_000)),
-        (r#"now() - 2 * duration("1h")"#, at(NOW.unix_secs - 2 * h, NOW.nanos)),
-        (r#"now() - duration("1h") * 3"#, at(NOW.unix_secs - 3 * h, NOW.nanos)),
+        (
+            r#"now() - duration("1h")"#,
+            at(NOW.unix_secs - h, NOW.nanos),
+        ),
+        (
+            r#"now() + duration("1h30m")"#,
+            at(NOW.unix_secs + 5400, NOW.nanos),
+        ),
+        (
+            r#"duration("1h") + now()"#,
+            at(NOW.unix_secs + h, NOW.nanos),
+        ),
+        (
+            r#"now() - duration("-1.5s")"#,
+            at(NOW.unix_secs + 1, 750_000_000),
+        ),
+        (
+            r#"now() - duration("300ms")"#,
+            at(NOW.unix_secs - 1, 950_000_000),
+        ),
+        (
+            r#"now() - 2 * duration("1h")"#,
+            at(NOW.unix_secs - 2 * h, NOW.nanos),
+        ),
+        (
+            r#"now() - duration("1h") * 3"#,
+            at(NOW.unix_secs - 3 * h, NOW.nanos),
+        ),
         (
             r#"now() + (duration("1h") - duration("30m"))"#,
             at(NOW.unix_secs + 1800, NOW.nanos),
         ),
         (r#"date("2024-01-01")"#, at(1_704_067_200, 0)),
-        (r#"date("2024-01-01 10:00:00.5")"#, at(1_704_103_200, 500_000_000)),
+        (
+            r#"date("2024-01-01 10:00:00.5")"#,
+            at(1_704_103_200, 500_000_000),
+        ),
         (r#"date("2024-01-01T10:00:00+02:00")"#, at(1_704_096_000, 0)),
         (r#"date("2024-01-01T10:00:00Z")"#, at(1_704_103_200, 0)),
         (r#"date("15:04:05")"#, at(-62_167_164_955, 0)),
         (r#"date("02 Jan 06 15:04 PST")"#, at(1_136_214_240, 0)),
-        (r#"date("Monday, 02-Jan-06 15:04:05 GMT+3")"#, at(1_136_214_245, 0)),
-        (r#"date("Mon, 02 Jan 2006 15:04:05 CEST")"#, at(1_136_214_245, 0)),
+        (
+            r#"date("Monday, 02-Jan-06 15:04:05 GMT+3")"#,
+            at(1_136_214_245, 0),
+        ),
+        (
+            r#"date("Mon, 02 Jan 2006 15:04:05 CEST")"#,
+            at(1_136_214_245, 0),
+        ),
         // Time.Sub saturates at the largest Duration.
         (
             r#"date("0001-01-01") + (date("9999-01-01") - date("0001-01-01"))"#,
@@ -58,7 +88,10 @@ fn instants_follow_expr_and_go() {
             r#"now() > date("2020-01-01") ? now() - duration("5m") : now()"#,
             at(NOW.unix_secs - 300, NOW.nanos),
         ),
-        (r#"let d = duration("10m"); now() - d"#, at(NOW.unix_secs - 600, NOW.nanos)),
+        (
+            r#"let d = duration("10m"); now() - d"#,
+            at(NOW.unix_secs - 600, NOW.nanos),
+        ),
         (r#"nil ?? now()"#, NOW),
         (
             r#"if duration("1h") < duration("2h") { date("2024-01-01") } else { now() }"#,
@@ -86,7 +119,10 @@ fn errors_name_what_is_wrong() {
         ("isNaN", not_time("func(float64) bool")),
         ("now() > now()", not_time("bool")),
         // Known only at run time: a branch of mixed types.
-        (r#"false ? now() : duration("1h")"#, not_time("time.Duration")),
+        (
+            r#"false ? now() : duration("1h")"#,
+            not_time("time.Duration"),
+        ),
         (
             r#"now() + duration("1h") * 1.5"#,
             runtime("invalid operation: time.Time + float64"),
@@ -95,7 +131,10 @@ fn errors_name_what_is_wrong() {
             r#"now() - duration("1x")"#,
             runtime(r#"time: unknown unit "x" in duration "1x""#),
         ),
-        (r#"now() - duration("")"#, runtime(r#"time: invalid duration """#)),
+        (
+            r#"now() - duration("")"#,
+            runtime(r#"time: invalid duration """#),
+        ),
         (
             r#"now() - duration("1")"#,
             runtime(r#"time: missing unit in duration "1""#),
@@ -140,7 +179,13 @@ fn errors_name_what_is_wrong() {
 
 #[test]
 fn static_non_times_fail_at_parse() {
-    for src in [r#"duration("1h")"#, "1", "now() < now()", "nil", r#"date("x") == now()"#] {
+    for src in [
+        r#"duration("1h")"#,
+        "1",
+        "now() < now()",
+        "nil",
+        r#"date("x") == now()"#,
+    ] {
         assert!(
             matches!(TimeExpr::parse(src), Err(Error::NotTime { .. })),
             "{src}"
@@ -181,10 +226,7 @@ fn refused_constructs_are_unsupported_and_named() {
 #[test]
 fn limits_apply() {
     let long = format!("now(){}", " ".repeat(MAX_CONDITION_LEN));
-    assert!(matches!(
-        TimeExpr::parse(&long),
-        Err(Error::TooLong { .. })
-    ));
+    assert!(matches!(TimeExpr::parse(&long), Err(Error::TooLong { .. })));
     let deep = format!("{}now(){}", "(".repeat(200), ")".repeat(200));
     assert!(matches!(TimeExpr::parse(&deep), Err(Error::TooDeep { .. })));
     let expensive = "all(0..999999, all(0..999999, # >= 0)) ? now() : now()";
@@ -223,9 +265,15 @@ fn durations_parse_as_go_parses_them() {
         (".s", r#"time: invalid duration ".s""#),
         ("1d", r#"time: unknown unit "d" in duration "1d""#),
         ("1h-1m", r#"time: unknown unit "h-" in duration "1h-1m""#),
-        ("9223372036854775808ns", r#"time: invalid duration "9223372036854775808ns""#),
+        (
+            "9223372036854775808ns",
+            r#"time: invalid duration "9223372036854775808ns""#,
+        ),
         ("2562048h", r#"time: invalid duration "2562048h""#),
-        ("1é", r#"time: unknown unit "\xc3\xa9" in duration "1\xc3\xa9""#),
+        (
+            "1é",
+            r#"time: unknown unit "\xc3\xa9" in duration "1\xc3\xa9""#,
+        ),
         ("\"1\"", r#"time: invalid duration "\"1\"""#),
     ];
     for (s, want) in bad {
@@ -253,12 +301,21 @@ fn durations_print_as_go_prints_them() {
 
 #[test]
 fn go_time_arithmetic_saturates_as_go() {
-    let t = GoTime { sec: i64::MAX - 1, nsec: 999_999_999 };
+    let t = GoTime {
+        sec: i64::MAX - 1,
+        nsec: 999_999_999,
+    };
     assert_eq!(t.add(2_000_000_000).sec, i64::MAX);
-    let u = GoTime { sec: -i64::MAX + 1, nsec: 0 };
+    let u = GoTime {
+        sec: -i64::MAX + 1,
+        nsec: 0,
+    };
     assert_eq!(u.add(-5_000_000_000).sec, -i64::MAX);
     let a = GoTime { sec: 0, nsec: 0 };
-    let b = GoTime { sec: 400 * 365 * 86_400, nsec: 0 };
+    let b = GoTime {
+        sec: 400 * 365 * 86_400,
+        nsec: 0,
+    };
     assert_eq!(b.sub(a), i64::MAX);
     assert_eq!(a.sub(b), i64::MIN);
     assert_eq!(a.add(1_500_000_000).sub(a), 1_500_000_000);
