@@ -455,6 +455,18 @@ fn time_expressions_agree_with_argo() {
 }
 
 #[test]
+fn generated_durations_and_dates_agree_with_argo() {
+    let exprs = time_diff::generated_texts(3000);
+    let report = time_diff::report(&exprs);
+    time_diff::check("time texts", &report);
+    assert!(
+        report.instants >= 1000,
+        "enough texts parse: {}",
+        report.instants
+    );
+}
+
+#[test]
 fn generated_time_expressions_agree_with_argo() {
     let exprs = time_diff::generated();
     let report = time_diff::report(&exprs);

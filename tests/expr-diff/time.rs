@@ -66,6 +66,77 @@ pub(crate) fn generated() -> Vec<String> {
     out
 }
 
+/// Seeded random duration and date strings, inside `now() - duration(..)`
+/// and `date(..)`: mostly well-formed, with fields out of range and stray
+/// parts mixed in, so Go's ParseDuration and Parse rules are compared case
+/// by case.
+pub(crate) fn generated_texts(n: usize) -> Vec<String> {
+    const NUMBERS: &[&str] = &[
+        "0",
+        "1",
+        "12",
+        "90",
+        "999999999",
+        "9223372036",
+        "2562047",
+        "153722867",
+        ".5",
+        "1.",
+        "1.25",
+        "0.000000001",
+        "",
+    ];
+    const UNITS: &[&str] = &["h", "m", "s", "ms", "us", "µs", "μs", "ns", "", "d", "H"];
+    const SIGNS: &[&str] = &["", "", "", "-", "+"];
+    const YEARS: &[&str] = &["2024", "1999", "2023", "0000", "9999", "202"];
+    const MONTHS: &[&str] = &["01", "02", "12", "13", "00", "1"];
+    const DAYS: &[&str] = &["01", "28", "29", "30", "31", "1"];
+    const HOURS: &[&str] = &["0", "9", "09", "23", "24"];
+    const SIXTY: &[&str] = &["00", "59", "60", "5"];
+    const FRACS: &[&str] = &["", "", ".5", ",123456789012", ".", ".000000001"];
+    const ZONES: &[&str] = &[
+        "Z", "Z", "+02:00", "-07:30", "+24:00", "+25:00", "+02:61", "z", "",
+    ];
+    const NAMES: &[&str] = &["Jan", "FEB", "dec", "Sep", "Foo"];
+    const SHORT_YEARS: &[&str] = &["06", "69", "68", "-5", "6"];
+    const ABBREVIATIONS: &[&str] = &[
+        "MST", "UTC", "GMT+3", "GMT+24", "CEST", "ABCD", "WITA", "+03", "AB", "ChST",
+    ];
+    const DAY_NAMES: &[&str] = &["Monday", "sunday", "Mon", "Sun", "Funday"];
+    let mut rng = super::generator::Rng(0x5DEE_CE66_D1CE_4E5B);
+    let mut p = |xs: &[&'static str]| xs[rng.below(xs.len() as u64) as usize];
+    let mut out = Vec::new();
+    for i in 0..n {
+        let mut d = p(SIGNS).to_owned();
+        let segments = 1 + i % 3;
+        for _ in 0..segments {
+            d.push_str(p(NUMBERS));
+            d.push_str(p(UNITS));
+        }
+        out.push(format!(r#"now() - duration("{d}")"#));
+        let (y, mo, dd, h, mi, se) = (p(YEARS), p(MONTHS), p(DAYS), p(HOURS), p(SIXTY), p(SIXTY));
+        let (fr, z, name, yy, abbr, day) = (
+            p(FRACS),
+            p(ZONES),
+            p(NAMES),
+            p(SHORT_YEARS),
+            p(ABBREVIATIONS),
+            p(DAY_NAMES),
+        );
+        let date = match i % 7 {
+            0 => format!("{y}-{mo}-{dd}"),
+            1 => format!("{h}:{mi}:{se}{fr}"),
+            2 => format!("{y}-{mo}-{dd} {h}:{mi}:{se}{fr}"),
+            3 => format!("{y}-{mo}-{dd}T{h}:{mi}:{se}{fr}{z}"),
+            4 => format!("{dd} {name} {yy} {h}:{mi} {abbr}"),
+            5 => format!("{day}, {dd}-{name}-{yy} {h}:{mi}:{se}{fr} {abbr}"),
+            _ => format!("{day}, {dd} {name} {y} {h}:{mi}:{se}{fr} {abbr}"),
+        };
+        out.push(format!(r#"date("{date}")"#));
+    }
+    out
+}
+
 /// What EvalTime answered, and the peer's clock around the call.
 #[derive(Debug, Clone)]
 pub(crate) struct Argo {

@@ -93,6 +93,15 @@ fn instants_follow_expr_and_go() {
             at(NOW.unix_secs - 600, NOW.nanos),
         ),
         (r#"nil ?? now()"#, NOW),
+        // One now() per evaluation (Argo reads its clock at each call).
+        (
+            r#"now() == now() ? date("2024-01-01") : now()"#,
+            at(1_704_067_200, 0),
+        ),
+        (
+            r#"date("2024-01-01") + (now() - now())"#,
+            at(1_704_067_200, 0),
+        ),
         (
             r#"if duration("1h") < duration("2h") { date("2024-01-01") } else { now() }"#,
             at(1_704_067_200, 0),
