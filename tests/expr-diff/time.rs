@@ -236,6 +236,8 @@ fn errors_agree(msg: &str, ours: &Error, at_parse: bool) -> Verdict {
 /// v1.17.7) differences on time expressions, in the order they are tried.
 pub(crate) const LINE_CLASSES: &[&str] = &[
     "syntax new in v1.10 (if/else)",
+    "builtins new in v1.10 (reverse, concat, uniq, flatten)",
+    "arrays compare element by element (v1.9: reflect.DeepEqual, so times in other zones differ)",
     "arguments of the time builtins checked differently (v1.9: date() takes strings, duration() takes nil, other messages)",
     "v1.9: a Duration times a float is a type error (v1.10 fails while running)",
     "v1.9: a Duration is an integer (`-d`, `d / d`, `d % 2`, `d == 1` type-check; `2 * d` is an int)",
@@ -247,6 +249,10 @@ pub(crate) fn line_difference(expr: &str, v19: &Argo, v110: &Argo) -> &'static s
     let e19 = v19.outcome.as_ref().err().map_or("", String::as_str);
     let e110 = v110.outcome.as_ref().err().map_or("", String::as_str);
     let syntax = e19.contains("unexpected token") && expr.contains("if ");
+    let new_builtin = ["reverse", "concat", "uniq", "flatten"]
+        .iter()
+        .any(|b| e19.contains(&format!("unknown name {b}")));
+    let arrays = v19.outcome.is_ok() && v110.outcome.is_ok() && expr.contains("] == [");
     let arguments = ["now", "date", "duration"].iter().any(|f| {
         [e19, e110]
             .iter()
@@ -262,7 +268,7 @@ pub(crate) fn line_difference(expr: &str, v19: &Argo, v110: &Argo) -> &'static s
         || e19 == "invalid operation: - time.Duration"
         || e19.starts_with("invalid operation: time.Duration ")
         || (v19.outcome.is_ok() && expr.contains("duration("));
-    [syntax, arguments, float, duration_int]
+    [syntax, new_builtin, arrays, arguments, float, duration_int]
         .iter()
         .position(|c| *c)
         .map_or(oracle::UNCLASSIFIED, |i| LINE_CLASSES[i])
