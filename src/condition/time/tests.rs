@@ -331,3 +331,15 @@ fn go_time_arithmetic_saturates_as_go() {
     let now = GoTime::from_unix(NOW);
     assert_eq!(now.to_unix(), NOW);
 }
+
+#[test]
+fn time_expressions_are_shareable_and_reusable() {
+    fn shareable<T: Send + Sync + Clone + std::fmt::Debug>(_: &T) {}
+    let e = TimeExpr::parse(r#"now() - duration("1h")"#).expect("parses");
+    shareable(&e);
+    // Parsed once, evaluated at many instants.
+    for secs in [0, 1_700_000_000, -86_400] {
+        let now = at(secs, 5);
+        assert_eq!(e.eval(now), Ok(at(secs - 3600, 5)));
+    }
+}
