@@ -12,6 +12,9 @@
 //! of difference fails the test. The phase-level test (`phases_*`) runs
 //! success/failure pairs through Argo's Prometheus provider and through ours,
 //! and classifies the only allowed differences (canary-gate's improvements).
+//! The time tests (`time_*`) compare canary-gate's `TimeExpr` with Argo's
+//! `EvalTime`, what evaluates a rangeQuery's start and end
+//! (`tests/expr-diff/time.rs` says how the clock is allowed for).
 
 use std::collections::BTreeMap;
 
@@ -31,6 +34,8 @@ mod argopeer;
 mod generator;
 #[path = "expr-diff/oracle.rs"]
 mod oracle;
+#[path = "expr-diff/time.rs"]
+mod time_diff;
 
 use argopeer::Line;
 use oracle::{Argo, Class, argo_conditions};
@@ -410,4 +415,60 @@ fn an_infinite_quantile_fails_in_argo_too() {
         &ResultValue::Vector(vec![f64::INFINITY]),
     );
     assert_eq!((ours.phase, ours.value.as_str()), (Phase::Failed, "[+Inf]"));
+}
+
+#[test]
+fn time_expressions_agree_with_argo() {
+    let corpus = time_diff::hand_written();
+    let compared: Vec<String> = corpus
+        .iter()
+        .filter(|(_, refused)| !refused)
+        .map(|(e, _)| e.clone())
+        .collect();
+    assert!(
+        compared.len() >= 200,
+        "at least 200 hand-written time expressions"
+    );
+    let report = time_diff::report(&compared);
+    time_diff::check("time hand-written", &report);
+    assert!(
+        report.instants >= 80 && report.errors >= 80,
+        "the corpus has successes and failures: {} / {}",
+        report.instants,
+        report.errors
+    );
+    // The refused ones: canary-gate says so, whatever Argo does with them.
+    let refused: Vec<String> = corpus
+        .iter()
+        .filter(|(_, refused)| *refused)
+        .map(|(e, _)| e.clone())
+        .collect();
+    let argo = time_diff::argo_times(Line::V1_10, &refused);
+    for (e, a) in refused.iter().zip(&argo) {
+        let ours = canary_gate::condition::TimeExpr::parse(e);
+        eprintln!("  refused {e:?}: argo v1.10 {:?}", a.outcome);
+        assert!(
+            matches!(ours, Err(Error::Unsupported { .. })),
+            "{e:?} is refused as unsupported, got {ours:?}"
+        );
+    }
+}
+
+#[test]
+fn generated_durations_and_dates_agree_with_argo() {
+    let exprs = time_diff::generated_texts(3000);
+    let report = time_diff::report(&exprs);
+    time_diff::check("time texts", &report);
+    assert!(
+        report.instants >= 1000,
+        "enough texts parse: {}",
+        report.instants
+    );
+}
+
+#[test]
+fn generated_time_expressions_agree_with_argo() {
+    let exprs = time_diff::generated();
+    let report = time_diff::report(&exprs);
+    time_diff::check("time generated", &report);
 }

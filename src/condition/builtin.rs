@@ -76,6 +76,20 @@ pub(crate) const UNSUPPORTED: &[&str] = &[
     "reduce",
 ];
 
+/// The time builtins, evaluated in time expressions only ([`super::TimeExpr`]);
+/// in conditions they stay [`UNSUPPORTED`].
+pub(crate) const TIME: &[&str] = &["now", "duration", "date"];
+
+/// Builtins refused in time expressions: their Go implementations treat a
+/// time.Time or time.Duration in ways canary-gate does not reproduce
+/// (`string(now())` prints the monotonic clock, `abs(d)` passes the checker
+/// as an int64 kind and fails at run time), and a rangeQuery bound has no
+/// use for them.
+pub(crate) const TIME_REFUSED: &[&str] = &[
+    "string", "type", "abs", "int", "float", "ceil", "floor", "round", "max", "min", "mean",
+    "median", "sort", "sum",
+];
+
 /// A name expr reserves for a builtin.
 pub(crate) fn is_builtin(name: &str) -> bool {
     SUPPORTED.contains(&name)
@@ -203,6 +217,7 @@ pub(crate) fn check(name: &str, args: &[Nature], _exprs: &mut [Expr]) -> Checked
         }
         "first" | "last" | "get" | "take" | "keys" | "values" | "reverse" | "uniq" | "flatten"
         | "concat" | "sort" => check_collection(name, args),
+        "now" | "duration" | "date" => check_time(name, args),
         _ => check_string_or_aggregate(name, args),
     }
 }
@@ -259,6 +274,29 @@ fn check_conversion(name: &str, args: &[Nature]) -> Checked {
             }
         }
         _ => Err(format!("unknown builtin {name}")),
+    }
+}
+
+/// `now()`, `duration(string)`, `date(string)` (expr v1.17's Validate and
+/// Types; `now(tz)` and `date` with a layout are refused by the parser).
+fn check_time(name: &str, args: &[Nature]) -> Checked {
+    match name {
+        "now" if args.is_empty() => Ok(Nature::Time),
+        "now" => Err(format!(
+            "invalid number of arguments (expected 0, got {})",
+            args.len()
+        )),
+        "duration" => overloads(name, args, &[&[P::Str]], Nature::Duration),
+        _ if args.is_empty() => {
+            Err("invalid number of arguments (expected at least 1, got 0)".into())
+        }
+        _ if args.len() > 3 => Err(format!(
+            "invalid number of arguments (expected at most 3, got {})",
+            args.len()
+        )),
+        // date's Validate checks only the count; the argument's type is
+        // asserted at run time.
+        _ => Ok(Nature::Time),
     }
 }
 

@@ -11,8 +11,15 @@ use super::ast::{BinOp, Expr, Pred, UnOp};
 use super::builtin;
 use super::nature::Nature;
 
+mod operators;
+
+use operators::binary;
+
 /// Argo's environment functions (`utils/evaluate`).
 pub(crate) const ENV_FUNCS: &[&str] = &["isNaN", "isInf", "asInt", "asFloat", "isNil", "default"];
+
+/// The environment of Argo's EvalTime: no `result`, only these functions.
+pub(crate) const TIME_ENV_FUNCS: &[&str] = &["isNaN", "isInf"];
 
 fn err(message: String) -> Error {
     Error::Type { message }
@@ -21,7 +28,17 @@ fn err(message: String) -> Error {
 /// The static type of `e` given the type of `result`, or the compile error.
 pub(crate) fn check(e: &mut Expr, result: &Nature) -> Result<Nature, Error> {
     Checker {
-        result: result.clone(),
+        result: Some(result.clone()),
+        vars: Vec::new(),
+        scopes: Vec::new(),
+    }
+    .visit(e)
+}
+
+/// The static type of `e` in EvalTime's environment, or the compile error.
+pub(crate) fn check_time(e: &mut Expr) -> Result<Nature, Error> {
+    Checker {
+        result: None,
         vars: Vec::new(),
         scopes: Vec::new(),
     }
@@ -29,7 +46,8 @@ pub(crate) fn check(e: &mut Expr, result: &Nature) -> Result<Nature, Error> {
 }
 
 struct Checker {
-    result: Nature,
+    /// The type of `result`; `None` in EvalTime's environment, which has none.
+    result: Option<Nature>,
     vars: Vec<(String, Nature)>,
     /// Per enclosing predicate: the collection and whether `#index` exists.
     scopes: Vec<(Nature, bool)>,
@@ -48,6 +66,12 @@ impl Checker {
             Expr::Unary(op, x) => self.unary(*op, x)?,
             Expr::Binary(..) => self.binary(e)?,
             Expr::Chain(x) => self.visit(x)?,
+            Expr::Member { .. } if self.env_method(e).is_some() => {
+                if let Some(call) = self.env_method(e) {
+                    *e = call;
+                }
+                self.visit(e)?
+            }
             Expr::Member {
                 base,
                 prop,
@@ -108,11 +132,31 @@ impl Checker {
         })
     }
 
+    /// `$env.isNaN(x)`: a call of the environment's function, as a call node.
+    fn env_method(&self, e: &Expr) -> Option<Expr> {
+        let Expr::Member {
+            base,
+            prop,
+            args: Some(args),
+            ..
+        } = e
+        else {
+            return None;
+        };
+        match (&**base, &**prop) {
+            (Expr::Ident(env), Expr::Str(f)) if env == "$env" && self.funcs().contains(&&**f) => {
+                Some(Expr::Call(f.clone(), args.clone()))
+            }
+            _ => None,
+        }
+    }
+
     fn unary(&mut self, op: UnOp, x: &mut Expr) -> Result<Nature, Error> {
         let t = self.visit(x)?;
         Ok(match op {
             UnOp::Not if t.bool() || t.unknown() => Nature::Bool,
             UnOp::Neg | UnOp::Plus if t.unknown() => Nature::Unknown,
+            // expr v1.17: a time.Duration is not a number here (`-d` is an error).
             UnOp::Neg | UnOp::Plus if t.number() => t,
             _ => {
                 let sym = match op {
@@ -183,7 +227,7 @@ impl Checker {
     }
 
     fn let_in(&mut self, name: &str, value: &mut Expr, body: &mut Expr) -> Result<Nature, Error> {
-        if name == "result" || ENV_FUNCS.contains(&name) {
+        if self.env_name(name).is_some() {
             return Err(err(format!("cannot redeclare {name}")));
         }
         if builtin::is_builtin(name) {
@@ -210,11 +254,20 @@ impl Checker {
             .ok_or_else(|| err(format!("unknown name {name}")))
     }
 
+    /// The functions of the environment being checked.
+    fn funcs(&self) -> &'static [&'static str] {
+        if self.result.is_some() {
+            ENV_FUNCS
+        } else {
+            TIME_ENV_FUNCS
+        }
+    }
+
     /// A name of Argo's environment: `result` or one of its functions.
     fn env_name(&self, name: &str) -> Option<Nature> {
-        if name == "result" {
-            Some(self.result.clone())
-        } else if ENV_FUNCS.contains(&name) {
+        if name == "result" && self.result.is_some() {
+            self.result.clone()
+        } else if self.funcs().contains(&name) {
             Some(Nature::Func)
         } else {
             None
@@ -313,10 +366,10 @@ impl Checker {
                 other => Err(err(format!("{} is not callable", other.go_name()))),
             };
         }
-        if name == "result" {
-            return Err(err(format!("{} is not callable", self.result.go_name())));
+        if let (true, Some(r)) = (name == "result", &self.result) {
+            return Err(err(format!("{} is not callable", r.go_name())));
         }
-        if ENV_FUNCS.contains(&name) {
+        if self.funcs().contains(&name) {
             return self.env_call(name, args);
         }
         if !builtin::is_builtin(name) {
@@ -431,97 +484,4 @@ pub(crate) fn ints_to_floats(e: &mut Expr) {
         }
         _ => {}
     }
-}
-
-fn mismatch(op: BinOp, l: &Nature, r: &Nature) -> Error {
-    err(format!(
-        "invalid operation: {} (mismatched types {} and {})",
-        op.symbol(),
-        l.go_name(),
-        r.go_name()
-    ))
-}
-
-/// The checker's binary-operator table.
-fn binary(op: BinOp, l: &Nature, r: &Nature, right_literal: Option<&str>) -> Result<Nature, Error> {
-    let num = l.number() && r.number();
-    let promote = || {
-        if *l == Nature::Float || *r == Nature::Float {
-            Nature::Float
-        } else {
-            Nature::Int
-        }
-    };
-    let t = match op {
-        BinOp::Eq | BinOp::Ne | BinOp::EqInt | BinOp::NeInt | BinOp::EqStr | BinOp::NeStr => {
-            l.comparable_to(r).then_some(Nature::Bool)
-        }
-        BinOp::Or | BinOp::And => {
-            ((l.bool() && r.bool()) || l.maybe_compatible(r, Nature::bool)).then_some(Nature::Bool)
-        }
-        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => (num
-            || (l.string() && r.string())
-            || l.maybe_compatible(r, |n| n.number() || n.string()))
-        .then_some(Nature::Bool),
-        BinOp::Sub | BinOp::Mul if num => Some(promote()),
-        BinOp::Sub | BinOp::Mul => l
-            .maybe_compatible(r, Nature::number)
-            .then_some(Nature::Unknown),
-        BinOp::Div | BinOp::Pow => {
-            (num || l.maybe_compatible(r, Nature::number)).then_some(Nature::Float)
-        }
-        BinOp::Mod => ((l.integer() && r.integer()) || l.maybe_compatible(r, Nature::integer))
-            .then_some(Nature::Int),
-        BinOp::Add if num => Some(promote()),
-        BinOp::Add if l.string() && r.string() => Some(Nature::Str),
-        BinOp::Add => l
-            .maybe_compatible(r, |n| n.number() || n.string())
-            .then_some(Nature::Unknown),
-        BinOp::In => return in_operator(l, r),
-        BinOp::Matches => {
-            if let Some(re) = right_literal {
-                regex::Regex::new(re).map_err(|e| err(e.to_string()))?;
-            }
-            ((l.string() && r.string()) || l.maybe_compatible(r, Nature::string))
-                .then_some(Nature::Bool)
-        }
-        BinOp::Contains | BinOp::StartsWith | BinOp::EndsWith => ((l.string() && r.string())
-            || l.maybe_compatible(r, Nature::string))
-        .then_some(Nature::Bool),
-        BinOp::Range => ((l.integer() && r.integer()) || l.maybe_compatible(r, Nature::integer))
-            .then(|| Nature::array_of(Nature::Int)),
-        BinOp::Coalesce => Some(match (l.nil(), r.nil()) {
-            (true, false) => r.clone(),
-            (false, true) | (true, true) => l.clone(),
-            _ if r.assignable_to(l) => l.clone(),
-            _ => Nature::Unknown,
-        }),
-    };
-    t.ok_or_else(|| mismatch(op, l, r))
-}
-
-fn in_operator(l: &Nature, r: &Nature) -> Result<Nature, Error> {
-    if r.map() {
-        if !l.unknown() && !l.assignable_to(&Nature::Str) {
-            return Err(err(format!(
-                "cannot use {} as type string in map key",
-                l.go_name()
-            )));
-        }
-        return Ok(Nature::Bool);
-    }
-    if let Nature::Array(_, elem) = r {
-        if !l.comparable_to(elem) {
-            return Err(err(format!(
-                "cannot use {} as type {} in array",
-                l.go_name(),
-                elem.go_name()
-            )));
-        }
-        return Ok(Nature::Bool);
-    }
-    if (l.unknown() && (r.string() || r.array() || r.map())) || r.unknown() {
-        return Ok(Nature::Bool);
-    }
-    Err(mismatch(BinOp::In, l, r))
 }

@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use super::ast::{BinOp, Expr, UnOp};
 use super::library::{self, MAX_BUILT_LEN};
+use super::time::GoTime;
 use super::value::{self, Elem, FetchFail, Value, arith, compare, contains, equal, to_int};
 use super::{Error, MAX_CONDITION_STEPS};
 
@@ -63,6 +64,8 @@ pub(crate) struct Env<'a, 'e> {
     scopes: Vec<Scope<'a>>,
     regexes: &'e [(String, regex::Regex)],
     steps: usize,
+    /// `now()` in a time expression; `None` when running a condition.
+    now: Option<GoTime>,
 }
 
 impl<'a, 'e> Env<'a, 'e> {
@@ -74,6 +77,24 @@ impl<'a, 'e> Env<'a, 'e> {
             scopes: Vec::new(),
             regexes,
             steps: 0,
+            now: None,
+        }
+    }
+
+    /// An environment for a time expression: no `result`, `now()` = `now`.
+    pub(crate) fn for_time(now: GoTime, regexes: &'e [(String, regex::Regex)]) -> Env<'a, 'e> {
+        Env {
+            now: Some(now),
+            ..Env::new(Value::Nil, regexes)
+        }
+    }
+
+    /// The functions of the environment (Argo's EvalCondition or EvalTime).
+    fn funcs(&self) -> &'static [&'static str] {
+        if self.now.is_some() {
+            super::check::TIME_ENV_FUNCS
+        } else {
+            super::check::ENV_FUNCS
         }
     }
 
@@ -247,12 +268,16 @@ impl<'a, 'e> Env<'a, 'e> {
                 Some((_, v)) => v.clone(),
                 None if name == "result" => self.result.clone(),
                 None if name == "$env" => {
-                    // Argo's environment as a map: `result` and its functions.
-                    let mut env: BTreeMap<String, Value<'a>> = super::check::ENV_FUNCS
+                    // Argo's environment as a map: `result` (not in EvalTime's)
+                    // and its functions.
+                    let mut env: BTreeMap<String, Value<'a>> = self
+                        .funcs()
                         .iter()
                         .map(|f| ((*f).to_owned(), Value::Func))
                         .collect();
-                    env.insert("result".into(), self.result.clone());
+                    if self.now.is_none() {
+                        env.insert("result".into(), self.result.clone());
+                    }
                     Value::Map(Rc::new(env))
                 }
                 None => Value::Func,
@@ -333,8 +358,12 @@ impl<'a, 'e> Env<'a, 'e> {
         let at = self.stack.len().saturating_sub(argc);
         let vals: Vec<Value<'a>> = self.stack.split_off(at);
         self.step(library::cost(name, &vals))?;
-        let v = if super::check::ENV_FUNCS.contains(&name) {
+        let v = if self.funcs().contains(&name) {
             library::env(name, &vals, &self.result)
+        } else if name == "now" {
+            self.now
+                .map(Value::Time)
+                .ok_or_else(|| "now() outside a time expression".to_owned())
         } else {
             library::call(name, vals)
         };

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 mod aggregate;
 
+use super::time::parse as time_parse;
 use super::value::{Elem, Fail, Value, equal, format_value, go_f64_to_i64, to_int};
 use aggregate::{flatten, median, min_max, numbers, sort};
 
@@ -108,7 +109,18 @@ pub(crate) fn call<'a>(name: &str, args: Vec<Value<'a>>) -> Result<Value<'a>, Fa
         | "repeat" | "join" | "indexOf" | "lastIndexOf" | "hasPrefix" | "hasSuffix" => {
             string_call(name, &args, &a0, &a1)
         }
+        // Their Go Funcs assert a string argument (`args[0].(string)`).
+        "duration" => time_parse::duration(time_string(&a0)?).map(Value::Duration),
+        "date" => super::time::date(time_string(&a0)?).map(Value::Time),
         _ => collection_call(name, &args, &a0, &a1),
+    }
+}
+
+/// The string a time builtin asserts; Go names a nil interface "nil" here.
+fn time_string<'v>(v: &'v Value<'_>) -> Result<&'v str, Fail> {
+    match v {
+        Value::Nil => Err("interface conversion: interface {} is nil, not string".into()),
+        other => string_arg(other),
     }
 }
 

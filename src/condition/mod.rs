@@ -18,8 +18,13 @@
 //! - predicates with or without braces (`all(result, # < 1)`), and expr's
 //!   builtins (`abs`, `int`, `float`, `round`, `ceil`, `floor`, `first`,
 //!   `last`, `max`, `min`, `mean`, `median`, `sum`, `len`, string and array
-//!   functions); time, JSON, base64 and bit functions are rejected with
-//!   [`Error::Unsupported`].
+//!   functions); in conditions, time, JSON, base64 and bit functions are
+//!   rejected with [`Error::Unsupported`];
+//! - time expressions ([`TimeExpr`], a rangeQuery's `start` and `end`, as
+//!   Argo's `EvalTime` evaluates them): `now()`, `duration(s)`, `date(s)` and
+//!   the time operators with Go's arithmetic (module `time`); Go methods of
+//!   time values, `date` with a layout and the builtins whose Go versions
+//!   treat time values in ways not reproduced are [`Error::Unsupported`].
 //!
 //! Semantics worth knowing (as in expr v1.17):
 //! - `/` is float division (`1/2 == 0.5`, `1/0` is +Inf); `%` takes integers;
@@ -39,7 +44,8 @@
 //!
 //! A condition is parsed once ([`Condition::parse`]); its type check and
 //! optimisation for both result shapes happen then too, so evaluating it is
-//! a walk over a prepared tree. Every input is bounded: length
+//! a walk over a prepared tree (a time expression likewise, with
+//! [`TimeExpr::parse`]). Every input is bounded: length
 //! ([`MAX_CONDITION_LEN`]), nesting ([`MAX_CONDITION_DEPTH`]) and work per
 //! evaluation ([`MAX_CONDITION_STEPS`]).
 
@@ -53,12 +59,12 @@ mod lexer;
 mod library;
 mod nature;
 mod parser;
-mod time_stub;
+mod time;
 mod value;
 
 pub use fields::{Field, FieldError, MAX_QUOTED_CONDITION, Pair, Verdict, Verdicts, quote};
 pub use library::MAX_BUILT_LEN;
-pub use time_stub::TimeExpr;
+pub use time::TimeExpr;
 
 /// Longest condition accepted, in bytes.
 pub const MAX_CONDITION_LEN: usize = 4096;
@@ -148,6 +154,13 @@ pub enum Error {
         /// Go's name of the type it produced.
         got: &'static str,
     },
+    /// A time expression ([`TimeExpr`]) evaluated, or is statically typed,
+    /// to something other than a `time.Time` (Argo's EvalTime message).
+    #[error("expected time.Time, but got {got}")]
+    NotTime {
+        /// Go's name of the type (`time.Duration`, `int`, `<nil>`, ...).
+        got: String,
+    },
 }
 
 /// A condition checked and optimised for one result shape.
@@ -168,8 +181,14 @@ pub struct Condition {
 fn compile(mut expr: ast::Expr, result: &nature::Nature) -> Result<Compiled, Error> {
     check::check(&mut expr, result)?;
     fold::optimize(&mut expr)?;
+    let regexes = literal_regexes(&expr);
+    Ok(Compiled { expr, regexes })
+}
+
+/// The `matches` patterns written as literals in `expr`, compiled once.
+fn literal_regexes(expr: &ast::Expr) -> Vec<(String, regex::Regex)> {
     let mut regexes = Vec::new();
-    let mut stack = vec![&expr];
+    let mut stack = vec![expr];
     while let Some(e) = stack.pop() {
         if let ast::Expr::Binary(ast::BinOp::Matches, _, r) = e
             && let ast::Expr::Str(p) = &**r
@@ -179,7 +198,7 @@ fn compile(mut expr: ast::Expr, result: &nature::Nature) -> Result<Compiled, Err
         }
         stack.extend(e.children());
     }
-    Ok(Compiled { expr, regexes })
+    regexes
 }
 
 impl Condition {

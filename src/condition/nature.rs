@@ -34,6 +34,11 @@ pub(crate) enum Nature {
     Map,
     /// A function used as a value.
     Func,
+    /// `time.Time` (a struct to expr: neither a number nor comparable to one).
+    Time,
+    /// `time.Duration`: int64 underneath, but not an integer to expr v1.17's
+    /// checker (only `* number` and the time operators take it).
+    Duration,
 }
 
 impl Nature {
@@ -91,6 +96,12 @@ impl Nature {
     pub(crate) fn nil(&self) -> bool {
         matches!(self, Nature::Nil)
     }
+    pub(crate) fn time(&self) -> bool {
+        matches!(self, Nature::Time)
+    }
+    pub(crate) fn duration(&self) -> bool {
+        matches!(self, Nature::Duration)
+    }
 
     /// The element of an array (or a map's value); `Unknown` otherwise.
     pub(crate) fn elem(&self) -> Nature {
@@ -117,6 +128,8 @@ impl Nature {
             Nature::Array(Slice::Str, _) => "[]string".into(),
             Nature::Map => "map[string]interface {}".into(),
             Nature::Func => "func".into(),
+            Nature::Time => "time.Time".into(),
+            Nature::Duration => "time.Duration".into(),
         }
     }
 

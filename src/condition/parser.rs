@@ -15,11 +15,22 @@ mod postfix;
 use literals::number;
 
 pub(crate) fn parse(tokens: &[Token]) -> Result<Expr, Error> {
+    parse_in(tokens, false)
+}
+
+/// Parses a time expression: `now`, `duration` and `date` are builtins
+/// there; what time expressions refuse is refused with its position.
+pub(crate) fn parse_time(tokens: &[Token]) -> Result<Expr, Error> {
+    parse_in(tokens, true)
+}
+
+fn parse_in(tokens: &[Token], time: bool) -> Result<Expr, Error> {
     let mut p = Parser {
         tokens,
         at: 0,
         depth: 0,
         predicates: 0,
+        time,
     };
     let e = p.sequence()?;
     if p.peek().kind != Tok::Eof {
@@ -50,6 +61,8 @@ struct Parser<'a> {
     depth: usize,
     /// How many predicates enclose the current position (`#` is legal inside).
     predicates: usize,
+    /// A time expression ([`super::TimeExpr`]), not a condition.
+    time: bool,
 }
 
 fn describe(t: &Tok) -> String {
@@ -347,14 +360,30 @@ impl<'a> Parser<'a> {
     }
 
     fn call(&mut self, name: &str, pos: usize, mut args: Vec<Expr>) -> Result<Expr, Error> {
-        if super::builtin::UNSUPPORTED.contains(&name) {
+        use super::builtin::{TIME, TIME_REFUSED, UNSUPPORTED};
+        let time_builtin = self.time && TIME.contains(&name);
+        if UNSUPPORTED.contains(&name) && !time_builtin {
             return Err(Error::Unsupported {
                 construct: format!("builtin {name}"),
                 pos,
             });
         }
+        if self.time && TIME_REFUSED.contains(&name) {
+            return Err(Error::Unsupported {
+                construct: format!("builtin {name} in a time expression"),
+                pos,
+            });
+        }
         let Some(pred) = Pred::from_name(name) else {
             let args = self.arguments(args)?;
+            if time_builtin && name == "date" && matches!(args.len(), 2 | 3) {
+                return Err(Error::Unsupported {
+                    construct:
+                        "date with a layout or time zone (only date(s) with expr's default layouts)"
+                            .into(),
+                    pos,
+                });
+            }
             return Ok(Expr::Call(name.to_owned(), args));
         };
         self.expect_bracket('(')?;

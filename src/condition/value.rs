@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::ast::BinOp;
+use super::time::GoTime;
+use super::time::parse::duration_string;
 
 /// What a typed Go slice holds; `Any` is `[]any`. Equality between two
 /// typed slices of different element types is false, as in `reflect.DeepEqual`.
@@ -33,6 +35,10 @@ pub(crate) enum Value<'a> {
     Map(Rc<BTreeMap<String, Value<'a>>>),
     /// One of Argo's functions used as a value (`isNaN == nil`).
     Func,
+    /// A `time.Time`.
+    Time(GoTime),
+    /// A `time.Duration` in nanoseconds.
+    Duration(i64),
 }
 
 /// A run-time failure (a Go panic inside expr's VM), with expr's message.
@@ -53,6 +59,8 @@ impl<'a> Value<'a> {
             Value::Array(Elem::Any, _) => "[]interface {}",
             Value::Map(_) => "map[string]interface {}",
             Value::Func => "func",
+            Value::Time(_) => "time.Time",
+            Value::Duration(_) => "time.Duration",
         }
     }
 
@@ -142,6 +150,8 @@ pub(crate) fn equal(a: &Value<'_>, b: &Value<'_>) -> bool {
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Nil, Value::Nil) => true,
+        (Value::Time(x), Value::Time(y)) => x == y,
+        (Value::Duration(x), Value::Duration(y)) => x == y,
         _ => match (a.array_len(), b.array_len(), a.elem_kind(), b.elem_kind()) {
             (Some(la), Some(lb), Some(ka), Some(kb)) => {
                 if ka != Elem::Any && kb != Elem::Any && ka != kb {
@@ -182,6 +192,8 @@ pub(crate) fn compare(op: BinOp, a: &Value<'_>, b: &Value<'_>) -> Result<bool, F
     let ord = match (a, b) {
         (Value::Int(x), Value::Int(y)) => x.partial_cmp(y),
         (Value::Str(x), Value::Str(y)) => x.partial_cmp(y),
+        (Value::Time(x), Value::Time(y)) => x.partial_cmp(y),
+        (Value::Duration(x), Value::Duration(y)) => x.partial_cmp(y),
         _ => match (a.as_f64(), b.as_f64()) {
             (Some(x), Some(y)) => x.partial_cmp(&y),
             _ => {
@@ -227,6 +239,9 @@ pub(crate) fn arith<'a>(op: BinOp, a: &Value<'a>, b: &Value<'a>) -> Result<Value
     if let (BinOp::Add, Value::Str(x), Value::Str(y)) = (op, a, b) {
         return Ok(Value::Str(Rc::from(format!("{x}{y}"))));
     }
+    if let Some(v) = time_arith(op, a, b) {
+        return Ok(v);
+    }
     let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) else {
         return Err(match op {
             BinOp::Pow => format!(
@@ -248,6 +263,24 @@ pub(crate) fn arith<'a>(op: BinOp, a: &Value<'a>, b: &Value<'a>) -> Result<Value
         BinOp::Pow => x.powf(y),
         _ => return Err(invalid()),
     }))
+}
+
+/// The cases of expr's runtime.Add, Subtract and Multiply on time.Time and
+/// time.Duration (Go's Time.Add / Time.Sub, int64 wrap-around; a Duration
+/// times a float is a float64).
+fn time_arith<'a>(op: BinOp, a: &Value<'a>, b: &Value<'a>) -> Option<Value<'a>> {
+    use Value::{Duration as D, Float as F, Int as I, Time as T};
+    Some(match (op, a, b) {
+        (BinOp::Add, T(t), D(d)) | (BinOp::Add, D(d), T(t)) => T(t.add(*d)),
+        (BinOp::Add, D(x), D(y)) => D(x.wrapping_add(*y)),
+        (BinOp::Sub, T(t), T(u)) => D(t.sub(*u)),
+        (BinOp::Sub, T(t), D(d)) => T(t.add(d.wrapping_neg())),
+        (BinOp::Sub, D(x), D(y)) => D(x.wrapping_sub(*y)),
+        (BinOp::Mul, D(x), D(y) | I(y)) | (BinOp::Mul, I(x), D(y)) => D(x.wrapping_mul(*y)),
+        (BinOp::Mul, D(x), F(y)) => F(*x as f64 * y),
+        (BinOp::Mul, F(x), D(y)) => F(x * *y as f64),
+        _ => return None,
+    })
 }
 
 /// runtime.Fetch: arrays by (negative-from-the-end) index, maps by key.
@@ -382,6 +415,8 @@ pub(crate) fn format_value(v: &Value<'_>) -> String {
             format!("map[{}]", inner.join(" "))
         }
         Value::Func => "func".into(),
+        Value::Duration(d) => duration_string(*d),
+        Value::Time(t) => t.to_unix().to_string(),
         arr => {
             let n = arr.array_len().unwrap_or(0);
             let inner: Vec<String> = (0..n).map(|i| format_value(&arr.at(i))).collect();

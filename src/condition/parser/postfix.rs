@@ -24,6 +24,13 @@ impl Parser<'_> {
                     Tok::Op(o) if o.chars().all(|c| c.is_alphanumeric()) => o.clone(),
                     _ => return Err(syntax(p.pos, "expected name".into())),
                 };
+                if self.time && name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    // Go methods of time.Time and time.Duration (`.Unix()`, `.Add(d)`).
+                    return Err(Error::Unsupported {
+                        construct: format!("method or field .{name} in a time expression"),
+                        pos: p.pos,
+                    });
+                }
                 let (base, was_chain) = match node {
                     Expr::Chain(inner) => (*inner, true),
                     other => (other, false),

@@ -10,6 +10,7 @@
 //	{"cond": C, "result": {"vector": ["1", "NaN"]}}   condition mode
 //	{"cond": C, "result": {"scalar": "0.5"}}
 //	{"success": S, "failure": F, "response": D}       provider mode
+//	{"time": E}                                        time mode
 //
 // Condition mode calls evaluate.EvalCondition(result, C), the call
 // EvaluateResult makes for each condition; a vector becomes a non-nil
@@ -18,10 +19,15 @@
 // `data` object of a Prometheus query answer ({"resultType": "vector",
 // "result": [...]}), served by a stand-in v1.API whose Query returns it, and
 // the answer is the Measurement's phase, message and value.
+// Time mode calls evaluate.EvalTime(E), what Argo's Prometheus provider does
+// with a rangeQuery's start and end; the answer carries the peer's clock read
+// just before and just after the call, since every now() in E reads it.
 //
 // Output (stdout): one JSON line, an array with one object per case:
 // {"value": bool} or {"error": msg} (condition mode), {"phase", "message",
-// "value"} (provider mode); then the peer's PASS line.
+// "value"} (provider mode), {"time": instant} or {"error": msg} plus
+// {"before": instant, "after": instant} (time mode), an instant being
+// [unix seconds, nanoseconds]; then the peer's PASS line.
 package eval
 
 import (
@@ -61,14 +67,26 @@ type input struct {
 	Success  string          `json:"success,omitempty"`
 	Failure  string          `json:"failure,omitempty"`
 	Response json.RawMessage `json:"response,omitempty"`
+	Time     *string         `json:"time,omitempty"`
 }
 
 type output struct {
-	Value   *bool   `json:"value,omitempty"`
-	Error   *string `json:"error,omitempty"`
-	Phase   string  `json:"phase,omitempty"`
-	Message string  `json:"message,omitempty"`
-	Measure *string `json:"measurement,omitempty"`
+	Value   *bool    `json:"value,omitempty"`
+	Error   *string  `json:"error,omitempty"`
+	Phase   string   `json:"phase,omitempty"`
+	Message string   `json:"message,omitempty"`
+	Measure *string  `json:"measurement,omitempty"`
+	Time    *instant `json:"time,omitempty"`
+	Before  *instant `json:"before,omitempty"`
+	After   *instant `json:"after,omitempty"`
+}
+
+// instant is a time.Time as [unix seconds, nanoseconds]; unlike UnixNano it
+// represents every instant a time.Time can hold.
+type instant [2]int64
+
+func instantOf(t time.Time) *instant {
+	return &instant{t.Unix(), int64(t.Nanosecond())}
 }
 
 func run(args []string) error {
@@ -109,6 +127,8 @@ func one(c input) (output, error) {
 		return condition(value, *c.Cond), nil
 	case c.Response != nil:
 		return provider(c)
+	case c.Time != nil:
+		return timeExpr(*c.Time), nil
 	}
 	return output{}, fmt.Errorf("a case has cond+result or response")
 }
@@ -145,6 +165,27 @@ func condition(value any, cond string) (o output) {
 		return output{Error: &msg}
 	}
 	return output{Value: &b}
+}
+
+// timeExpr evaluates E as Argo evaluates a rangeQuery's start or end.
+func timeExpr(expression string) (o output) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg := fmt.Sprintf("oracle panic: %v", r)
+			o = output{Error: &msg}
+		}
+	}()
+	before := time.Now()
+	t, err := evaluate.EvalTime(expression)
+	after := time.Now()
+	o = output{Before: instantOf(before), After: instantOf(after)}
+	if err != nil {
+		msg := err.Error()
+		o.Error = &msg
+		return o
+	}
+	o.Time = instantOf(t)
+	return o
 }
 
 // stubAPI is the Prometheus API as the provider sees it; only Query answers.
