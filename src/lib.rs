@@ -21,13 +21,13 @@
 //! | [`grpc`] | transport | the optional gRPC mode (tonic), thin adapter over the provider | `service`, `convert`, `plugin`, `conn`, `limit`, `authority`, `proto` |
 //! | [`logging`] | transport | `tracing` → hclog JSON lines on stderr | `logging.rs` |
 //! | [`stats`] | pure | confidence bounds and verdicts from counts | `wilson`, `sequential`, `compare`, `latency`, `counts` |
-//! | [`promql`] | pure | build the checks' queries as ASTs; inject canary matchers; the name rules | `build`, `inject`, `matcher` |
-//! | [`condition`] | pure | Argo `successCondition` / `failureCondition` (expr v1.17), its own [`condition::Verdict`] | `lexer`, `parser/`, `ast`, `check`, `nature`, `fold`, `eval/`, `value`, `builtin`, `library/`, `fields` |
+//! | [`promql`] | pure | build the checks' queries as ASTs (classic and native histograms); inject canary matchers; the name rules | `build`, `inject`, `matcher` |
+//! | [`condition`] | pure | Argo `successCondition` / `failureCondition` (expr v1.17), its own [`condition::Verdict`]; `rangeQuery` times ([`condition::TimeExpr`], Argo's `EvalTime`) | `lexer`, `parser/`, `ast`, `check/`, `nature`, `fold`, `eval/`, `value`, `builtin`, `library/`, `fields`, `time/` |
 //! | [`prometheus`] | I/O | Prometheus HTTP API client ([`prometheus::ClientConfig`]), response model | `client`, `oauth2`, `config`, `validate`, `pool`, `model`, `model_pending`, `secret`, `files`, `redact`, `error` |
 //! | [`config`] | domain | plugin JSON → validated [`config::Config`]; every error names the field | `reader`, `rules`, `sections`, `auth`, `bounds`, `presets`, `query`, `duration`, `error`, `types` |
 //! | [`canary`] | domain | the provider: scope (the canary from the AnalysisRun), detect (preset names), prepare, gather (I/O), decide (pure), output | `scope`, `detect`, `prepare`, `gather`, `decide/`, `conditions`, `format`, `meta`, `output` |
 //! | [`lint`] | domain | AnalysisTemplate checks: config, PromQL, conditions, args, Argo footguns | `rules`, `args`, `limits` |
-//! | [`migrate`] | domain | built-in `provider.prometheus` metrics → canary-gate metrics | `shape`, `mask`, `yaml` |
+//! | [`migrate`] | domain | built-in `provider.prometheus` metrics → canary-gate metrics | `shape`, `mask`, `yaml`, `limits` |
 //! | [`cli`] | entry | `serve` (plugin mode), `check`, `watch`, `lint`, `migrate`, `install`, `version` | `cli.rs`, `cli/{check,watch/,lint,migrate,install}` |
 //!
 //! The test simulator `hotrod-sim` is the workspace member `tools/hotrod-sim`;
