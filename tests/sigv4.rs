@@ -10,8 +10,10 @@
 //! and a hostile proxy echoing the signed headers: the secret key and the
 //! session token never reach the measurement or the logs.
 //!
-//! Needs `python3` with botocore (Debian: python3-botocore);
-//! `CANARY_GATE_SKIP_LIVE=1` skips the cases that need it.
+//! Needs Debian's `/usr/bin/python3` with python3-botocore (another
+//! `python3` on PATH, e.g. pyenv's, does not see Debian's packages; without
+//! `/usr/bin/python3` the one on PATH is used); `CANARY_GATE_SKIP_LIVE=1`
+//! skips the cases that need it.
 
 #[path = "support/fakeprom.rs"]
 mod fakeprom;
@@ -45,18 +47,30 @@ const OK_BODY: &str = r#"{"status":"success","data":{"resultType":"vector","resu
 /// Every secret of these tests: none may leave `check` in any form.
 const SECRETS: [&str; 6] = [SECRET, WRONG_SECRET, IRSA.1, IRSA.2, ROLE.1, ROLE.2];
 
+/// Debian's interpreter, which sees the python3-botocore package.
+const DEBIAN_PYTHON: &str = "/usr/bin/python3";
+
+fn python() -> &'static str {
+    if Path::new(DEBIAN_PYTHON).exists() {
+        DEBIAN_PYTHON
+    } else {
+        "python3"
+    }
+}
+
 fn skip() -> bool {
     if std::env::var_os("CANARY_GATE_SKIP_LIVE").is_some() {
         eprintln!("CANARY_GATE_SKIP_LIVE is set: not running the botocore verifier");
         return true;
     }
-    let ok = Command::new("python3")
+    let ok = Command::new(python())
         .args(["-c", "import botocore"])
         .status()
         .is_ok_and(|s| s.success());
     assert!(
         ok,
-        "the SigV4 tests need python3 with botocore: install python3-botocore (Debian) or set CANARY_GATE_SKIP_LIVE=1"
+        "the SigV4 tests need {} with botocore: install python3-botocore (Debian) or set CANARY_GATE_SKIP_LIVE=1",
+        python()
     );
     false
 }
@@ -94,7 +108,7 @@ impl Verifier {
         let file = tmp(name).join("verifier.json");
         std::fs::write(&file, cfg.to_string()).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sigv4/verifier.py");
-        let mut cmd = Command::new("python3");
+        let mut cmd = Command::new(python());
         cmd.arg(script)
             .args(["--backend", &backend.url(), "--config"])
             .arg(&file)

@@ -230,7 +230,7 @@ pub(super) fn one_authorization(
     let sigv4 = top
         .get("authentication")
         .and_then(|a| a.get("sigv4"))
-        .is_some();
+        .is_some_and(|v| !v.is_null());
     // The one `authentication` method set, if any (both is refused earlier).
     let method = match (oauth2, sigv4) {
         (true, _) => Some(OAUTH2),

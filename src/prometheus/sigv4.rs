@@ -451,6 +451,26 @@ impl FileRead for BoundedFiles {
 mod tests {
     use super::*;
 
+    /// The signed body is byte for byte what reqwest's `form()` sent before.
+    #[test]
+    fn form_body_is_reqwests() {
+        let form = [
+            (
+                "query",
+                "sum(rate(x{a=\"b c\",d=~\"e|f\"}[1m])) * 2 / ü + 1 & ~'*_.-",
+            ),
+            ("partial_response", "false"),
+            ("", "="),
+        ];
+        let req = reqwest::Client::new()
+            .post("http://127.0.0.1/")
+            .form(&form)
+            .build()
+            .unwrap();
+        let sent = req.body().and_then(|b| b.as_bytes()).unwrap();
+        assert_eq!(encode_form(&form).as_bytes(), sent);
+    }
+
     #[test]
     fn sts_hosts_and_hex() {
         for h in [
