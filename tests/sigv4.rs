@@ -97,12 +97,18 @@ impl Drop for Verifier {
 
 impl Verifier {
     async fn start(name: &str, echo: bool) -> Verifier {
+        Verifier::start_with(name, echo, 3600).await
+    }
+
+    /// With STS issuing temporary credentials valid for `lifetime` seconds.
+    async fn start_with(name: &str, echo: bool, lifetime: u64) -> Verifier {
         let backend = TestServer::start(|_| Reply::ok(OK_BODY)).await;
         let key = |k: (&str, &str, &str)| json!({"akid": k.0, "secret": k.1, "token": k.2});
         let cfg = json!({
             "region": REGION,
             "keys": {AKID: {"secret": SECRET, "token": null}},
-            "web_identity": {"token": WEB_TOKEN, "role_arn": ROLE_ARN, "issue": key(IRSA)},
+            "web_identity": {"token": WEB_TOKEN, "role_arn": ROLE_ARN, "issue": key(IRSA),
+                "lifetime": lifetime},
             "assume_role": {"role_arn": ROLE_ARN, "issue": key(ROLE)},
         });
         let file = tmp(name).join("verifier.json");
@@ -153,12 +159,25 @@ struct Out {
 /// `canary-gate check` of `up` with `authentication.sigv4: sigv4`, in an
 /// environment holding only `env` (and an empty home, no instance metadata).
 async fn check(name: &str, address: &str, sigv4: Value, env: &[(&str, String)]) -> Out {
+    let query = ["--check", "query", "--query", "up"];
+    check_with(name, address, sigv4, env, &query).await
+}
+
+/// As [`check`], with `args` choosing the check.
+async fn check_with(
+    name: &str,
+    address: &str,
+    sigv4: Value,
+    env: &[(&str, String)],
+    args: &[&str],
+) -> Out {
     let dir = tmp(name);
     let cfg = json!({"address": address, "timeout": "10s", "authentication": {"sigv4": sigv4}});
     let file = dir.join("config.json");
     std::fs::write(&file, cfg.to_string()).unwrap();
     let mut cmd = tokio::process::Command::new(BIN);
-    cmd.args(["check", "--check", "query", "--query", "up"])
+    cmd.arg("check")
+        .args(args)
         .args(["--success-condition", "result[0] == 1", "--output", "json"])
         .arg("--config")
         .arg(&file)
@@ -283,6 +302,44 @@ async fn irsa_web_identity_signs_with_the_session_token() {
     assert!(!out.all.contains("eyJ-some-other-token"), "{}", out.all);
 }
 
+/// An error-rate check sends several queries in one process.
+const ERROR_RATE: [&str; 6] = [
+    "--check",
+    "error-rate",
+    "--namespace",
+    "ns",
+    "--hash",
+    "abc12",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn temporary_credentials_are_cached_and_refreshed_before_expiry() {
+    if skip() {
+        return;
+    }
+    for (lifetime, name) in [(3600, "cache"), (60, "refresh")] {
+        let v = Verifier::start_with(name, false, lifetime).await;
+        let token_file = tmp(name).join("token");
+        std::fs::write(&token_file, WEB_TOKEN).unwrap();
+        let env = vec![
+            (
+                "AWS_WEB_IDENTITY_TOKEN_FILE",
+                token_file.display().to_string(),
+            ),
+            ("AWS_ROLE_ARN", ROLE_ARN.into()),
+            ("AWS_ENDPOINT_URL_STS", v.url.clone()),
+        ];
+        let out = check_with(name, &v.url, region(), &env, &ERROR_RATE).await;
+        let signed = verified(&v).await.len();
+        let sts = v.stats().await["sts"].as_array().unwrap().len();
+        assert!(signed >= 2, "{name}: {signed} queries: {}", out.all);
+        // An hour: one STS call for every query. A minute (inside the
+        // two-minute refresh margin): new credentials for each query.
+        let want = if lifetime == 3600 { 1 } else { signed };
+        assert_eq!(sts, want, "{name}: {signed} queries");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn role_arn_is_assumed_with_the_chains_credentials() {
     if skip() {
@@ -366,6 +423,19 @@ async fn no_credentials_names_every_source_tried() {
         "AWS_WEB_IDENTITY_TOKEN_FILE",
         "ECS",
         "IMDSv2",
+    ] {
+        assert!(msg.contains(want), "{want:?} not in {msg}");
+    }
+    // With roleArn: the role could not be assumed, because the chain was empty.
+    let sigv4 = json!({"region": REGION, "roleArn": ROLE_ARN});
+    let out = check("none-role", "http://127.0.0.1:9", sigv4, &[]).await;
+    assert_eq!(out.measurement["phase"], "Error", "{}", out.all);
+    let msg = out.measurement["message"].as_str().unwrap();
+    for want in [
+        "authentication.sigv4",
+        "AssumeRole of roleArn arn:aws:iam::123456789012:role/canary-reader",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
     ] {
         assert!(msg.contains(want), "{want:?} not in {msg}");
     }

@@ -80,6 +80,9 @@ const REMEMBERED: usize = 4;
 struct Learned {
     current: Option<String>,
     forms: [SecretForms; REMEMBERED],
+    /// Why the chain inside `roleArn`'s AssumeRole had no credentials:
+    /// reqsign's AssumeRole error drops its cause, the role's error adds it.
+    inner_failure: Option<String>,
 }
 
 impl SigV4 {
@@ -298,6 +301,7 @@ impl ProvideCredential for Chain {
     type Credential = Credential;
 
     async fn provide_credential(&self, ctx: &Context) -> reqsign_core::Result<Option<Credential>> {
+        lock(&self.learned).inner_failure = None;
         let mut tried = Vec::with_capacity(self.sources.len());
         for (name, source) in &self.sources {
             match source.provide_credential_dyn(ctx).await {
@@ -306,13 +310,18 @@ impl ProvideCredential for Chain {
                     return Ok(Some(c));
                 }
                 Ok(None) => tried.push(format!("{name}: not set")),
-                Err(e) => tried.push(format!("{name}: {}", describe(&e))),
+                Err(e) => {
+                    let mut why = describe(&e);
+                    if let Some(inner) = lock(&self.learned).inner_failure.take() {
+                        why.push_str(&format!(" ({inner})"));
+                    }
+                    tried.push(format!("{name}: {why}"));
+                }
             }
         }
-        Err(reqsign_core::Error::credential_invalid(format!(
-            "no AWS credentials found; tried {}",
-            tried.join("; ")
-        )))
+        let failure = format!("no AWS credentials found; tried {}", tried.join("; "));
+        lock(&self.learned).inner_failure = Some(failure.clone());
+        Err(reqsign_core::Error::credential_invalid(failure))
     }
 }
 

@@ -14,7 +14,8 @@ FILE (JSON): {"region": R,
               "keys": {AKID: {"secret": S, "token": T or null}},
               "web_identity": {"token": W, "role_arn": A, "issue": KEY},
               "assume_role": {"role_arn": A, "issue": KEY}}
-where KEY is {"akid", "secret", "token"}; issued keys are accepted too.
+where KEY is {"akid", "secret", "token"}; issued keys are accepted too. A
+grant's optional "lifetime" (seconds, default 3600) sets the expiry issued.
 --echo: a 403 echoes every request header (a hostile proxy).
 Prints "listening on PORT" once ready. GET /stats answers what was seen.
 """
@@ -108,8 +109,8 @@ def verify(state, method, path, headers, body, service):
     return akid, None
 
 
-def sts_xml(action, key):
-    expires = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+def sts_xml(action, key, lifetime):
+    expires = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=lifetime)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return (
         f'<{action}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><{action}Result>'
         f"<Credentials><AccessKeyId>{key['akid']}</AccessKeyId><SecretAccessKey>{key['secret']}</SecretAccessKey>"
@@ -199,7 +200,7 @@ class Handler(BaseHTTPRequestHandler):
             elif params.get("RoleArn") != grant["role_arn"]:
                 self.reply(403, sts_error("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"), "text/xml")
             else:
-                self.reply(200, sts_xml(action, grant["issue"]), "text/xml")
+                self.reply(200, sts_xml(action, grant["issue"], grant.get("lifetime", 3600)), "text/xml")
             return
         if action == "AssumeRole":
             grant = st.cfg.get("assume_role")
@@ -209,7 +210,7 @@ class Handler(BaseHTTPRequestHandler):
             elif not grant or params.get("RoleArn") != grant["role_arn"]:
                 self.reply(403, sts_error("AccessDenied", "Not authorized to perform sts:AssumeRole"), "text/xml")
             else:
-                self.reply(200, sts_xml(action, grant["issue"]), "text/xml")
+                self.reply(200, sts_xml(action, grant["issue"], grant.get("lifetime", 3600)), "text/xml")
             return
         self.reply(400, sts_error("InvalidAction", "unknown action"), "text/xml")
 
