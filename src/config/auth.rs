@@ -77,10 +77,18 @@ pub(super) fn sigv4(top: &Obj<'_>) -> Result<Option<SigV4Config>, ConfigError> {
             "an AWS region is lowercase letters, digits and dashes, e.g. us-east-1",
         ));
     }
-    let profile = optional(&s, "profile", MAX_PROFILE_CHARS, |p| {
-        p.chars().all(|c| c.is_ascii_graphic())
-    })?;
-    let role_arn = optional(&s, "roleArn", MAX_ROLE_ARN_CHARS, is_role_arn)?;
+    let profile = optional(
+        &s,
+        ("profile", MAX_PROFILE_CHARS),
+        |p| p.chars().all(|c| c.is_ascii_graphic()),
+        &format!("a profile name: at most {MAX_PROFILE_CHARS} printable characters, no spaces"),
+    )?;
+    let role_arn = optional(
+        &s,
+        ("roleArn", MAX_ROLE_ARN_CHARS),
+        is_role_arn,
+        "an IAM role ARN, arn:<partition>:iam::<12-digit account>:role/<name>",
+    )?;
     Ok(Some(SigV4Config {
         region: region.to_owned(),
         profile,
@@ -88,12 +96,13 @@ pub(super) fn sigv4(top: &Obj<'_>) -> Result<Option<SigV4Config>, ConfigError> {
     }))
 }
 
-/// An optional non-empty string field that `ok` accepts.
+/// An optional string field of at most `max_chars` that `ok` accepts
+/// (empty is unset, as in Argo); `what` says what it must be.
 fn optional(
     s: &Obj<'_>,
-    key: &str,
-    max_chars: usize,
+    (key, max_chars): (&str, usize),
     ok: impl Fn(&str) -> bool,
+    what: &str,
 ) -> Result<Option<String>, ConfigError> {
     let Some(v) = s.str(key)?.map(str::trim) else {
         return Ok(None);
@@ -102,12 +111,6 @@ fn optional(
         return Ok(None);
     }
     if v.chars().count() > max_chars || !ok(v) {
-        let what = match key {
-            "roleArn" => {
-                "an IAM role ARN, arn:<partition>:iam::<12-digit account>:role/<name>".to_owned()
-            }
-            _ => format!("a profile name: at most {max_chars} printable characters, no spaces"),
-        };
         return Err(invalid(
             s.path(key),
             s.get(key).unwrap_or(&Value::Null),
