@@ -175,6 +175,11 @@ fn oauth2(fields: &str) -> String {
     ))
 }
 
+/// `authentication.sigv4` with the given fields.
+fn sigv4(fields: &str) -> String {
+    traffic(&format!(r#", "authentication": {{"sigv4": {{{fields}}}}}"#))
+}
+
 const IDP: &str = r#""tokenUrl": "https://idp.example/token", "clientId": "cid""#;
 const SECRET: &str = "s3cr3t-client-value";
 
@@ -244,13 +249,63 @@ fn authentication_errors_name_the_field_and_hide_the_secret() {
             vec![],
         ),
         (
-            traffic(r#", "authentication": {"sigv4": {"region": "eu-west-1"}}"#),
+            sigv4(r#""profile": "prod""#),
+            vec!["authentication.sigv4.region is required", "us-east-1"],
+            vec![],
+        ),
+        (
+            sigv4(r#""region": "EU West 1""#),
             vec![
-                "authentication.sigv4 is not supported",
-                "aws-sigv4-proxy",
-                "point address at it",
+                "authentication.sigv4.region",
+                "\"EU West 1\"",
+                "lowercase letters, digits and dashes",
             ],
             vec![],
+        ),
+        (
+            sigv4(r#""region": "eu-west-1", "roleArn": "canary-reader""#),
+            vec![
+                "authentication.sigv4.roleArn",
+                "arn:<partition>:iam::<12-digit account>:role/<name>",
+            ],
+            vec![],
+        ),
+        (
+            sigv4(r#""region": "eu-west-1", "profile": "my profile""#),
+            vec!["authentication.sigv4.profile", "no spaces"],
+            vec![],
+        ),
+        (
+            sigv4(r#""region": "eu-west-1", "secretKey": "AKIAxyz""#),
+            vec![
+                "authentication.sigv4.secretKey: unknown field",
+                "region, profile, roleArn",
+            ],
+            vec![],
+        ),
+        (
+            traffic(&format!(
+                r#", "authentication": {{"sigv4": {{"region": "eu-west-1"}}, "oauth2": {{{IDP}, "clientSecret": "{SECRET}"}}}}"#
+            )),
+            vec!["authentication.sigv4 and authentication.oauth2 cannot both be set"],
+            vec![SECRET],
+        ),
+        (
+            traffic(
+                r#", "basicAuth": {"username": "u", "password": "pw-value-77"}, "authentication": {"sigv4": {"region": "eu-west-1"}}"#,
+            ),
+            vec!["authentication.sigv4 and basicAuth cannot both be set"],
+            vec!["pw-value-77"],
+        ),
+        (
+            traffic(
+                r#", "headers": [{"key": "Authorization", "value": "Bearer hv-secret-2"}], "authentication": {"sigv4": {"region": "eu-west-1"}}"#,
+            ),
+            vec![
+                "authentication.sigv4 and headers[0] cannot both be set",
+                "conflicts with authentication.sigv4",
+            ],
+            vec!["hv-secret-2"],
         ),
         (
             traffic(r#", "authentication": {"basic": {}}"#),

@@ -235,7 +235,7 @@ fn migrated_checks_give_the_originals_verdicts_on_a_real_prometheus() {
 #[test]
 fn a_metric_without_equivalent_is_left_and_exits_1() {
     let file = tmp("sigv4.yaml");
-    let text = "apiVersion: argoproj.io/v1alpha1\nkind: ClusterAnalysisTemplate\nmetadata:\n  name: amp\nspec:\n  metrics:\n    - name: m\n      successCondition: result[0] < 1\n      provider:\n        prometheus:\n          query: up\n          authentication:\n            sigv4:\n              region: eu-west-1\n";
+    let text = "apiVersion: argoproj.io/v1alpha1\nkind: ClusterAnalysisTemplate\nmetadata:\n  name: amp\nspec:\n  metrics:\n    - name: m\n      successCondition: result[0] < 1\n      provider:\n        prometheus:\n          query: up\n          authentication:\n            sigv4:\n              region: eu-west-1\n            oauth2:\n              tokenUrl: https://idp/token\n";
     std::fs::write(&file, text).unwrap();
     let out = Command::new(BIN)
         .args(["migrate", "--in-place"])
@@ -244,7 +244,12 @@ fn a_metric_without_equivalent_is_left_and_exits_1() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("amp/m: left unchanged: provider.prometheus.authentication.sigv4 has no canary-gate equivalent"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "amp/m: left unchanged: provider.prometheus.authentication sets both oauth2 and sigv4"
+        ),
+        "{stderr}"
+    );
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         text,

@@ -4,7 +4,9 @@
 
 # Debian packages the tests need: protoc and the well-known types for the Go
 # gRPC peer, a real Prometheus (and promtool), curl and jq for the scripts,
-# tmux for the `watch` terminal test, musl-tools for the release build.
+# tmux for the `watch` terminal test, musl-tools for the release build,
+# python3-botocore for tests/sigv4/verifier.py (AWS's own SigV4 signer checks
+# every signature canary-gate computes).
 # Go itself is not a Debian package here: the Go peers import Argo Rollouts
 # at the releases users run, which need a newer Go than Debian ships.
 CANARY_GATE_TEST_PACKAGES=(
@@ -15,6 +17,7 @@ CANARY_GATE_TEST_PACKAGES=(
   jq
   tmux
   musl-tools
+  python3-botocore
 )
 
 # The oldest Go the peers build with (argo-rollouts v1.9.1 declares go 1.24.9).

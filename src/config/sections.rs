@@ -76,6 +76,7 @@ pub(super) fn prometheus_config(
         bearer_token_file,
         basic_auth,
         oauth2,
+        sigv4: super::auth::sigv4(top)?,
         tls: TlsConfig {
             ca_file,
             insecure_skip_verify,

@@ -5,9 +5,9 @@
 //!
 //! Per metric with `provider.prometheus`:
 //! - the connection (`address`, `timeout` in seconds, `insecure`, `headers`)
-//!   moves into the plugin config, `authentication.oauth2` too (same
-//!   spelling); `authentication.sigv4` has no canary-gate equivalent, so
-//!   such a metric is left as it is and reported;
+//!   moves into the plugin config, `authentication.oauth2` or `.sigv4` too
+//!   (same spelling); `oauth2` beside `sigv4` (canary-gate takes one) has no
+//!   canary-gate equivalent, so such a metric is left as it is and reported;
 //! - a `rangeQuery` (same spelling) makes the metric `check: query` with
 //!   the range, decided by its conditions point by point, as before;
 //! - a query of one of the three shapes [`shape`] recognises becomes that
@@ -163,15 +163,17 @@ fn connection(prom: &Node) -> Result<Vec<(String, Node)>, String> {
     let set = |v: &&Node| **v != Node::Null && **v != Node::Map(Vec::new());
     let mut fields = Vec::new();
     if let Some(auth) = prom.get("authentication").filter(set) {
-        // OAuth2 is spelled the same in canary-gate's config; SigV4 is not supported.
-        if auth.get("sigv4").filter(set).is_some() {
-            return Err(
-                "provider.prometheus.authentication.sigv4 has no canary-gate equivalent".into(),
-            );
+        // OAuth2 and SigV4 are spelled the same in canary-gate's config,
+        // which takes one of them (both set the Authorization header).
+        let methods: Vec<(String, Node)> = ["oauth2", "sigv4"]
+            .into_iter()
+            .filter_map(|k| auth.get(k).filter(set).map(|v| (k.to_owned(), v.clone())))
+            .collect();
+        if methods.len() > 1 {
+            return Err("provider.prometheus.authentication sets both oauth2 and sigv4; canary-gate takes one (both set the Authorization header)".into());
         }
-        if let Some(oauth2) = auth.get("oauth2").filter(set) {
-            let entry = ("oauth2".to_owned(), oauth2.clone());
-            fields.push(("authentication".to_owned(), Node::Map(vec![entry])));
+        if !methods.is_empty() {
+            fields.push(("authentication".to_owned(), Node::Map(methods)));
         }
     }
     if let Some(a) = prom.get("address") {

@@ -214,7 +214,7 @@ fn unsupported_providers_are_left_and_other_documents_kept() {
     let t = format!(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  z: \"1\"\n  a: b\n---\n{}",
         template(
-            "- name: amp\n  provider:\n    prometheus:\n      query: up\n      authentication:\n        sigv4:\n          region: eu-west-1\n- name: web\n  provider:\n    web:\n      url: http://x\n"
+            "- name: amp\n  provider:\n    prometheus:\n      query: up\n      authentication:\n        sigv4:\n          region: eu-west-1\n        oauth2:\n          tokenUrl: https://idp/token\n- name: web\n  provider:\n    web:\n      url: http://x\n"
         )
     );
     let m = migrate_str(&t, PLUGIN).unwrap();
@@ -273,14 +273,14 @@ fn oauth2_moves_into_the_plugin_config() {
         json!({"oauth2": {"tokenUrl": "https://idp/token", "clientId": "canary",
                           "clientSecret": "s3cret", "scopes": ["read"]}})
     );
-    // SigV4 beside it: still left as it is, and said why.
+    // SigV4 beside it: left as it is, and said why (canary-gate takes one).
     let t = template(
         "- name: q\n  provider:\n    prometheus:\n      query: up\n      authentication:\n        sigv4:\n          region: eu-west-1\n        oauth2:\n          tokenUrl: https://idp/token\n",
     );
     let m = migrate_str(&t, PLUGIN).unwrap();
     assert_eq!((m.migrated, m.left), (0, 1));
     assert!(
-        m.changes[0].message.contains("authentication.sigv4"),
+        m.changes[0].message.contains("both oauth2 and sigv4"),
         "{:?}",
         m.changes
     );
@@ -317,4 +317,30 @@ fn a_range_query_becomes_query_mode_with_its_range_and_conditions() {
         found.iter().any(|f| f.contains("holds on an empty result")),
         "{found:#?}"
     );
+}
+
+#[test]
+fn sigv4_moves_into_the_plugin_config_unchanged() {
+    let t = template(
+        "- name: amp\n  successCondition: result[0] < 5\n  provider:\n    prometheus:\n      address: https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1\n      query: up\n      authentication:\n        sigv4:\n          region: eu-west-1\n          roleArn: arn:aws:iam::123456789012:role/reader\n          profile: prod\n",
+    );
+    let m = migrate_str(&t, PLUGIN).unwrap();
+    assert_eq!((m.migrated, m.left), (1, 0), "{:#?}", m.changes);
+    let got = metrics(&m.text);
+    assert_eq!(
+        plugin(&got[0])["authentication"],
+        json!({"sigv4": {"region": "eu-west-1",
+            "roleArn": "arn:aws:iam::123456789012:role/reader", "profile": "prod"}})
+    );
+    assert_eq!(
+        plugin(&got[0])["address"],
+        "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1"
+    );
+    // An empty sigv4 (Argo's zero value: not used) moves nothing.
+    let t = template(
+        "- name: q\n  provider:\n    prometheus:\n      query: up\n      authentication:\n        sigv4: {}\n",
+    );
+    let m = migrate_str(&t, PLUGIN).unwrap();
+    assert_eq!((m.migrated, m.left), (1, 0), "{:#?}", m.changes);
+    assert_eq!(plugin(&metrics(&m.text)[0]).get("authentication"), None);
 }

@@ -8,7 +8,9 @@
 //! 400/422/503, so an error body is decoded before falling back to the bare
 //! HTTP status. The configured headers go on each Prometheus request, not
 //! on the HTTP client, because the same client also asks the OAuth2 token
-//! URL (`oauth2.rs`), another origin, for its tokens.
+//! URL (`oauth2.rs`) and AWS STS (`sigv4.rs`), other origins, for tokens.
+//! With `authentication.sigv4` each request is signed over its exact form
+//! body.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +26,7 @@ use super::model::QueryResponse;
 use super::oauth2::TokenSource;
 use super::redact::{Redactor, SecretForms};
 use super::secret::FileSecret;
+use super::sigv4::{FORM_CONTENT_TYPE, SigV4, encode_form};
 use super::validate::{chain, check_query, header_map, parse_address, root_cause};
 use crate::text::{MAX_QUOTED_VALUE, cut};
 use crate::time::Time;
@@ -56,6 +59,7 @@ pub struct Client {
     bearer: Option<FileSecret>,
     basic: Option<(String, PasswordSource)>,
     oauth2: Option<TokenSource>,
+    sigv4: Option<SigV4>,
     /// The configured headers, sent to Prometheus only (never to the
     /// OAuth2 token URL, another origin).
     headers: HeaderMap,
@@ -145,12 +149,22 @@ impl Client {
             .clone()
             .map(|p| FileSecret::new("bearerTokenFile", p, None, policy.clone()));
         let headers = header_map(&cfg.headers)?;
+        let sets_auth = bearer.is_some()
+            || basic.is_some()
+            || headers.contains_key(reqwest::header::AUTHORIZATION);
+        let sigv4 = match &cfg.sigv4 {
+            None => None,
+            Some(_) if sets_auth || cfg.oauth2.is_some() => {
+                return Err(Error::InvalidArgument {
+                    field: "authentication.sigv4",
+                    reason: "conflicts with authentication.oauth2, the bearer token file, basic auth or an Authorization header, which also set Authorization; keep one".into(),
+                });
+            }
+            Some(s) => Some(SigV4::new(s, &http)),
+        };
         let oauth2 = match &cfg.oauth2 {
             None => None,
             Some(o) => {
-                let sets_auth = bearer.is_some()
-                    || basic.is_some()
-                    || headers.contains_key(reqwest::header::AUTHORIZATION);
                 if sets_auth {
                     return Err(Error::InvalidArgument {
                         field: "authentication.oauth2",
@@ -169,6 +183,7 @@ impl Client {
             bearer,
             basic,
             oauth2,
+            sigv4,
             headers,
             redactor: Redactor::for_config(cfg),
         })
@@ -193,6 +208,9 @@ impl Client {
         }
         if let Some(o) = &self.oauth2 {
             out.extend(o.learned());
+        }
+        if let Some(s) = &self.sigv4 {
+            out.extend(s.learned());
         }
         out
     }
@@ -289,12 +307,30 @@ impl Client {
             Some(src) => Some(self.oauth2_token(src, deadline).await?),
             None => None,
         };
+        let body = encode_form(form);
+        let signed = match &self.sigv4 {
+            Some(s) => Some(
+                s.sign_by(url, body.as_bytes(), deadline, self.timeout)
+                    .await
+                    .map_err(|e| match e {
+                        Error::SigV4 { reason } => Error::SigV4 {
+                            reason: self.scrub(&reason),
+                        },
+                        e => e,
+                    })?,
+            ),
+            None => None,
+        };
         let fetched = tokio::time::timeout_at(deadline, async {
             let mut req = self
                 .http
                 .post(url.clone())
                 .headers(self.headers.clone())
-                .form(form);
+                .header(reqwest::header::CONTENT_TYPE, FORM_CONTENT_TYPE)
+                .body(body);
+            if let Some(h) = signed {
+                req = req.headers(h);
+            }
             if let Some(t) = &token {
                 req = req.bearer_auth(t);
             }
@@ -313,6 +349,10 @@ impl Client {
             if let (401, Some(src), Some(t)) = (status, &self.oauth2, &token) {
                 // Revoked or expired early: the next Run fetches a new one.
                 src.invalidate(t);
+            }
+            if let (401 | 403, Some(s)) = (status, &self.sigv4) {
+                // Revoked or expired early: the next Run fetches new ones.
+                s.invalidate();
             }
             if resp.status().is_redirection() {
                 return Err(self.redirect_error(status, &resp));
@@ -419,12 +459,19 @@ impl Client {
                 snippet: self.snippet(body),
             }),
             Err(e) if ok => Err(e),
-            // Non-2xx without a Prometheus error document: report the status.
-            _ => Err(Error::Http {
-                address: self.address.clone(),
-                status,
-                snippet: self.snippet(body),
-            }),
+            // Non-2xx without a Prometheus error document: report the status
+            // (a refused signature as such).
+            _ => {
+                let e = Error::Http {
+                    address: self.address.clone(),
+                    status,
+                    snippet: self.snippet(body),
+                };
+                Err(match &self.sigv4 {
+                    Some(s) => s.refusal(e),
+                    None => e,
+                })
+            }
         }
     }
 

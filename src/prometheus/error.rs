@@ -3,9 +3,9 @@
 //! Each variant carries what a user needs to act (the address, the timeout,
 //! the HTTP status, Prometheus' own `errorType` and `error`). No variant ever
 //! carries a bearer token, a password, an OAuth2 client secret or access
-//! token: secrets are only referred to by the file they came from, and text
-//! echoed by a server is scrubbed of the secrets in use before it is stored
-//! here.
+//! token, an AWS secret key or session token: secrets are only referred to
+//! by the file they came from, and text echoed by a server is scrubbed of
+//! the secrets in use before it is stored here.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -81,6 +81,16 @@ pub enum Error {
     OAuth2 {
         /// The configured token URL (cut).
         token_url: String,
+        /// What went wrong, and what to check.
+        reason: String,
+    },
+    /// A request could not be signed for `authentication.sigv4`: no AWS
+    /// credentials were found (the message names each source tried and why
+    /// it gave none), STS refused or did not answer, or the workspace
+    /// refused the signature. Names the access key id at most, never the
+    /// secret key or the session token.
+    #[error("authentication.sigv4: {reason}")]
+    SigV4 {
         /// What went wrong, and what to check.
         reason: String,
     },

@@ -8,6 +8,7 @@
 //! | `model` | [`QueryResponse`] and the JSON decoder (NaN, ±Inf, warnings) |
 //! | `secret` | bearer-token and password files, re-read when they change |
 //! | `oauth2` | OAuth2 client-credentials tokens: fetched, cached, refreshed one at a time |
+//! | `sigv4` | AWS SigV4 signing (Amazon Managed Prometheus): the AWS credential chain, cached and refreshed |
 //! | `files` | [`FilePolicy`]: every file read, confined to the operator's directories |
 //! | `redact` | [`Redactor`]: every secret of a config, in every form a server may echo |
 //! | `validate` | address, header and query checks before a client is built |
@@ -22,13 +23,16 @@ mod oauth2;
 mod pool;
 mod redact;
 mod secret;
+mod sigv4;
 mod validate;
 
 pub use client::{
     Client, ERROR_SNIPPET_CHARS, INLINE_DECODE_BYTES, MAX_CA_FILE_BYTES, MAX_QUERY_BYTES,
     MAX_RESPONSE_BYTES,
 };
-pub use config::{BasicAuth, ClientConfig, DEFAULT_TIMEOUT, OAuth2Config, Secret, TlsConfig};
+pub use config::{
+    BasicAuth, ClientConfig, DEFAULT_TIMEOUT, OAuth2Config, Secret, SigV4Config, TlsConfig,
+};
 pub use error::{ApiError, Error};
 pub use files::{ALLOW_FILE_DIR_FLAG, FilePolicy};
 pub use model::{
@@ -41,5 +45,6 @@ pub use oauth2::{
 pub use pool::{ClientPool, MAX_POOLED_CLIENTS};
 pub use redact::{MIN_SECRET_BYTES, REDACTED, Redactor, SecretForms};
 pub use secret::MAX_SECRET_FILE_BYTES;
+pub use sigv4::{MAX_AWS_FILE_BYTES, MAX_STS_RESPONSE_BYTES, SIGV4_SERVICE};
 pub(crate) use validate::hide_user_info;
 pub use validate::{AddressProblem, FORBIDDEN_HEADERS, check_address, is_forbidden_header};

@@ -15,7 +15,8 @@
 //!   secret with its client id;
 //! - for each, its JSON-escaped and form-encoded spellings when they differ;
 //! - file secrets (bearer token, password file, OAuth2 client secret file)
-//!   and OAuth2 access tokens are only known when read or issued:
+//!   OAuth2 access tokens and AWS secret keys and session tokens
+//!   (`authentication.sigv4`) are only known when read or issued:
 //!   [`SecretForms`] are computed at each (re-)read and added by the client.
 //!
 //! Values shorter than [`MIN_SECRET_BYTES`] are not treated as secrets: they
@@ -74,6 +75,14 @@ impl SecretForms {
         ));
         f.sort();
         f
+    }
+
+    /// These forms and those of `secret` (an AWS secret key with its
+    /// session token).
+    pub fn with(mut self, secret: &str) -> SecretForms {
+        self.add(secret);
+        self.sort();
+        self
     }
 
     fn add(&mut self, secret: &str) {
