@@ -69,14 +69,6 @@ pub enum ConfigError {
         /// Why, and what to keep.
         reason: String,
     },
-    /// An option Argo's built-in provider has that canary-gate does not support.
-    #[error("{path} is not supported: {advice}")]
-    Unsupported {
-        /// Field path.
-        path: String,
-        /// What to do instead.
-        advice: String,
-    },
     /// A required field is missing or empty.
     #[error("{path} is required: {reason}")]
     Missing {

@@ -15,7 +15,8 @@
 //! | `headers` | none | `[{key, value}]`, ≤ 32; values never echoed |
 //! | `bearerTokenFile` | none | exclusive with `basicAuth` |
 //! | `basicAuth` | none | `{username, password \| passwordFile}` |
-//! | `authentication.oauth2` | none | `{tokenUrl, clientId, clientSecret \| clientSecretFile, scopes}`; client credentials; exclusive with `bearerTokenFile`, `basicAuth`, an `Authorization` header; `sigv4` is refused |
+//! | `authentication.oauth2` | none | `{tokenUrl, clientId, clientSecret \| clientSecretFile, scopes}`; client credentials; exclusive with `bearerTokenFile`, `basicAuth`, `sigv4`, an `Authorization` header |
+//! | `authentication.sigv4` | none | `{region, profile, roleArn}`: Amazon Managed Prometheus, SigV4 (service `aps`) with the standard AWS credential chain; exclusive as `oauth2` |
 //! | `tls` | none | `{caFile, insecureSkipVerify}`; top-level `insecure: true` is an alias |
 //! | `check` | required | `traffic`, `error-rate`, `latency`, `query` |
 //! | `preset` | `hotrod` | the series family ([`Preset`], docs/presets.md) |
