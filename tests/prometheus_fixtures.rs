@@ -53,6 +53,10 @@ enum Want {
     Str(&'static str),
     /// One series with `n` points, the last in the range.
     Matrix(usize, f64, f64),
+    /// A matrix without series.
+    EmptyMatrix,
+    /// Refused by the decoder with a message containing the text.
+    Refused(&'static str),
     /// One sample in the range plus a warning containing the text.
     Warned(f64, f64, &'static str),
     /// Error: HTTP status, errorType, text in the error.
@@ -111,6 +115,18 @@ const TABLE: &[(&str, Want)] = &[
     ("scalar.json", Want::Scalar(9.9, 10.1)),
     ("string.json", Want::Str("canary-gate")),
     ("matrix.json", Want::Matrix(5, 1.95, 2.05)),
+    ("empty_matrix.json", Want::EmptyMatrix),
+    // Native histograms (a Prometheus with the feature on): the probe finds
+    // the bare name, the quantile is a float, a raw histogram sample is refused.
+    (
+        "native_probe.json",
+        Want::Names(&["http_server_request_duration_seconds"]),
+    ),
+    ("native_latency_p95.json", Want::One(0.25, 0.35)),
+    (
+        "native_histogram_sample.json",
+        Want::Refused("native histogram samples are not supported"),
+    ),
     (
         "warnings.json",
         Want::Warned(1.95, 2.05, "remote_read: remote server"),
@@ -156,6 +172,8 @@ fn check(name: &str, got: Result<QueryResponse, Error>, want: &Want) {
             assert!(e.error.contains(text), "{name}: {}", e.error);
         }
         (Want::Api(..), other) => panic!("{name}: expected an API error, got {other:?}"),
+        (Want::Refused(text), Err(e)) => assert!(e.to_string().contains(text), "{name}: {e}"),
+        (Want::Refused(_), Ok(r)) => panic!("{name}: expected a refusal, got {:?}", r.data),
         (_, Err(e)) => panic!("{name}: {e}"),
         (want, Ok(r)) => {
             if !matches!(want, Want::Warned(..)) {
@@ -169,6 +187,7 @@ fn check(name: &str, got: Result<QueryResponse, Error>, want: &Want) {
                 Want::OneNaN => assert!(one(&r).is_nan(), "{name}"),
                 Want::OneValue(x) => assert_eq!(one(&r), *x, "{name}"),
                 Want::Empty => assert_eq!(r.data, QueryData::Vector(vec![]), "{name}"),
+                Want::EmptyMatrix => assert_eq!(r.data, QueryData::Matrix(vec![]), "{name}"),
                 Want::Many(n, names) => {
                     let QueryData::Vector(v) = &r.data else {
                         panic!("{name}: {:?}", r.data)
@@ -216,7 +235,7 @@ fn check(name: &str, got: Result<QueryResponse, Error>, want: &Want) {
                     assert_eq!(r.warnings.len(), 1, "{name}");
                     assert!(r.warnings[0].contains(text), "{name}: {:?}", r.warnings);
                 }
-                Want::Api(..) => unreachable!(),
+                Want::Api(..) | Want::Refused(_) => unreachable!(),
             }
         }
     }

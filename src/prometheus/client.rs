@@ -19,15 +19,16 @@ use reqwest::Url;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
-use super::config::{ClientConfig, Secret};
+use super::build::{Auth, PasswordSource, auth, http_client};
+use super::config::ClientConfig;
 use super::error::Error;
-use super::files::{FilePolicy, read_confined};
+use super::files::FilePolicy;
 use super::model::QueryResponse;
 use super::oauth2::TokenSource;
 use super::redact::{Redactor, SecretForms};
 use super::secret::FileSecret;
 use super::sigv4::{FORM_CONTENT_TYPE, SigV4, encode_form};
-use super::validate::{chain, check_query, header_map, parse_address, root_cause};
+use super::validate::{check_query, parse_address, root_cause};
 use crate::text::{MAX_QUOTED_VALUE, cut};
 use crate::time::Time;
 
@@ -42,8 +43,6 @@ pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 pub const INLINE_DECODE_BYTES: usize = 64 * 1024;
 /// Largest PromQL text sent in one request.
 pub const MAX_QUERY_BYTES: usize = 1024 * 1024;
-/// Largest CA bundle read from `tls.caFile`.
-pub const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 /// Characters of a response body quoted in an error message.
 pub const ERROR_SNIPPET_CHARS: usize = 200;
 
@@ -66,21 +65,6 @@ pub struct Client {
     redactor: Redactor,
 }
 
-#[derive(Debug)]
-enum PasswordSource {
-    Inline(InlinePassword),
-    File(FileSecret),
-}
-
-/// An inline password; `Debug` never shows it.
-struct InlinePassword(Arc<str>);
-
-impl std::fmt::Debug for InlinePassword {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
 impl Client {
     /// Builds a client; reads the CA file (confined by `policy`), validates
     /// the address and headers.
@@ -93,92 +77,25 @@ impl Client {
             u.set_path(&format!("{}{suffix}", base.path().trim_end_matches('/')));
             u
         };
-        let query_url = join("/api/v1/query");
-        let range_url = join("/api/v1/query_range");
         if cfg.timeout.is_zero() {
             return Err(Error::InvalidArgument {
                 field: "timeout",
                 reason: "must be greater than zero".into(),
             });
         }
-
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .no_proxy()
-            // Never follow: a redirect would carry our headers to its target.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(cfg.timeout)
-            .connect_timeout(cfg.timeout)
-            .user_agent(concat!("canary-gate/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = &cfg.tls.ca_file {
-            let tls_err = |reason: String| Error::Tls {
-                path: path.clone(),
-                reason,
-            };
-            let pem = read_confined(policy, "tls.caFile", path, MAX_CA_FILE_BYTES).await?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| tls_err(format!("not a PEM certificate bundle: {}", chain(&e))))?;
-            if certs.is_empty() {
-                return Err(tls_err("no PEM certificate found".into()));
-            }
-            for c in certs {
-                builder = builder.add_root_certificate(c);
-            }
-        }
-        if cfg.tls.insecure_skip_verify {
-            builder = builder.danger_accept_invalid_certs(true);
-        }
-        let http = builder.build().map_err(|e| Error::Build {
-            address: address.clone(),
-            reason: chain(&e),
-        })?;
-        let basic = cfg.basic_auth.as_ref().map(|b| {
-            let src = match &b.password {
-                Secret::File(p) => PasswordSource::File(FileSecret::new(
-                    "basicAuth.passwordFile",
-                    p.clone(),
-                    Some(b.username.clone()),
-                    policy.clone(),
-                )),
-                Secret::Inline(p) => PasswordSource::Inline(InlinePassword(Arc::from(p.as_str()))),
-            };
-            (b.username.clone(), src)
-        });
-        let bearer = cfg
-            .bearer_token_file
-            .clone()
-            .map(|p| FileSecret::new("bearerTokenFile", p, None, policy.clone()));
-        let headers = header_map(&cfg.headers)?;
-        let sets_auth = bearer.is_some()
-            || basic.is_some()
-            || headers.contains_key(reqwest::header::AUTHORIZATION);
-        let sigv4 = match &cfg.sigv4 {
-            None => None,
-            Some(_) if sets_auth || cfg.oauth2.is_some() => {
-                return Err(Error::InvalidArgument {
-                    field: "authentication.sigv4",
-                    reason: "conflicts with authentication.oauth2, the bearer token file, basic auth or an Authorization header, which also set Authorization; keep one".into(),
-                });
-            }
-            Some(s) => Some(SigV4::new(s, &http)),
-        };
-        let oauth2 = match &cfg.oauth2 {
-            None => None,
-            Some(o) => {
-                if sets_auth {
-                    return Err(Error::InvalidArgument {
-                        field: "authentication.oauth2",
-                        reason: "conflicts with the bearer token file, basic auth or an Authorization header, which also set Authorization; keep one".into(),
-                    });
-                }
-                Some(TokenSource::new(o, policy)?)
-            }
-        };
+        let http = http_client(cfg, policy, &address).await?;
+        let Auth {
+            bearer,
+            basic,
+            oauth2,
+            sigv4,
+            headers,
+        } = auth(cfg, policy, &http)?;
         Ok(Client {
             http,
             address,
-            query_url,
-            range_url,
+            query_url: join("/api/v1/query"),
+            range_url: join("/api/v1/query_range"),
             timeout: cfg.timeout,
             bearer,
             basic,
@@ -308,19 +225,7 @@ impl Client {
             None => None,
         };
         let body = encode_form(form);
-        let signed = match &self.sigv4 {
-            Some(s) => Some(
-                s.sign_by(url, body.as_bytes(), deadline, self.timeout)
-                    .await
-                    .map_err(|e| match e {
-                        Error::SigV4 { reason } => Error::SigV4 {
-                            reason: self.scrub(&reason),
-                        },
-                        e => e,
-                    })?,
-            ),
-            None => None,
-        };
+        let signed = self.sign(url, &body, deadline).await?;
         let fetched = tokio::time::timeout_at(deadline, async {
             let mut req = self
                 .http
@@ -365,12 +270,44 @@ impl Client {
             Ok(r) => r?,
             Err(_elapsed) => return Err(self.timeout_error()),
         };
-        let latency = started.elapsed();
+        self.decode_by(status, body, started.elapsed(), deadline)
+            .await
+    }
+
+    /// With `authentication.sigv4`: the signature headers of one request.
+    async fn sign(
+        &self,
+        url: &Url,
+        body: &str,
+        deadline: Instant,
+    ) -> Result<Option<HeaderMap>, Error> {
+        let Some(s) = &self.sigv4 else {
+            return Ok(None);
+        };
+        s.sign_by(url, body.as_bytes(), deadline, self.timeout)
+            .await
+            .map(Some)
+            .map_err(|e| match e {
+                Error::SigV4 { reason } => Error::SigV4 {
+                    reason: self.scrub(&reason),
+                },
+                e => e,
+            })
+    }
+
+    /// Decodes an answer; a big body off the runtime thread, the Run's
+    /// deadline still bounding the wait (the decode itself cannot be
+    /// interrupted).
+    async fn decode_by(
+        &self,
+        status: u16,
+        body: Vec<u8>,
+        latency: Duration,
+        deadline: Instant,
+    ) -> Result<QueryResponse, Error> {
         if body.len() <= INLINE_DECODE_BYTES {
             return self.decode(status, &body, latency);
         }
-        // A big body is decoded off the runtime thread; the Run's deadline
-        // still bounds the wait (the decode itself cannot be interrupted).
         let decode = tokio::task::spawn_blocking(move || {
             let r = QueryResponse::from_json(&body, status, latency);
             (r, body)

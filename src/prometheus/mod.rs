@@ -5,6 +5,7 @@
 //! | `config` | [`ClientConfig`]: address, timeout, headers, auth (incl. [`OAuth2Config`]), TLS (the pool key) |
 //! | `pool` | [`ClientPool`]: one reusable client per distinct config |
 //! | `client` | [`Client`]: `POST /api/v1/query` and `/api/v1/query_range`, limits, error mapping |
+//! | `build` | a client from its config: the HTTP client (TLS roots, no redirects) and the authentication sources |
 //! | `model` | [`QueryResponse`] and the JSON decoder (NaN, ±Inf, warnings) |
 //! | `secret` | bearer-token and password files, re-read when they change |
 //! | `oauth2` | OAuth2 client-credentials tokens: fetched, cached, refreshed one at a time |
@@ -14,6 +15,7 @@
 //! | `validate` | address, header and query checks before a client is built |
 //! | `error` | [`Error`]: typed, actionable, never carries a secret |
 
+mod build;
 mod client;
 mod config;
 mod error;
@@ -26,9 +28,10 @@ mod secret;
 mod sigv4;
 mod validate;
 
+pub use build::MAX_CA_FILE_BYTES;
+
 pub use client::{
-    Client, ERROR_SNIPPET_CHARS, INLINE_DECODE_BYTES, MAX_CA_FILE_BYTES, MAX_QUERY_BYTES,
-    MAX_RESPONSE_BYTES,
+    Client, ERROR_SNIPPET_CHARS, INLINE_DECODE_BYTES, MAX_QUERY_BYTES, MAX_RESPONSE_BYTES,
 };
 pub use config::{
     BasicAuth, ClientConfig, DEFAULT_TIMEOUT, OAuth2Config, Secret, SigV4Config, TlsConfig,
