@@ -357,3 +357,74 @@ fn native_bounds(config: &Config) -> Option<Vec<f64>> {
 fn scope_matchers(matchers: &[String]) -> Result<Vec<promql::LabelMatcher>, promql::Error> {
     matchers.iter().map(|m| promql::parse_matcher(m)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An `otel-http` error-rate config with every request query on.
+    fn prepared(metric: &str) -> PreparedCheck {
+        let json = format!(
+            r#"{{"address":"http://prometheus:9090","preset":"otel-http","check":"error-rate","window":"1m","namespace":"shop","podTemplateHash":"abc","minRequests":10,"compareTo":"stable","stableHash":"old","series":{{"requests":{{"metric":"{metric}"}}}}}}"#
+        );
+        let config = Config::from_json(json.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        PreparedCheck::new(config).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_native_request_series_is_counted_in_every_request_query() {
+        let native = "http_server_request_duration_seconds";
+        let p = prepared(native);
+        assert_eq!(p.config.requests.kind, RequestKind::NativeHistogram);
+        let h =
+            format!(r#"{native}{{k8s_namespace_name="shop",rollouts_pod_template_hash="abc"}}"#);
+        let e = format!(
+            r#"{native}{{http_response_status_code=~"5..",k8s_namespace_name="shop",rollouts_pod_template_hash="abc"}}"#
+        );
+        assert_eq!(
+            p.query,
+            format!("histogram_count(sum(rate({e}[1m]))) / histogram_count(sum(rate({h}[1m])))")
+        );
+        let traffic = format!("histogram_count(sum(rate({h}[1m])))");
+        assert_eq!(p.traffic_query, Some(traffic));
+        let gate = format!("histogram_count(sum(increase({h}[1m])))");
+        assert_eq!(p.requests_query, Some(gate));
+        let counts = p
+            .counts
+            .as_ref()
+            .map(|c| c.queries(Duration::from_secs(60)));
+        let counts = counts
+            .unwrap_or_else(|| panic!("no counts"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Canary and stable, requests and errors: each sum read as a count.
+        assert_eq!(counts.len(), 4);
+        for q in &counts {
+            assert_eq!(q.matches("histogram_count(sum(").count(), 2, "{q}");
+        }
+        // The follow-ups count series and read timestamps, as for a counter.
+        assert_eq!(
+            p.presence_query.as_deref(),
+            Some(&*format!("count({native})"))
+        );
+        assert_eq!(p.canary_series_query, Some(format!("count({h})")));
+        let staleness = format!("time() - max(timestamp({h}))");
+        assert_eq!(p.staleness_query, Some(staleness));
+    }
+
+    #[test]
+    fn a_request_name_the_preset_does_not_mark_is_a_counter() {
+        for metric in [
+            "my_requests_total",
+            "http_server_request_duration_seconds_count",
+        ] {
+            let p = prepared(metric);
+            assert_eq!(p.config.requests.kind, RequestKind::Counter, "{metric}");
+            assert!(
+                p.query.starts_with(&format!("sum(rate({metric}{{")),
+                "{}",
+                p.query
+            );
+            assert!(!p.query.contains("histogram_count"), "{}", p.query);
+        }
+    }
+}
