@@ -94,14 +94,12 @@ pub fn format_window(d: Duration) -> String {
     display_duration(&d)
 }
 
-/// How a request series counts requests (docs/presets.md): a counter's
-/// value is the requests, a native histogram's count is. The name alone
-/// cannot tell them apart (`response_total` is a counter, a bare
-/// `http_server_request_duration_seconds` a histogram), so the preset marks it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How a request series counts requests (docs/presets.md): a counter's value
+/// is the requests, a native histogram's count is. The name cannot tell
+/// (`response_total` is a counter), so the preset marks a native one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RequestKind {
     /// A counter: `sum(rate(c[w]))`.
-    #[default]
     Counter,
     /// A native histogram: `histogram_count(sum(rate(h[w])))`.
     NativeHistogram,
@@ -141,11 +139,7 @@ impl RequestKind {
     }
 
     /// [`born_count_query`], each sum read as a count for a native histogram:
-    ///
-    /// ```text
-    /// (histogram_count(sum(increase(h[R]) and h offset R)) or vector(0))
-    ///   + (histogram_count(sum(h unless h offset R)) or vector(0))
-    /// ```
+    /// `(histogram_count(sum(increase(h[R]) and h offset R)) or vector(0)) + …`.
     pub fn born_count_query(
         self,
         sel: &SeriesSelector,
