@@ -400,3 +400,67 @@ async fn a_native_histogram_sample_in_an_answer_is_refused_with_a_hint() {
         m.message
     );
 }
+
+/// The recorded native request queries' routes: the histogram's count, the
+/// error matcher sorting before the preset's route scope.
+const NATIVE_ERRORS: &str =
+    "histogram_count(sum(rate(http_server_request_duration_seconds{http_response_status_code";
+const NATIVE_TRAFFIC: &str =
+    "histogram_count(sum(rate(http_server_request_duration_seconds{http_route";
+
+#[tokio::test]
+async fn request_checks_count_a_native_histogram_without_a_count_series() {
+    // Recorded on a Prometheus that ingests the histogram natively only: the
+    // request probe finds the bare name, not `_count`, and the checks read
+    // the histogram's count.
+    let r = serve_fixtures(&[
+        (PROBE, "native_requests_probe.json"),
+        (NATIVE_ERRORS, "native_errors_error_rate.json"),
+        (NATIVE_TRAFFIC, "native_traffic.json"),
+    ])
+    .await;
+    let provider = CanaryProvider::new();
+    let scope = r#"k8s_namespace_name="otel-http-native",rollouts_pod_template_hash="#;
+    let h = |hash: &str, more: &str| {
+        format!(
+            r#"http_server_request_duration_seconds{{{more}http_route!="/metrics",{scope}"{hash}"}}[30s]"#
+        )
+    };
+    let plugin = r#", "check": "traffic", "preset": "otel-http""#;
+    let run = step_run("otel-http-native", Some("healthy1"));
+    let m = provider.run(&run, &metric(&r.url(), plugin)).await;
+    expect(&m, Phase::Successful, "Passed", &["49.86 req/s ≥ minRate"]);
+    assert_eq!(
+        m.metadata["query"],
+        format!("histogram_count(sum(rate({})))", h("healthy1", ""))
+    );
+    let plugin = r#", "check": "error-rate", "preset": "otel-http", "confidence": 0"#;
+    let run = step_run("otel-http-native", Some("errors1"));
+    let m = provider.run(&run, &metric(&r.url(), plugin)).await;
+    expect(
+        &m,
+        Phase::Failed,
+        "AboveMaxErrorRatio",
+        &["≥ maxErrorRatio 5%"],
+    );
+    let errors = h("errors1", r#"http_response_status_code=~"5..","#);
+    assert_eq!(
+        m.metadata["query"],
+        format!(
+            "histogram_count(sum(rate({errors}))) / histogram_count(sum(rate({})))",
+            h("errors1", "")
+        )
+    );
+    let probes: Vec<String> = r
+        .queries()
+        .into_iter()
+        .filter(|q| q.starts_with(PROBE))
+        .collect();
+    assert_eq!(
+        probes,
+        [
+            r#"count by (__name__) ({__name__=~"http_server_request_duration_seconds_count|http_server_request_duration_seconds",k8s_namespace_name="otel-http-native"})"#
+        ],
+        "one request probe naming the counter and the native histogram, then the cached answer"
+    );
+}

@@ -6,7 +6,10 @@
 //! The latency names include native histograms: a preset lists their bare
 //! names after the classic `_bucket` ones, so the same probe (and its cached
 //! answer) also tells which kind exists, and the name chosen says how it is
-//! read ([`crate::promql::is_native_histogram`]).
+//! read ([`crate::promql::is_native_histogram`]). So do the request names:
+//! a native histogram there is marked in the preset (its count is the
+//! requests), and the kind of the name chosen goes with it
+//! ([`RequestSeries::kind`](crate::config::RequestSeries::kind)).
 //! Answers that found something are kept for [`DETECTION_TTL`]; a probe that
 //! found nothing is not kept, so a metric that appears is seen at once.
 //!
@@ -94,8 +97,10 @@ pub(crate) async fn resolve(
         let Some(pick) = choose(&names, &found) else {
             return Err(absent(&cfg, "request counter", &names, &r.namespace_label));
         };
+        let kind = cfg.preset.spec().requests.kind(&pick.name);
         let r = &mut cfg.requests;
         r.metric = pick.name.clone();
+        r.kind = kind;
         r.fallbacks.clear();
         if let Some((_, matcher)) = r.error_variant.take().filter(|_| pick.has_label) {
             r.error_matcher = matcher;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::config::{Bounds, Check, Config};
 use crate::prometheus::Redactor;
-use crate::promql::{self, LabelMatcher, SeriesSelector};
+use crate::promql::{self, LabelMatcher, RequestKind, SeriesSelector};
 
 /// Why a config cannot be run: the plugin JSON is invalid, or a query cannot be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -76,6 +76,8 @@ pub enum CountsPlan {
         error: LabelMatcher,
         /// The stable's requests, with `compareTo: stable`.
         stable: Option<SeriesSelector>,
+        /// How the request series counts.
+        kind: RequestKind,
     },
     /// Latency: the canary's histogram buckets (and the stable's).
     Latency {
@@ -93,21 +95,24 @@ pub enum CountsPlan {
         canary: SeriesSelector,
         /// The stable's requests.
         stable: SeriesSelector,
+        /// How the request series counts.
+        kind: RequestKind,
     },
 }
 
 impl CountsPlan {
-    /// The queries over `range`, births counted ([`promql::born_count_query`],
+    /// The queries over `range`, births counted ([`RequestKind::born_count_query`],
     /// [`promql::born_buckets_query`], [`promql::born_native_counts_query`]):
     /// the canary's first, then the stable's.
     pub fn queries(&self, range: Duration) -> Result<Vec<String>, promql::Error> {
-        let count = |sel, more| promql::born_count_query(sel, more, range);
         Ok(match self {
             CountsPlan::Errors {
                 requests,
                 error,
                 stable,
+                kind,
             } => {
+                let count = |sel, more| kind.born_count_query(sel, more, range);
                 let mut q = vec![count(requests, None)?, count(requests, Some(error))?];
                 if let Some(s) = stable {
                     q.extend([count(s, None)?, count(s, Some(error))?]);
@@ -129,8 +134,13 @@ impl CountsPlan {
                 }
                 q
             }
-            CountsPlan::Share { canary, stable } => {
-                vec![count(canary, None)?, count(stable, None)?]
+            CountsPlan::Share {
+                canary,
+                stable,
+                kind,
+            } => {
+                let count = |sel| kind.born_count_query(sel, None, range);
+                vec![count(canary)?, count(stable)?]
             }
         })
     }
@@ -139,113 +149,29 @@ impl CountsPlan {
 impl PreparedCheck {
     /// Builds the queries for `config`.
     pub fn new(config: Config) -> Result<PreparedCheck, PrepareError> {
-        let check = config.check.as_str();
-        let build = |e: promql::Error| PrepareError::Build {
-            check,
-            source: Box::new(e),
-        };
-        let requests_sel = SeriesSelector {
-            metric: config.requests.metric.clone(),
-            namespace_label: config.requests.namespace_label.clone(),
-            namespace: config.namespace.clone().unwrap_or_default(),
-            hash_label: config.requests.hash_label.clone(),
-            hash: config.canary_hash().to_owned(),
-            extra: scope_matchers(&config.requests.matchers).map_err(build)?,
-        };
-        let latency_sel = SeriesSelector {
-            metric: config.latency.metric.clone(),
-            namespace_label: config.latency.namespace_label.clone(),
-            hash_label: config.latency.hash_label.clone(),
-            extra: scope_matchers(&config.latency.matchers).map_err(build)?,
-            ..requests_sel.clone()
-        };
+        let build = build_error(config.check.as_str());
+        let sels = Selectors::new(&config).map_err(build)?;
+        sels.check_stable(&config)?;
         let window = config.window;
-        if let Some(c) = &config.compare
-            && c.stable_hash == requests_sel.hash
-        {
-            return Err(PrepareError::Scope(format!(
-                "stableHash {} is the canary's hash: the canary would be compared with itself (is the arg's podTemplateHashValue Stable?)",
-                crate::text::quoted(&c.stable_hash)
-            )));
-        }
-        let stable_of = |sel: &SeriesSelector| {
-            config.compare.as_ref().map(|c| SeriesSelector {
-                hash: c.stable_hash.clone(),
-                ..sel.clone()
-            })
-        };
-        let mut counts = None;
-        let (query, presence_metric, traffic_query) = match &config.check {
-            Check::Traffic => (
-                {
-                    if let Some(stable) = stable_of(&requests_sel) {
-                        counts = Some(CountsPlan::Share {
-                            canary: requests_sel.clone(),
-                            stable,
-                        });
-                    }
-                    promql::traffic_query(&requests_sel, window).map_err(build)?
-                },
-                Some(&config.requests.metric),
-                None,
-            ),
-            Check::ErrorRate => {
-                let error = promql::parse_matcher(&config.requests.error_matcher).map_err(build)?;
-                if config.bounds != Bounds::Plain {
-                    counts = Some(CountsPlan::Errors {
-                        requests: requests_sel.clone(),
-                        error: error.clone(),
-                        stable: stable_of(&requests_sel),
-                    });
-                }
-                (
-                    promql::error_rate_query(&requests_sel, &error, window).map_err(build)?,
-                    Some(&config.requests.metric),
-                    Some(promql::traffic_query(&requests_sel, window).map_err(build)?),
-                )
-            }
-            Check::Latency => {
-                if config.bounds != Bounds::Plain {
-                    counts = Some(CountsPlan::Latency {
-                        buckets: latency_sel.clone(),
-                        stable: stable_of(&latency_sel),
-                        native_bounds: native_bounds(&config),
-                    });
-                }
-                (
-                    promql::latency_query(config.quantile, &latency_sel, window).map_err(build)?,
-                    Some(&config.latency.metric),
-                    None,
-                )
-            }
-            Check::Query {
-                query,
-                canary_matchers,
-                ..
-            } => {
-                let q = if canary_matchers.is_empty() {
-                    promql::validate(query).map(|()| query.clone())
-                } else {
-                    promql::inject_matchers(query, canary_matchers)
-                };
-                (q.map_err(|e| PrepareError::Query(Box::new(e)))?, None, None)
-            }
-        };
-        if let Some(plan) = &counts {
+        let main = main_queries(&config, &sels)?;
+        if let Some(plan) = &main.counts {
             // Built once here so a bad selector is a config error, not a Run's.
             plan.queries(window).map_err(build)?;
         }
-        let presence_query = presence_metric
-            .map(|m| promql::presence_query(m))
+        let presence_query = main
+            .presence_metric
+            .as_deref()
+            .map(promql::presence_query)
             .transpose()
             .map_err(build)?;
+        let kind = config.requests.kind;
         let requests_query = (config.min_requests > 0.0)
-            .then(|| promql::requests_in_window_query(&requests_sel, window))
+            .then(|| kind.requests_in_window_query(&sels.requests, window))
             .transpose()
             .map_err(build)?;
         let scoped = match config.check {
-            Check::Traffic | Check::ErrorRate => Some(&requests_sel),
-            Check::Latency => Some(&latency_sel),
+            Check::Traffic | Check::ErrorRate => Some(&sels.requests),
+            Check::Latency => Some(&sels.latency),
             Check::Query { .. } => None,
         };
         // Any canary series is a sign of life, in the check's scope or not.
@@ -265,13 +191,13 @@ impl PreparedCheck {
         let redactor = Redactor::for_config(&config.prometheus);
         Ok(PreparedCheck {
             config,
-            query,
+            query: main.query,
             presence_query,
             requests_query,
             staleness_query,
             canary_series_query,
-            traffic_query,
-            counts,
+            traffic_query: main.traffic_query,
+            counts: main.counts,
             redactor,
         })
     }
@@ -280,6 +206,139 @@ impl PreparedCheck {
     pub fn timeout(&self) -> Duration {
         self.config.prometheus.timeout
     }
+}
+
+/// What a promql error becomes for `check`.
+fn build_error(check: &'static str) -> impl Fn(promql::Error) -> PrepareError + Copy {
+    move |e| PrepareError::Build {
+        check,
+        source: Box::new(e),
+    }
+}
+
+/// The config's two series, narrowed to its canary.
+struct Selectors {
+    requests: SeriesSelector,
+    latency: SeriesSelector,
+    /// The stable's hash, with `compareTo: stable`.
+    stable_hash: Option<String>,
+}
+
+impl Selectors {
+    fn new(config: &Config) -> Result<Selectors, promql::Error> {
+        let requests = SeriesSelector {
+            metric: config.requests.metric.clone(),
+            namespace_label: config.requests.namespace_label.clone(),
+            namespace: config.namespace.clone().unwrap_or_default(),
+            hash_label: config.requests.hash_label.clone(),
+            hash: config.canary_hash().to_owned(),
+            extra: scope_matchers(&config.requests.matchers)?,
+        };
+        let latency = SeriesSelector {
+            metric: config.latency.metric.clone(),
+            namespace_label: config.latency.namespace_label.clone(),
+            hash_label: config.latency.hash_label.clone(),
+            extra: scope_matchers(&config.latency.matchers)?,
+            ..requests.clone()
+        };
+        let stable_hash = config.compare.as_ref().map(|c| c.stable_hash.clone());
+        Ok(Selectors {
+            requests,
+            latency,
+            stable_hash,
+        })
+    }
+
+    /// `compareTo: stable` must name another pod template than the canary's.
+    fn check_stable(&self, config: &Config) -> Result<(), PrepareError> {
+        match &config.compare {
+            Some(c) if c.stable_hash == self.requests.hash => Err(PrepareError::Scope(format!(
+                "stableHash {} is the canary's hash: the canary would be compared with itself (is the arg's podTemplateHashValue Stable?)",
+                crate::text::quoted(&c.stable_hash)
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// `sel` narrowed to the stable instead, with `compareTo: stable`.
+    fn stable(&self, sel: &SeriesSelector) -> Option<SeriesSelector> {
+        self.stable_hash.as_ref().map(|hash| SeriesSelector {
+            hash: hash.clone(),
+            ..sel.clone()
+        })
+    }
+}
+
+/// The main query of a config and what goes with it.
+struct MainQueries {
+    query: String,
+    /// The metric whose `count` tells an absent metric from an empty canary.
+    presence_metric: Option<String>,
+    /// Error-rate: the traffic query of the empty-ratio fallback.
+    traffic_query: Option<String>,
+    counts: Option<CountsPlan>,
+}
+
+fn main_queries(config: &Config, sels: &Selectors) -> Result<MainQueries, PrepareError> {
+    let build = build_error(config.check.as_str());
+    let (window, bounded) = (config.window, config.bounds != Bounds::Plain);
+    let kind = config.requests.kind;
+    let requests = &sels.requests;
+    Ok(match &config.check {
+        Check::Traffic => MainQueries {
+            query: kind.traffic_query(requests, window).map_err(build)?,
+            presence_metric: Some(config.requests.metric.clone()),
+            traffic_query: None,
+            counts: sels.stable(requests).map(|stable| CountsPlan::Share {
+                canary: requests.clone(),
+                stable,
+                kind,
+            }),
+        },
+        Check::ErrorRate => {
+            let error = promql::parse_matcher(&config.requests.error_matcher).map_err(build)?;
+            MainQueries {
+                query: kind
+                    .error_rate_query(requests, &error, window)
+                    .map_err(build)?,
+                presence_metric: Some(config.requests.metric.clone()),
+                traffic_query: Some(kind.traffic_query(requests, window).map_err(build)?),
+                counts: bounded.then(|| CountsPlan::Errors {
+                    requests: requests.clone(),
+                    error,
+                    stable: sels.stable(requests),
+                    kind,
+                }),
+            }
+        }
+        Check::Latency => MainQueries {
+            query: promql::latency_query(config.quantile, &sels.latency, window).map_err(build)?,
+            presence_metric: Some(config.latency.metric.clone()),
+            traffic_query: None,
+            counts: bounded.then(|| CountsPlan::Latency {
+                buckets: sels.latency.clone(),
+                stable: sels.stable(&sels.latency),
+                native_bounds: native_bounds(config),
+            }),
+        },
+        Check::Query {
+            query,
+            canary_matchers,
+            ..
+        } => {
+            let q = if canary_matchers.is_empty() {
+                promql::validate(query).map(|()| query.clone())
+            } else {
+                promql::inject_matchers(query, canary_matchers)
+            };
+            MainQueries {
+                query: q.map_err(|e| PrepareError::Query(Box::new(e)))?,
+                presence_metric: None,
+                traffic_query: None,
+                counts: None,
+            }
+        }
+    })
 }
 
 /// A native latency histogram's count bounds: `maxLatencyMs` in the
@@ -298,4 +357,75 @@ fn native_bounds(config: &Config) -> Option<Vec<f64>> {
 /// here into the AST's matcher type).
 fn scope_matchers(matchers: &[String]) -> Result<Vec<promql::LabelMatcher>, promql::Error> {
     matchers.iter().map(|m| promql::parse_matcher(m)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An `otel-http` error-rate config with every request query on.
+    fn prepared(metric: &str) -> PreparedCheck {
+        let json = format!(
+            r#"{{"address":"http://prometheus:9090","preset":"otel-http","check":"error-rate","window":"1m","namespace":"shop","podTemplateHash":"abc","minRequests":10,"compareTo":"stable","stableHash":"old","series":{{"requests":{{"metric":"{metric}"}}}}}}"#
+        );
+        let config = Config::from_json(json.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        PreparedCheck::new(config).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_native_request_series_is_counted_in_every_request_query() {
+        let native = "http_server_request_duration_seconds";
+        let p = prepared(native);
+        assert_eq!(p.config.requests.kind, RequestKind::NativeHistogram);
+        let h =
+            format!(r#"{native}{{k8s_namespace_name="shop",rollouts_pod_template_hash="abc"}}"#);
+        let e = format!(
+            r#"{native}{{http_response_status_code=~"5..",k8s_namespace_name="shop",rollouts_pod_template_hash="abc"}}"#
+        );
+        assert_eq!(
+            p.query,
+            format!("histogram_count(sum(rate({e}[1m]))) / histogram_count(sum(rate({h}[1m])))")
+        );
+        let traffic = format!("histogram_count(sum(rate({h}[1m])))");
+        assert_eq!(p.traffic_query, Some(traffic));
+        let gate = format!("histogram_count(sum(increase({h}[1m])))");
+        assert_eq!(p.requests_query, Some(gate));
+        let counts = p
+            .counts
+            .as_ref()
+            .map(|c| c.queries(Duration::from_secs(60)));
+        let counts = counts
+            .unwrap_or_else(|| panic!("no counts"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Canary and stable, requests and errors: each sum read as a count.
+        assert_eq!(counts.len(), 4);
+        for q in &counts {
+            assert_eq!(q.matches("histogram_count(sum(").count(), 2, "{q}");
+        }
+        // The follow-ups count series and read timestamps, as for a counter.
+        assert_eq!(
+            p.presence_query.as_deref(),
+            Some(&*format!("count({native})"))
+        );
+        assert_eq!(p.canary_series_query, Some(format!("count({h})")));
+        let staleness = format!("time() - max(timestamp({h}))");
+        assert_eq!(p.staleness_query, Some(staleness));
+    }
+
+    #[test]
+    fn a_request_name_the_preset_does_not_mark_is_a_counter() {
+        for metric in [
+            "my_requests_total",
+            "http_server_request_duration_seconds_count",
+        ] {
+            let p = prepared(metric);
+            assert_eq!(p.config.requests.kind, RequestKind::Counter, "{metric}");
+            assert!(
+                p.query.starts_with(&format!("sum(rate({metric}{{")),
+                "{}",
+                p.query
+            );
+            assert!(!p.query.contains("histogram_count"), "{}", p.query);
+        }
+    }
 }

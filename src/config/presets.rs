@@ -4,6 +4,7 @@
 //! reader starts from a preset and applies the user's `series` overrides.
 
 use super::LatencyUnit;
+use crate::promql::RequestKind;
 
 /// The preset a config names (`preset:`); `hotrod` when omitted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,8 +33,10 @@ pub const PRESETS: [Preset; 5] = [
 /// One preset's request counter.
 #[derive(Debug)]
 pub struct RequestSpec {
-    /// Names tried in order (detection picks the first that exists).
-    pub metrics: &'static [&'static str],
+    /// `(series, kind)` tried in order (detection picks the first that
+    /// exists): counters, and native histograms whose count is the
+    /// requests (marked here: the name alone cannot tell), counters first.
+    pub metrics: &'static [(&'static str, RequestKind)],
     /// Namespace label.
     pub namespace_label: &'static str,
     /// Pod-template hash label.
@@ -84,6 +87,7 @@ pub struct PresetSpec {
 }
 
 use LatencyUnit::{Milliseconds as Ms, Seconds as S};
+use RequestKind::{Counter, NativeHistogram};
 
 /// The hash label every preset but `hotrod` defaults to: Argo's pod label
 /// `rollouts-pod-template-hash` as Prometheus' `labelmap` (or the
@@ -101,7 +105,7 @@ const SERVER_SPANS: &str = "span_kind=\"SPAN_KIND_SERVER\"";
 
 const HOTROD: PresetSpec = PresetSpec {
     requests: RequestSpec {
-        metrics: &["hotrod_requests_total"],
+        metrics: &[("hotrod_requests_total", Counter)],
         namespace_label: "namespace",
         hash_label: HASH,
         error_matcher: "error=\"true\"",
@@ -121,7 +125,10 @@ const HOTROD: PresetSpec = PresetSpec {
 
 const OTEL_SPANMETRICS: PresetSpec = PresetSpec {
     requests: RequestSpec {
-        metrics: &["traces_span_metrics_calls_total", "calls_total"],
+        metrics: &[
+            ("traces_span_metrics_calls_total", Counter),
+            ("calls_total", Counter),
+        ],
         namespace_label: OTEL_NAMESPACE,
         hash_label: HASH,
         error_matcher: "status_code=\"STATUS_CODE_ERROR\"",
@@ -149,7 +156,12 @@ const OTEL_SPANMETRICS: PresetSpec = PresetSpec {
 
 const OTEL_HTTP: PresetSpec = PresetSpec {
     requests: RequestSpec {
-        metrics: &["http_server_request_duration_seconds_count"],
+        // An SDK's exponential histogram is a native one: no `_count`
+        // series, the histogram's count is the requests.
+        metrics: &[
+            ("http_server_request_duration_seconds_count", Counter),
+            ("http_server_request_duration_seconds", NativeHistogram),
+        ],
         namespace_label: OTEL_NAMESPACE,
         hash_label: HASH,
         error_matcher: "http_response_status_code=~\"5..\"",
@@ -177,7 +189,7 @@ const OTEL_HTTP: PresetSpec = PresetSpec {
 
 const ISTIO: PresetSpec = PresetSpec {
     requests: RequestSpec {
-        metrics: &["istio_requests_total"],
+        metrics: &[("istio_requests_total", Counter)],
         namespace_label: "destination_workload_namespace",
         hash_label: HASH,
         error_matcher: "response_code=~\"5..\"",
@@ -200,7 +212,7 @@ const ISTIO: PresetSpec = PresetSpec {
 
 const LINKERD: PresetSpec = PresetSpec {
     requests: RequestSpec {
-        metrics: &["response_total"],
+        metrics: &[("response_total", Counter)],
         namespace_label: "namespace",
         hash_label: HASH,
         error_matcher: "classification=\"failure\"",
@@ -221,6 +233,16 @@ const LINKERD: PresetSpec = PresetSpec {
         ],
     },
 };
+
+impl RequestSpec {
+    /// How the preset's series `name` counts requests: a counter unless
+    /// the preset marks it a native histogram (also for a name of the
+    /// user's own, which the preset does not know).
+    pub fn kind(&self, name: &str) -> RequestKind {
+        let marked = self.metrics.iter().find(|(m, _)| *m == name);
+        marked.map_or(RequestKind::Counter, |(_, k)| *k)
+    }
+}
 
 impl Preset {
     /// The spelling in the config.
@@ -273,11 +295,35 @@ mod tests {
                 .requests
                 .metrics
                 .iter()
+                .map(|m| &m.0)
                 .chain(s.latency.metrics.iter().map(|m| &m.0))
             {
                 assert!(crate::promql::is_metric_name(name), "{p:?} {name}");
             }
+            // The first name is detection's default (and the kind of a
+            // config whose detection is off): a counter.
+            assert_eq!(s.requests.metrics[0].1, Counter, "{p:?}");
         }
         assert_eq!(Preset::from_name("prometheus"), None);
+    }
+
+    #[test]
+    fn native_request_series_are_marked() {
+        let r = &Preset::OtelHttp.spec().requests;
+        let native = "http_server_request_duration_seconds";
+        assert_eq!(r.kind(native), NativeHistogram);
+        assert_eq!(
+            r.kind("http_server_request_duration_seconds_count"),
+            Counter
+        );
+        assert_eq!(r.kind("my_requests_total"), Counter);
+        // The same name is the native latency histogram of the preset.
+        let latency = &Preset::OtelHttp.spec().latency.metrics;
+        assert!(latency.iter().any(|(m, _)| *m == native));
+        assert!(crate::promql::is_native_histogram(native));
+        assert_eq!(
+            Preset::Linkerd.spec().requests.kind("response_total"),
+            Counter
+        );
     }
 }

@@ -299,9 +299,11 @@ fn owned(names: &[&str]) -> Vec<String> {
 }
 
 fn request_series(r: Option<&Obj<'_>>, spec: &RequestSpec) -> Result<RequestSeries, ConfigError> {
+    let (first, first_kind) = spec.metrics[0];
     let preset = RequestSeries {
-        metric: spec.metrics[0].to_owned(),
-        fallbacks: owned(&spec.metrics[1..]),
+        metric: first.to_owned(),
+        fallbacks: spec.metrics[1..].iter().map(|m| m.0.to_owned()).collect(),
+        kind: first_kind,
         namespace_label: spec.namespace_label.to_owned(),
         hash_label: spec.hash_label.to_owned(),
         error_matcher: spec.error_matcher.to_owned(),
@@ -315,8 +317,10 @@ fn request_series(r: Option<&Obj<'_>>, spec: &RequestSpec) -> Result<RequestSeri
     };
     let metric = r.str("metric")?.is_some();
     let error = r.str("errorMatcher")?.is_some();
+    let name = name_field(r, "metric", &preset.metric, is_metric_name, METRIC_NAME)?;
     Ok(RequestSeries {
-        metric: name_field(r, "metric", &preset.metric, is_metric_name, METRIC_NAME)?,
+        kind: spec.kind(&name),
+        metric: name,
         fallbacks: if metric { Vec::new() } else { preset.fallbacks },
         namespace_label: name_field(
             r,

@@ -89,6 +89,10 @@ pub struct RequestSeries {
     /// canary's namespace (the preset's name variants; empty when the user
     /// set `metric`, which turns detection off).
     pub fallbacks: Vec<String>,
+    /// How `metric` counts requests: the preset's mark on that name
+    /// ([`RequestSpec::kind`](crate::config::RequestSpec::kind)), set
+    /// with the name (by the config reader, then by detection).
+    pub kind: crate::promql::RequestKind,
     /// Label holding the Kubernetes namespace.
     pub namespace_label: String,
     /// Label holding the pod-template hash.

@@ -94,38 +94,111 @@ pub fn format_window(d: Duration) -> String {
     display_duration(&d)
 }
 
-/// `sum(rate(metric{ns,hash}[w]))`: canary requests per second.
-pub fn traffic_query(sel: &SeriesSelector, window: Duration) -> Result<String, Error> {
-    let expr = sum(call_range("rate", sel.vector(None)?, window)?, None);
-    finish(&expr)
+/// How a request series counts requests (docs/presets.md): a counter's value
+/// is the requests, a native histogram's count is. The name cannot tell
+/// (`response_total` is a counter), so the preset marks a native one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestKind {
+    /// A counter: `sum(rate(c[w]))`.
+    Counter,
+    /// A native histogram: `histogram_count(sum(rate(h[w])))`.
+    NativeHistogram,
 }
 
-/// `sum(rate(metric{ns,hash,error}[w])) / sum(rate(metric{ns,hash}[w]))`: the
-/// error ratio (NaN when there is no traffic; the check reports that).
+impl RequestKind {
+    /// `sum(rate(s[w]))`, its count for a native histogram: canary requests per second.
+    pub fn traffic_query(self, sel: &SeriesSelector, window: Duration) -> Result<String, Error> {
+        finish(&self.summed("rate", sel, None, window)?)
+    }
+
+    /// Errors per second over requests per second, each as
+    /// [`RequestKind::traffic_query`] (NaN when there is no traffic).
+    pub fn error_rate_query(
+        self,
+        sel: &SeriesSelector,
+        error: &LabelMatcher,
+        window: Duration,
+    ) -> Result<String, Error> {
+        let expr = Expr::Binary(BinaryExpr {
+            op: TokenType::new(token::T_DIV),
+            lhs: Box::new(self.summed("rate", sel, Some(error), window)?),
+            rhs: Box::new(self.summed("rate", sel, None, window)?),
+            modifier: None,
+        });
+        finish(&expr)
+    }
+
+    /// `sum(increase(s[w]))`, its count for a native histogram: requests
+    /// seen in the window (the `minRequests` gate).
+    pub fn requests_in_window_query(
+        self,
+        sel: &SeriesSelector,
+        window: Duration,
+    ) -> Result<String, Error> {
+        finish(&self.summed("increase", sel, None, window)?)
+    }
+
+    /// [`born_count_query`], each sum read as a count for a native histogram:
+    /// `(histogram_count(sum(increase(h[R]) and h offset R)) or vector(0)) + …`.
+    pub fn born_count_query(
+        self,
+        sel: &SeriesSelector,
+        more: Option<&LabelMatcher>,
+        range: Duration,
+    ) -> Result<String, Error> {
+        let count = |sum: String| match self {
+            RequestKind::Counter => sum,
+            RequestKind::NativeHistogram => format!("histogram_count({sum})"),
+        };
+        born(sel, more, range, |c, r| {
+            let existing = count(format!("sum(increase({c}[{r}]) and {c} offset {r})"));
+            let born = count(format!("sum({c} unless {c} offset {r})"));
+            format!("({existing} or vector(0)) + ({born} or vector(0))")
+        })
+    }
+
+    /// `sum(f(s{more}[w]))`, wrapped in `histogram_count` for a native histogram.
+    fn summed(
+        self,
+        f: &'static str,
+        sel: &SeriesSelector,
+        more: Option<&LabelMatcher>,
+        window: Duration,
+    ) -> Result<Expr, Error> {
+        let summed = sum(call_range(f, sel.vector(more)?, window)?, None);
+        Ok(match self {
+            RequestKind::Counter => summed,
+            RequestKind::NativeHistogram => Expr::Call(Call {
+                func: vector_fn("histogram_count", vec![ValueType::Vector]),
+                args: FunctionArgs::new_args(summed),
+            }),
+        })
+    }
+}
+
+/// `sum(rate(metric{ns,hash}[w]))`: a counter's canary requests per second
+/// ([`RequestKind::traffic_query`]).
+pub fn traffic_query(sel: &SeriesSelector, window: Duration) -> Result<String, Error> {
+    RequestKind::Counter.traffic_query(sel, window)
+}
+
+/// `sum(rate(metric{ns,hash,error}[w])) / sum(rate(metric{ns,hash}[w]))`: a
+/// counter's error ratio ([`RequestKind::error_rate_query`]).
 pub fn error_rate_query(
     sel: &SeriesSelector,
     error: &LabelMatcher,
     window: Duration,
 ) -> Result<String, Error> {
-    let errors = sum(call_range("rate", sel.vector(Some(error))?, window)?, None);
-    let all = sum(call_range("rate", sel.vector(None)?, window)?, None);
-    let expr = Expr::Binary(BinaryExpr {
-        op: TokenType::new(token::T_DIV),
-        lhs: Box::new(errors),
-        rhs: Box::new(all),
-        modifier: None,
-    });
-    finish(&expr)
+    RequestKind::Counter.error_rate_query(sel, error, window)
 }
 
-/// `sum(increase(metric{ns,hash}[w]))`: requests seen in the window (the
-/// `minRequests` gate).
+/// `sum(increase(metric{ns,hash}[w]))`: a counter's requests seen in the
+/// window ([`RequestKind::requests_in_window_query`]).
 pub fn requests_in_window_query(sel: &SeriesSelector, window: Duration) -> Result<String, Error> {
-    let expr = sum(call_range("increase", sel.vector(None)?, window)?, None);
-    finish(&expr)
+    RequestKind::Counter.requests_in_window_query(sel, window)
 }
 
-/// The count of `sel`'s events (narrowed by `more`) over `range`, counting
+/// A counter's count of `sel`'s events (narrowed by `more`) over `range`, counting
 /// series born inside it from zero (docs/statistics.md §1 and §6):
 ///
 /// ```text
@@ -135,16 +208,13 @@ pub fn requests_in_window_query(sel: &SeriesSelector, window: Duration) -> Resul
 /// `increase()` reads the series that existed when the range began; a series
 /// born inside it is read as its current value, the count since its birth
 /// (at trickle rates, often the canary's first error). Always one sample.
+/// [`RequestKind::born_count_query`] for a native histogram.
 pub fn born_count_query(
     sel: &SeriesSelector,
     more: Option<&LabelMatcher>,
     range: Duration,
 ) -> Result<String, Error> {
-    born(sel, more, range, |c, r| {
-        format!(
-            "(sum(increase({c}[{r}]) and {c} offset {r}) or vector(0)) + (sum({c} unless {c} offset {r}) or vector(0))"
-        )
-    })
+    RequestKind::Counter.born_count_query(sel, more, range)
 }
 
 /// A births-counting query: `compose(selector, range)` over the selector
@@ -273,12 +343,9 @@ pub fn latency_query(
     } else {
         sum(rate, Some(LabelModifier::include(vec!["le"])))
     };
-    let func = Function::new(
+    let func = vector_fn(
         "histogram_quantile",
         vec![ValueType::Scalar, ValueType::Vector],
-        0,
-        ValueType::Vector,
-        false,
     );
     let args = FunctionArgs::new_args(Expr::NumberLiteral(NumberLiteral::new(quantile)))
         .append_args(by_le);
@@ -346,11 +413,8 @@ pub fn names_query(
 /// sample is, in seconds. Empty when Prometheus marked the series stale (its
 /// target went away) or the lookback passed: both mean no fresh data.
 pub fn staleness_query(sel: &SeriesSelector) -> Result<String, Error> {
-    let func = |name: &'static str, args: Vec<ValueType>| {
-        Function::new(name, args, 0, ValueType::Vector, false)
-    };
     let timestamp = Expr::Call(Call {
-        func: func("timestamp", vec![ValueType::Vector]),
+        func: vector_fn("timestamp", vec![ValueType::Vector]),
         args: FunctionArgs::new_args(Expr::VectorSelector(sel.vector(None)?)),
     });
     let newest = Expr::Aggregate(AggregateExpr {
@@ -408,12 +472,17 @@ pub fn check_window(window: Duration) -> Result<(), Error> {
 /// `name(vs[window])` for a range-vector function returning a vector.
 fn call_range(name: &'static str, vs: VectorSelector, window: Duration) -> Result<Expr, Error> {
     check_window(window)?;
-    let func = Function::new(name, vec![ValueType::Matrix], 0, ValueType::Vector, false);
+    let func = vector_fn(name, vec![ValueType::Matrix]);
     let ms = Expr::MatrixSelector(MatrixSelector { vs, range: window });
     Ok(Expr::Call(Call {
         func,
         args: FunctionArgs::new_args(ms),
     }))
+}
+
+/// The function `name(args…)` returning a vector, as the parser defines it.
+fn vector_fn(name: &'static str, args: Vec<ValueType>) -> Function {
+    Function::new(name, args, 0, ValueType::Vector, false)
 }
 
 fn sum(expr: Expr, modifier: Option<LabelModifier>) -> Expr {

@@ -1,4 +1,4 @@
-//! Unit tests of `build.rs`: the native histogram forms.
+//! Unit tests of `build.rs`: the native histogram forms (latency and requests).
 
 use super::*;
 
@@ -59,4 +59,61 @@ fn native_counts_label_each_bound() {
     );
     assert_eq!(q, want);
     assert!(is_native_histogram("h") && !is_native_histogram("h_bucket"));
+}
+
+#[test]
+fn native_requests_are_counted() {
+    let w = Duration::from_secs(60);
+    let n = RequestKind::NativeHistogram;
+    let s = sel("http_server_request_duration_seconds");
+    let h = "http_server_request_duration_seconds{hash=\"abc\",ns=\"shop\"}";
+    let err = super::super::parse_matcher("code=~\"5..\"").unwrap_or_else(|e| panic!("{e}"));
+    let e = "http_server_request_duration_seconds{code=~\"5..\",hash=\"abc\",ns=\"shop\"}";
+    let ok = |q: Result<String, Error>| q.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        ok(n.traffic_query(&s, w)),
+        format!("histogram_count(sum(rate({h}[1m])))")
+    );
+    assert_eq!(
+        ok(n.error_rate_query(&s, &err, w)),
+        format!("histogram_count(sum(rate({e}[1m]))) / histogram_count(sum(rate({h}[1m])))")
+    );
+    assert_eq!(
+        ok(n.requests_in_window_query(&s, w)),
+        format!("histogram_count(sum(increase({h}[1m])))")
+    );
+    assert_eq!(
+        ok(n.born_count_query(&s, Some(&err), w)),
+        format!(
+            "(histogram_count(sum(increase({e}[1m]) and {e} offset 1m)) or vector(0)) + (histogram_count(sum({e} unless {e} offset 1m)) or vector(0))"
+        )
+    );
+    // The counter forms are the free functions'.
+    let c = RequestKind::Counter;
+    assert_eq!(ok(c.traffic_query(&s, w)), ok(traffic_query(&s, w)));
+    assert_eq!(
+        ok(c.born_count_query(&s, None, w)),
+        format!(
+            "(sum(increase({h}[1m]) and {h} offset 1m) or vector(0)) + (sum({h} unless {h} offset 1m) or vector(0))"
+        )
+    );
+}
+
+#[test]
+fn native_requests_escape_values() {
+    // A hostile hash stays one quoted value in every native form.
+    let s = SeriesSelector {
+        hash: "x\"}[1h]) or vector(1) #".into(),
+        ..sel("h")
+    };
+    let w = Duration::from_secs(30);
+    let n = RequestKind::NativeHistogram;
+    for q in [
+        n.traffic_query(&s, w),
+        n.requests_in_window_query(&s, w),
+        n.born_count_query(&s, None, w),
+    ] {
+        let q = q.unwrap_or_else(|e| panic!("{e}"));
+        assert!(q.contains(r#"hash="x\"}[1h]) or vector(1) #""#), "{q}");
+    }
 }

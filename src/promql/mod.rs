@@ -21,7 +21,7 @@ mod matcher;
 use std::time::Duration;
 
 pub use build::{
-    SeriesSelector, born_buckets_query, born_count_query, born_native_counts_query,
+    RequestKind, SeriesSelector, born_buckets_query, born_count_query, born_native_counts_query,
     canary_series_query, check_window, error_rate_query, format_window, is_native_histogram,
     latency_query, names_query, native_fraction_bounds, presence_query, requests_in_window_query,
     staleness_query, traffic_query,
