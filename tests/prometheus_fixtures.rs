@@ -123,6 +123,13 @@ const TABLE: &[(&str, Want)] = &[
         Want::Names(&["http_server_request_duration_seconds"]),
     ),
     ("native_latency_p95.json", Want::One(0.25, 0.35)),
+    // Requests counted from the native histogram (`histogram_count`).
+    (
+        "native_requests_probe.json",
+        Want::Names(&["http_server_request_duration_seconds"]),
+    ),
+    ("native_traffic.json", Want::One(45.0, 55.0)),
+    ("native_errors_error_rate.json", Want::One(0.15, 0.25)),
     (
         "native_histogram_sample.json",
         Want::Refused("native histogram samples are not supported"),
