@@ -158,7 +158,7 @@ async fn a_preset_whose_names_are_all_absent_is_metric_absent() {
             Phase::Inconclusive,
             "MetricAbsent",
             &[
-                "no request counter of preset otel-spanmetrics has series in namespace hotrod (label k8s_namespace_name)",
+                "no request series of preset otel-spanmetrics has series in namespace hotrod (label k8s_namespace_name)",
                 "tried traces_span_metrics_calls_total, calls_total",
                 "series.requests.metric",
             ],

@@ -95,7 +95,7 @@ pub(crate) async fn resolve(
         let label = label.map(|(l, _)| l.as_str());
         let found = probe.run(&names, &r.namespace_label, label).await?;
         let Some(pick) = choose(&names, &found) else {
-            return Err(absent(&cfg, "request counter", &names, &r.namespace_label));
+            return Err(absent(&cfg, "request series", &names, &r.namespace_label));
         };
         let kind = cfg.preset.spec().requests.kind(&pick.name);
         let r = &mut cfg.requests;
