@@ -9,8 +9,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use canary_gate::promql::{
-    SeriesSelector, born_buckets_query, born_count_query, error_rate_query, inject_matchers,
-    latency_query, parse_matcher, presence_query, requests_in_window_query, traffic_query,
+    RequestKind, SeriesSelector, born_buckets_query, born_count_query, born_native_counts_query,
+    error_rate_query, inject_matchers, latency_query, native_fraction_bounds, parse_matcher,
+    presence_query, requests_in_window_query, traffic_query,
 };
 
 fn queries() -> Vec<String> {
@@ -38,6 +39,31 @@ fn queries() -> Vec<String> {
         out.push(latency_query(0.95, &sel, w).expect("latency"));
         out.push(born_count_query(&sel, Some(&err), Duration::from_secs(3725)).expect("counts"));
         out.push(born_buckets_query(&sel, w).expect("buckets"));
+        // The native-histogram forms (Prometheus 2.40+ functions).
+        let native = RequestKind::NativeHistogram;
+        out.push(native.traffic_query(&sel, w).expect("native traffic"));
+        out.push(
+            native
+                .error_rate_query(&sel, &err, w)
+                .expect("native error rate"),
+        );
+        out.push(
+            native
+                .requests_in_window_query(&sel, w)
+                .expect("native requests"),
+        );
+        out.push(
+            native
+                .born_count_query(&sel, Some(&err), w)
+                .expect("native counts"),
+        );
+        let bare = SeriesSelector {
+            metric: "http_server_request_duration_seconds".into(),
+            ..sel.clone()
+        };
+        out.push(latency_query(0.95, &bare, w).expect("native quantile"));
+        let bounds = native_fraction_bounds(0.9);
+        out.push(born_native_counts_query(&sel, w, &bounds).expect("native buckets"));
         let canary = BTreeMap::from([("namespace".to_owned(), value.to_owned())]);
         for q in [
             "sum(rate(x[5m])) / on(job) group_left(instance) sum by (job, instance) (rate(y[5m]))",
