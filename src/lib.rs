@@ -21,7 +21,7 @@
 //! | [`grpc`] | transport | the optional gRPC mode (tonic), thin adapter over the provider | `service`, `convert`, `plugin`, `conn`, `limit`, `authority`, `proto` |
 //! | [`logging`] | transport | `tracing` → hclog JSON lines on stderr | `logging.rs` |
 //! | [`stats`] | pure | confidence bounds and verdicts from counts | `wilson`, `sequential`, `compare`, `latency`, `counts` |
-//! | [`promql`] | pure | build the checks' queries as ASTs (classic and native histograms); inject canary matchers; the name rules | `build`, `inject`, `matcher` |
+//! | [`promql`] | pure | build the checks' queries as ASTs (classic and native histograms); inject canary matchers; the name rules | `build`, `native`, `inject`, `matcher` |
 //! | [`condition`] | pure | Argo `successCondition` / `failureCondition` (expr v1.17), its own [`condition::Verdict`]; `rangeQuery` times ([`condition::TimeExpr`], Argo's `EvalTime`) | `lexer`, `parser/`, `ast`, `check/`, `nature`, `fold`, `eval/`, `value`, `builtin`, `library/`, `fields`, `time/` |
 //! | [`prometheus`] | I/O | Prometheus HTTP API client ([`prometheus::ClientConfig`]), response model | `client`, `oauth2`, `config`, `validate`, `pool`, `model`, `model_pending`, `secret`, `files`, `redact`, `error` |
 //! | [`config`] | domain | plugin JSON → validated [`config::Config`]; every error names the field | `reader`, `rules`, `sections`, `auth`, `bounds`, `presets`, `query`, `duration`, `error`, `types` |

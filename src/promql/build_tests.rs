@@ -1,6 +1,7 @@
-//! Unit tests of `build.rs`: the native histogram forms (latency and requests).
+//! Unit tests of `build.rs` and `native.rs`: the native histogram forms (latency and requests).
 
 use super::*;
+use crate::promql::{born_native_counts_query, native_fraction_bounds};
 
 fn sel(metric: &str) -> SeriesSelector {
     SeriesSelector {

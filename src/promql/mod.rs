@@ -17,17 +17,18 @@
 mod build;
 mod inject;
 mod matcher;
+mod native;
 
 use std::time::Duration;
 
 pub use build::{
-    RequestKind, SeriesSelector, born_buckets_query, born_count_query, born_native_counts_query,
-    canary_series_query, check_window, error_rate_query, format_window, is_native_histogram,
-    latency_query, names_query, native_fraction_bounds, presence_query, requests_in_window_query,
-    staleness_query, traffic_query,
+    RequestKind, SeriesSelector, born_buckets_query, born_count_query, canary_series_query,
+    check_window, error_rate_query, format_window, latency_query, names_query, presence_query,
+    requests_in_window_query, staleness_query, traffic_query,
 };
 pub use inject::{inject_matchers, validate};
 pub use matcher::{LabelMatcher, MatchOp, is_label_name, is_metric_name, parse_matcher};
+pub use native::{born_native_counts_query, is_native_histogram, native_fraction_bounds};
 
 /// Longest PromQL query (in bytes) accepted from configuration or built here.
 pub const MAX_QUERY_LEN: usize = 16 * 1024;
