@@ -129,15 +129,9 @@ promenv_start() {
     export SIM_URL
     promenv_wait_http "$SIM_URL/metrics" 10 || return 1
 
-    cat >"$PROMENV_DIR/prometheus.yml" <<YAML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: hotrod-sim
-    static_configs:
-      - targets: ["127.0.0.1:$sim_port"]
+    {
+        promenv_scrape_config "$sim_port"
+        cat <<YAML
 remote_read:
   - name: always-failing
     url: "http://127.0.0.1:$sim_port/remote-read-fail"
@@ -146,31 +140,57 @@ remote_read:
     required_matchers:
       warnings: remote-read
 YAML
-    local attempt prom_port
-    for attempt in 1 2 3; do
-        prom_port=$(promenv_free_port) || return 1
+    } >"$PROMENV_DIR/prometheus.yml"
+    promenv_launch prometheus /-/ready PROMENV_PROM_PID PROM_URL \
         "$prom_bin" \
-            --config.file="$PROMENV_DIR/prometheus.yml" \
-            --storage.tsdb.path="$PROMENV_DIR/data" \
-            --storage.tsdb.retention.time=2h \
-            --web.listen-address="127.0.0.1:$prom_port" \
-            --log.level=warn \
-            >"$PROMENV_DIR/prometheus.log" 2>&1 &
-        PROMENV_PROM_PID=$!
-        PROM_URL="http://127.0.0.1:$prom_port"
-        export PROM_URL
-        if promenv_wait_http "$PROM_URL/-/ready" 20; then
-            promenv_log "hotrod-sim $SIM_URL (pid $PROMENV_SIM_PID), prometheus $PROM_URL (pid $PROMENV_PROM_PID), dir $PROMENV_DIR"
-            if [[ ${PROMENV_NATIVE:-0} == 1 ]]; then
-                promenv_start_native "$prom_bin" "$sim_port" || return 1
-            fi
-            [[ -z $vm_bin ]] && return 0
-            promenv_start_vm "$vm_bin" "$sim_port"
-            return
-        fi
-        promenv_log "prometheus attempt $attempt failed: $(tail -n 3 "$PROMENV_DIR/prometheus.log")"
-        promenv_kill "$PROMENV_PROM_PID"
-        PROMENV_PROM_PID=""
+        --config.file="$PROMENV_DIR/prometheus.yml" \
+        --storage.tsdb.path="$PROMENV_DIR/data" \
+        --storage.tsdb.retention.time=2h \
+        --web.listen-address="127.0.0.1:@PORT@" \
+        --log.level=warn || return 1
+    promenv_log "hotrod-sim $SIM_URL (pid $PROMENV_SIM_PID), prometheus $PROM_URL (pid $PROMENV_PROM_PID), dir $PROMENV_DIR"
+    if [[ ${PROMENV_NATIVE:-0} == 1 ]]; then
+        promenv_start_native "$prom_bin" "$sim_port" || return 1
+    fi
+    [[ -z $vm_bin ]] && return 0
+    promenv_start_vm "$vm_bin" "$sim_port"
+}
+
+# promenv_scrape_config SIM_PORT: the scrape config every backend here uses:
+# the simulator every second (no rules, so no evaluation_interval, which
+# VictoriaMetrics' strict parser refuses).
+promenv_scrape_config() {
+    cat <<YAML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: hotrod-sim
+    static_configs:
+      - targets: ["127.0.0.1:$1"]
+YAML
+}
+
+# promenv_launch NAME READY_PATH PID_VAR URL_VAR CMD...: start CMD in the
+# background (every "@PORT@" in it replaced by a free port), its output in
+# $PROMENV_DIR/NAME.log, until http://127.0.0.1:PORT/READY_PATH answers;
+# three attempts, each on a new port. Sets (and exports) the variables named
+# PID_VAR and URL_VAR; the PID is set while waiting, so promenv_stop can
+# always reach the process.
+promenv_launch() {
+    local name=$1 ready=$2 attempt port
+    local -n launched_pid=$3 launched_url=$4
+    shift 4
+    for attempt in 1 2 3; do
+        port=$(promenv_free_port) || return 1
+        "${@//@PORT@/$port}" >"$PROMENV_DIR/$name.log" 2>&1 &
+        launched_pid=$!
+        launched_url="http://127.0.0.1:$port"
+        export "${!launched_url}"
+        promenv_wait_http "$launched_url$ready" 20 && return 0
+        promenv_log "$name attempt $attempt failed: $(tail -n 3 "$PROMENV_DIR/$name.log")"
+        promenv_kill "$launched_pid"
+        launched_pid=""
     done
     return 1
 }
@@ -179,76 +199,33 @@ YAML
 # on (see the header), scraping the simulator like the first; exports
 # PROM_NATIVE_URL.
 promenv_start_native() {
-    local prom_bin=$1 sim_port=$2 attempt port
-    cat >"$PROMENV_DIR/prometheus-native.yml" <<YAML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: hotrod-sim
-    static_configs:
-      - targets: ["127.0.0.1:$sim_port"]
-YAML
-    for attempt in 1 2 3; do
-        port=$(promenv_free_port) || return 1
+    local prom_bin=$1 sim_port=$2
+    promenv_scrape_config "$sim_port" >"$PROMENV_DIR/prometheus-native.yml"
+    promenv_launch prometheus-native /-/ready PROMENV_NATIVE_PID PROM_NATIVE_URL \
         "$prom_bin" \
-            --config.file="$PROMENV_DIR/prometheus-native.yml" \
-            --storage.tsdb.path="$PROMENV_DIR/data-native" \
-            --storage.tsdb.retention.time=2h \
-            --web.listen-address="127.0.0.1:$port" \
-            --log.level=warn \
-            --enable-feature=native-histograms \
-            >"$PROMENV_DIR/prometheus-native.log" 2>&1 &
-        PROMENV_NATIVE_PID=$!
-        PROM_NATIVE_URL="http://127.0.0.1:$port"
-        export PROM_NATIVE_URL
-        if promenv_wait_http "$PROM_NATIVE_URL/-/ready" 20; then
-            promenv_log "prometheus (native histograms) $PROM_NATIVE_URL (pid $PROMENV_NATIVE_PID)"
-            return 0
-        fi
-        promenv_log "native prometheus attempt $attempt failed: $(tail -n 3 "$PROMENV_DIR/prometheus-native.log")"
-        promenv_kill "$PROMENV_NATIVE_PID"
-        PROMENV_NATIVE_PID=""
-    done
-    return 1
+        --config.file="$PROMENV_DIR/prometheus-native.yml" \
+        --storage.tsdb.path="$PROMENV_DIR/data-native" \
+        --storage.tsdb.retention.time=2h \
+        --web.listen-address="127.0.0.1:@PORT@" \
+        --log.level=warn \
+        --enable-feature=native-histograms || return 1
+    promenv_log "prometheus (native histograms) $PROM_NATIVE_URL (pid $PROMENV_NATIVE_PID)"
 }
 
 # promenv_start_vm BIN SIM_PORT: start VictoriaMetrics scraping the simulator
 # like Prometheus does (see the header for its flags) and export VM_URL.
 promenv_start_vm() {
-    local vm_bin=$1 sim_port=$2 attempt vm_port
-    cat >"$PROMENV_DIR/victoria-metrics.yml" <<YAML
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: hotrod-sim
-    static_configs:
-      - targets: ["127.0.0.1:$sim_port"]
-YAML
-    for attempt in 1 2 3; do
-        vm_port=$(promenv_free_port) || return 1
+    local vm_bin=$1 sim_port=$2
+    promenv_scrape_config "$sim_port" >"$PROMENV_DIR/victoria-metrics.yml"
+    promenv_launch victoria-metrics /health PROMENV_VM_PID VM_URL \
         "$vm_bin" \
-            -promscrape.config="$PROMENV_DIR/victoria-metrics.yml" \
-            -storageDataPath="$PROMENV_DIR/vmdata" \
-            -retentionPeriod=1d \
-            -httpListenAddr="127.0.0.1:$vm_port" \
-            -search.latencyOffset=1s \
-            -search.disableCache \
-            >"$PROMENV_DIR/victoria-metrics.log" 2>&1 &
-        PROMENV_VM_PID=$!
-        VM_URL="http://127.0.0.1:$vm_port"
-        export VM_URL
-        if promenv_wait_http "$VM_URL/health" 20; then
-            promenv_log "victoria-metrics $VM_URL (pid $PROMENV_VM_PID)"
-            return 0
-        fi
-        promenv_log "victoria-metrics attempt $attempt failed: $(tail -n 3 "$PROMENV_DIR/victoria-metrics.log")"
-        promenv_kill "$PROMENV_VM_PID"
-        PROMENV_VM_PID=""
-    done
-    return 1
+        -promscrape.config="$PROMENV_DIR/victoria-metrics.yml" \
+        -storageDataPath="$PROMENV_DIR/vmdata" \
+        -retentionPeriod=1d \
+        -httpListenAddr="127.0.0.1:@PORT@" \
+        -search.latencyOffset=1s \
+        -search.disableCache || return 1
+    promenv_log "victoria-metrics $VM_URL (pid $PROMENV_VM_PID)"
 }
 
 # promenv_wait_data SECONDS [LIMIT]: until Prometheus (and the native one and

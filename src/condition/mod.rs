@@ -201,23 +201,30 @@ fn literal_regexes(expr: &ast::Expr) -> Vec<(String, regex::Regex)> {
     regexes
 }
 
+/// The tokens of `src` (a condition or a time expression, `what`), within
+/// [`MAX_CONDITION_LEN`] and not empty.
+fn lex_bounded(src: &str, what: &str) -> Result<Vec<lexer::Token>, Error> {
+    if src.len() > MAX_CONDITION_LEN {
+        return Err(Error::TooLong {
+            len: src.len(),
+            max: MAX_CONDITION_LEN,
+        });
+    }
+    let tokens = lexer::lex(src)?;
+    if tokens.len() == 1 {
+        return Err(Error::Syntax {
+            pos: 0,
+            message: format!("empty {what}"),
+        });
+    }
+    Ok(tokens)
+}
+
 impl Condition {
     /// Parses `src` once; syntax errors and unsupported constructs fail here.
     /// Type errors depend on the result's shape and surface in [`Condition::eval`].
     pub fn parse(src: &str) -> Result<Condition, Error> {
-        if src.len() > MAX_CONDITION_LEN {
-            return Err(Error::TooLong {
-                len: src.len(),
-                max: MAX_CONDITION_LEN,
-            });
-        }
-        let tokens = lexer::lex(src)?;
-        if tokens.len() == 1 {
-            return Err(Error::Syntax {
-                pos: 0,
-                message: "empty condition".into(),
-            });
-        }
+        let tokens = lex_bounded(src, "condition")?;
         let expr = parser::parse(&tokens)?;
         let vector = compile(expr.clone(), &nature::Nature::slice(nature::Slice::Float));
         let scalar = compile(expr, &nature::Nature::Float);

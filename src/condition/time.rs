@@ -17,7 +17,7 @@
 use super::ast::Expr;
 use super::nature::Nature;
 use super::value::Value;
-use super::{Error, MAX_CONDITION_LEN, check, eval, fold, lexer, parser};
+use super::{Error, check, eval, fold, parser};
 
 mod layout;
 pub(crate) mod parse;
@@ -124,19 +124,7 @@ impl TimeExpr {
     /// (length, nesting, evaluation steps). A static type that is not
     /// `time.Time` fails here with [`Error::NotTime`].
     pub fn parse(src: &str) -> Result<TimeExpr, Error> {
-        if src.len() > MAX_CONDITION_LEN {
-            return Err(Error::TooLong {
-                len: src.len(),
-                max: MAX_CONDITION_LEN,
-            });
-        }
-        let tokens = lexer::lex(src)?;
-        if tokens.len() == 1 {
-            return Err(Error::Syntax {
-                pos: 0,
-                message: "empty time expression".into(),
-            });
-        }
+        let tokens = super::lex_bounded(src, "time expression")?;
         let mut expr = parser::parse_time(&tokens)?;
         let nature = check::check_time(&mut expr)?;
         if let Some(got) = static_non_time(&nature) {

@@ -5,6 +5,7 @@
 
 use super::parse::leading_int;
 use super::{GoTime, UNIX_TO_INTERNAL};
+use crate::time::{days_from_civil, days_in_month};
 
 /// One element of a Go layout, as the default layouts use them.
 #[derive(Clone, Copy)]
@@ -156,7 +157,7 @@ fn parse_layout(layout: &[El], mut v: &[u8]) -> Option<GoTime> {
     if f.day < 0 {
         f.day = 1;
     }
-    if f.day < 1 || f.day > days_in(f.month, f.year) {
+    if f.day < 1 || f.day > days_in_month(f.year, f.month) {
         return None;
     }
     let days = days_from_civil(f.year, f.month, f.day);
@@ -387,25 +388,4 @@ fn lookup<'v>(names: &[&str], v: &'v [u8]) -> Option<(usize, &'v [u8])> {
         let n = n.as_bytes();
         (v.len() >= n.len() && v[..n.len()].eq_ignore_ascii_case(n)).then(|| (i, &v[n.len()..]))
     })
-}
-
-fn days_in(month: i64, year: i64) -> i64 {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }

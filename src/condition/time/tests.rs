@@ -4,6 +4,7 @@
 
 use super::parse::{duration, duration_string};
 use super::*;
+use crate::condition::MAX_CONDITION_LEN;
 use crate::time::Time;
 
 /// 2026-12-03T12:00:00.25Z.
