@@ -4,6 +4,7 @@
 //! Prometheus and AWS STS. The verifier recomputes every signature with
 //! botocore's own SigV4 signer from the known test credentials, answers 403
 //! on a mismatch as AMP does, and proxies a match to a fake Prometheus.
+//! One case proxies to a real Prometheus (`scripts/lib/promenv.sh`).
 //! Covered: environment credentials, a wrong secret key, IRSA web identity
 //! (temporary credentials with a session token), `roleArn` assumed with
 //! the chain's credentials, a shared-config profile, no credentials at all,
@@ -17,6 +18,8 @@
 
 #[path = "support/fakeprom.rs"]
 mod fakeprom;
+#[path = "support/promenv.rs"]
+mod promenv;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -76,16 +79,17 @@ fn skip() -> bool {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("cg-sigv4-{}-{name}", std::process::id()));
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cg-sigv4-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
 
-/// The verifier in front of a fake Prometheus; killed on drop.
+/// The verifier in front of a fake (or a real) Prometheus; killed on drop.
 struct Verifier {
     child: Child,
     url: String,
-    _backend: TestServer,
+    _backend: Option<TestServer>,
 }
 
 impl Drop for Verifier {
@@ -103,6 +107,21 @@ impl Verifier {
     /// With STS issuing temporary credentials valid for `lifetime` seconds.
     async fn start_with(name: &str, echo: bool, lifetime: u64) -> Verifier {
         let backend = TestServer::start(|_| Reply::ok(OK_BODY)).await;
+        Verifier::spawn(name, echo, lifetime, &backend.url(), Some(backend))
+    }
+
+    /// In front of the Prometheus at `url`.
+    fn in_front_of(name: &str, url: &str) -> Verifier {
+        Verifier::spawn(name, false, 3600, url, None)
+    }
+
+    fn spawn(
+        name: &str,
+        echo: bool,
+        lifetime: u64,
+        backend_url: &str,
+        backend: Option<TestServer>,
+    ) -> Verifier {
         let key = |k: (&str, &str, &str)| json!({"akid": k.0, "secret": k.1, "token": k.2});
         let cfg = json!({
             "region": REGION,
@@ -116,7 +135,7 @@ impl Verifier {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sigv4/verifier.py");
         let mut cmd = Command::new(python());
         cmd.arg(script)
-            .args(["--backend", &backend.url(), "--config"])
+            .args(["--backend", backend_url, "--config"])
             .arg(&file)
             .stdout(Stdio::piped());
         if echo {
@@ -249,6 +268,37 @@ async fn environment_credentials_sign_what_botocore_computes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn irsa_signed_checks_reach_a_real_prometheus() {
+    if skip() || promenv::skip_live() {
+        return;
+    }
+    let env = promenv::PromEnv::start(3);
+    let v = Verifier::in_front_of("real", &env.prom_url);
+    let (_, vars) = irsa_env("real", &v.url);
+    // One scrape target: `count(up)` is 1 on the real Prometheus.
+    let args = ["--check", "query", "--query", "count(up)"];
+    let out = check_with("real", &v.url, region(), &vars, &args).await;
+    successful(&out);
+    assert_eq!(out.measurement["value"], "[1]", "{}", out.all);
+    assert_eq!(verified(&v).await, [(IRSA.0.to_owned(), true)]);
+}
+
+/// IRSA's environment: a web identity token file, the role, and STS at `sts`.
+fn irsa_env(name: &str, sts: &str) -> (PathBuf, Vec<(&'static str, String)>) {
+    let token_file = tmp(name).join("token");
+    std::fs::write(&token_file, format!("{WEB_TOKEN}\n")).unwrap();
+    let env = vec![
+        (
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            token_file.display().to_string(),
+        ),
+        ("AWS_ROLE_ARN", ROLE_ARN.into()),
+        ("AWS_ENDPOINT_URL_STS", sts.to_owned()),
+    ];
+    (token_file, env)
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_secret_is_refused_and_said_clearly() {
     if skip() {
         return;
@@ -270,16 +320,7 @@ async fn irsa_web_identity_signs_with_the_session_token() {
         return;
     }
     let v = Verifier::start("irsa", false).await;
-    let token_file = tmp("irsa").join("token");
-    std::fs::write(&token_file, format!("{WEB_TOKEN}\n")).unwrap();
-    let env = vec![
-        (
-            "AWS_WEB_IDENTITY_TOKEN_FILE",
-            token_file.display().to_string(),
-        ),
-        ("AWS_ROLE_ARN", ROLE_ARN.into()),
-        ("AWS_ENDPOINT_URL_STS", v.url.clone()),
-    ];
+    let (token_file, env) = irsa_env("irsa", &v.url);
     let out = check("irsa", &v.url, region(), &env).await;
     successful(&out);
     assert_eq!(verified(&v).await, [(IRSA.0.to_owned(), true)]);
