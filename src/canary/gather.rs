@@ -14,7 +14,7 @@ use futures::future::join_all;
 use super::PreparedCheck;
 use super::decide::{Counted, Decision, Look, Presence, Reason};
 use super::prepare::CountsPlan;
-use crate::config::Check;
+use crate::config::{Check, Span};
 use crate::prometheus::{Client, Error as PromError, QueryData, QueryResponse, Sample};
 use crate::stats::Bucket;
 use crate::stats::latency::MAX_BUCKETS;
@@ -38,8 +38,8 @@ pub(crate) struct Gathered {
     pub(crate) newest_age: Option<Option<f64>>,
     /// Error-rate and latency with bounds: the counts over the look's range.
     pub(crate) counted: Option<Counted>,
-    /// `rangeQuery`: the `(start, end)` this Run asked for.
-    pub(crate) range: Option<(Time, Time)>,
+    /// `rangeQuery`: the range this Run asked for.
+    pub(crate) range: Option<Span>,
 }
 
 /// What every answer of a Run said beside its data.
@@ -148,33 +148,29 @@ pub(crate) async fn gather(
     })
 }
 
-/// `rangeQuery`: the `(start, end)` of this Run, from its `now()`.
-fn run_range(p: &PreparedCheck) -> Result<Option<(Time, Time)>, Decision> {
-    match &p.config.check {
-        Check::Query {
-            range: Some(range), ..
-        } => range
-            .at(Time::now())
-            .map(Some)
-            .map_err(|e| Decision::error(Reason::BadConfig, e.to_string())),
-        _ => Ok(None),
-    }
+/// `rangeQuery`: the range of this Run, from its `now()`.
+fn run_range(p: &PreparedCheck) -> Result<Option<Span>, Decision> {
+    p.config
+        .range_query()
+        .map(|r| r.at(Time::now()))
+        .transpose()
+        .map_err(|e| Decision::error(Reason::BadConfig, e.to_string()))
 }
 
 /// The check's own query: instant, or over this Run's `range`.
 async fn main_query(
     client: &Client,
     p: &PreparedCheck,
-    range: Option<(Time, Time)>,
+    range: Option<Span>,
     deadline: Instant,
 ) -> Result<QueryResponse, Decision> {
-    let answer = match (&p.config.check, range) {
-        (Check::Query { range: Some(r), .. }, Some((start, end))) => {
+    let answer = match range {
+        Some(s) => {
             client
-                .query_range_by(&p.query, start, end, r.step, deadline)
+                .query_range_by(&p.query, s.start, s.end, s.step, deadline)
                 .await
         }
-        _ => client.query_by(&p.query, deadline).await,
+        None => client.query_by(&p.query, deadline).await,
     };
     answer.map_err(|e| {
         let reason = if e.error_type() == Some("bad_data") {

@@ -354,12 +354,8 @@ fn assemble(
     if let Some(Some(age)) = g.newest_age {
         metadata.insert(meta::NEWEST_SAMPLE_AGE.into(), decide::short(age));
     }
-    if let (Some((start, end)), Check::Query { range: Some(r), .. }) = (g.range, &p.config.check) {
-        let step = decide::short(r.step.as_secs_f64());
-        metadata.insert(
-            meta::QUERY_RANGE.into(),
-            format!("{start} to {end} step {step}s"),
-        );
+    if let Some(span) = g.range {
+        metadata.insert(meta::QUERY_RANGE.into(), span.to_string());
     }
     if !g.notes.infos.is_empty() {
         metadata.insert(meta::INFOS.into(), quoted_list(&g.notes.infos));

@@ -70,7 +70,7 @@ pub(crate) use duration::parse_go_duration;
 pub use error::ConfigError;
 pub use presets::{LatencySpec, PRESETS, Preset, PresetSpec, RequestSpec};
 use query::query_check;
-pub use query::{MAX_RANGE_POINTS, RangeError, RangeQuery, TimeBound};
+pub use query::{MAX_RANGE_POINTS, RangeError, RangeQuery, Span, TimeBound};
 pub use reader::MAX_QUOTED_VALUE;
 use reader::{Obj, find_placeholder, quote};
 use rules::{check_decidable, check_label_value, json_error};
@@ -207,6 +207,14 @@ impl Config {
     /// The pod-template hash, or `""` in query mode without one.
     pub fn canary_hash(&self) -> &str {
         self.pod_template_hash.as_deref().unwrap_or("")
+    }
+
+    /// Query mode's `rangeQuery`, when set.
+    pub fn range_query(&self) -> Option<&RangeQuery> {
+        match &self.check {
+            Check::Query { range, .. } => range.as_ref(),
+            _ => None,
+        }
     }
 }
 

@@ -75,9 +75,33 @@ pub struct RangeError {
     pub reason: String,
 }
 
+/// The range one Run asks for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Span {
+    /// The first instant.
+    pub start: Time,
+    /// The last instant.
+    pub end: Time,
+    /// The resolution.
+    pub step: Duration,
+}
+
+impl fmt::Display for Span {
+    /// `<start> to <end> step <step>`, as the metadata `queryRange` records it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} to {} step {}",
+            self.start,
+            self.end,
+            format_window(self.step)
+        )
+    }
+}
+
 impl RangeQuery {
-    /// The `(start, end)` instants of a Run at `now`.
-    pub fn at(&self, now: Time) -> Result<(Time, Time), RangeError> {
+    /// The range of a Run at `now`.
+    pub fn at(&self, now: Time) -> Result<Span, RangeError> {
         let start = eval(&self.start, "rangeQuery.start", now)?;
         let end = eval(&self.end, "rangeQuery.end", now)?;
         if end < start {
@@ -99,7 +123,11 @@ impl RangeQuery {
                 ),
             });
         }
-        Ok((start, end))
+        Ok(Span {
+            start,
+            end,
+            step: self.step,
+        })
     }
 }
 
