@@ -199,7 +199,7 @@ async fn detection_picks_the_name_that_exists_and_is_cached() {
             "{got:#?}"
         );
     }
-    let probes = r.queries().iter().filter(|q| q.starts_with(PROBE)).count();
+    let probes = probes(&r).len();
     assert_eq!(
         probes,
         1,
@@ -366,11 +366,7 @@ async fn detection_finds_a_native_histogram_and_queries_it_natively() {
             r#"histogram_quantile(0.95, sum(rate(http_server_request_duration_seconds{http_route!="/metrics",k8s_namespace_name="otel-http-native",rollouts_pod_template_hash="healthy1"}[30s])))"#
         );
     }
-    let probes: Vec<String> = r
-        .queries()
-        .into_iter()
-        .filter(|q| q.starts_with(PROBE))
-        .collect();
+    let probes = probes(&r);
     assert_eq!(
         probes,
         [
@@ -451,11 +447,7 @@ async fn request_checks_count_a_native_histogram_without_a_count_series() {
             h("errors1", "")
         )
     );
-    let probes: Vec<String> = r
-        .queries()
-        .into_iter()
-        .filter(|q| q.starts_with(PROBE))
-        .collect();
+    let probes = probes(&r);
     assert_eq!(
         probes,
         [
@@ -463,4 +455,12 @@ async fn request_checks_count_a_native_histogram_without_a_count_series() {
         ],
         "one request probe naming the counter and the native histogram, then the cached answer"
     );
+}
+
+/// The detection probes the server saw, in order.
+fn probes(r: &fakeprom::TestServer) -> Vec<String> {
+    r.queries()
+        .into_iter()
+        .filter(|q| q.starts_with(PROBE))
+        .collect()
 }

@@ -360,16 +360,7 @@ async fn temporary_credentials_are_cached_and_refreshed_before_expiry() {
     }
     for (lifetime, name) in [(3600, "cache"), (60, "refresh")] {
         let v = Verifier::start_with(name, false, lifetime).await;
-        let token_file = tmp(name).join("token");
-        std::fs::write(&token_file, WEB_TOKEN).unwrap();
-        let env = vec![
-            (
-                "AWS_WEB_IDENTITY_TOKEN_FILE",
-                token_file.display().to_string(),
-            ),
-            ("AWS_ROLE_ARN", ROLE_ARN.into()),
-            ("AWS_ENDPOINT_URL_STS", v.url.clone()),
-        ];
+        let (_, env) = irsa_env(name, &v.url);
         let out = check_with(name, &v.url, region(), &env, &ERROR_RATE).await;
         let signed = verified(&v).await.len();
         let sts = v.stats().await["sts"].as_array().unwrap().len();
@@ -428,17 +419,8 @@ async fn a_proxy_echoing_the_signed_headers_leaks_no_secret() {
         return;
     }
     let v = Verifier::start("echo", true).await;
-    let token_file = tmp("echo").join("token");
-    std::fs::write(&token_file, WEB_TOKEN).unwrap();
     // Signed for another region: refused, and every header echoed back.
-    let env = vec![
-        (
-            "AWS_WEB_IDENTITY_TOKEN_FILE",
-            token_file.display().to_string(),
-        ),
-        ("AWS_ROLE_ARN", ROLE_ARN.into()),
-        ("AWS_ENDPOINT_URL_STS", v.url.clone()),
-    ];
+    let (_, env) = irsa_env("echo", &v.url);
     let out = check("echo", &v.url, json!({"region": "us-west-2"}), &env).await;
     assert_eq!(out.measurement["phase"], "Error", "{}", out.all);
     let msg = out.measurement["message"].as_str().unwrap();
